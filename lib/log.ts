@@ -1,0 +1,37 @@
+// The one logger factory. Every component takes a tagged child (`logger("build")`); the level is
+// set once from --log-level / RUNM_LOG_LEVEL. The guest agent uses the basic reporter (no TTY).
+import { type ConsolaInstance, createConsola, LogLevels, type LogType } from "consola";
+
+export const LOG_LEVELS = ["silent", "error", "warn", "info", "debug", "trace"] as const;
+export type LogLevelName = (typeof LOG_LEVELS)[number];
+
+const levelNumber = (name: LogLevelName): number => LogLevels[name as LogType] ?? LogLevels.info;
+
+function initialLevel(): number {
+  const env = process.env.RUNM_LOG_LEVEL as LogLevelName | undefined;
+  return env && (LOG_LEVELS as readonly string[]).includes(env) ? levelNumber(env) : LogLevels.info;
+}
+
+// Logs go to stderr so that stdout stays clean for data (--json) and container output.
+const root: ConsolaInstance = createConsola({
+  level: initialLevel(),
+  stdout: process.stderr,
+  stderr: process.stderr,
+  formatOptions: { date: false },
+});
+
+export function setLogLevel(name: LogLevelName): void {
+  root.level = levelNumber(name);
+  // Child processes (shim, dev containerd) inherit the choice.
+  process.env.RUNM_LOG_LEVEL = name;
+}
+
+export function logLevelName(): LogLevelName {
+  return LOG_LEVELS.find((n) => levelNumber(n) === root.level) ?? "info";
+}
+
+export function logger(tag: string): ConsolaInstance {
+  return root.withTag(tag);
+}
+
+export const log = root;
