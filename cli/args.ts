@@ -29,7 +29,9 @@ export function extractGlobalFlags(argv: string[]): { flags: GlobalFlags; rest: 
     if (a === "--log-level" || a.startsWith("--log-level=")) {
       const value = a.includes("=") ? a.slice(a.indexOf("=") + 1) : argv[++i];
       if (!value || !(LOG_LEVELS as readonly string[]).includes(value)) {
-        throw new UsageError(`invalid --log-level ${value ?? "(missing)"}: expected one of ${LOG_LEVELS.join(", ")}`);
+        throw new UsageError(
+          `invalid --log-level ${value ?? "(missing)"}: expected one of ${LOG_LEVELS.join(", ")}`,
+        );
       }
       flags.logLevel = value as LogLevelName;
       continue;
@@ -47,7 +49,8 @@ export function checkUnknownFlags(rawArgs: string[], def: ArgsDef): void {
   for (const [name, arg] of Object.entries(def)) {
     if (arg.type === "positional") continue;
     const kind = arg.type === "boolean" ? "boolean" : "string";
-    const aliases = arg.alias === undefined ? [] : Array.isArray(arg.alias) ? arg.alias : [arg.alias];
+    const alias = (arg as { alias?: string | string[] }).alias;
+    const aliases = alias === undefined ? [] : Array.isArray(alias) ? alias : [alias];
     for (const n of [name, kebab(name), ...aliases]) known.set(n, kind);
   }
   for (let i = 0; i < rawArgs.length; i++) {
@@ -56,7 +59,8 @@ export function checkUnknownFlags(rawArgs: string[], def: ArgsDef): void {
     if (!a.startsWith("-") || a === "-") continue;
     if (a.startsWith("--")) {
       let name = a.slice(2).split("=")[0] as string;
-      if (!known.has(name) && name.startsWith("no-") && known.get(name.slice(3)) === "boolean") name = name.slice(3);
+      if (!known.has(name) && name.startsWith("no-") && known.get(name.slice(3)) === "boolean")
+        name = name.slice(3);
       const kind = known.get(name);
       if (!kind) throw new UsageError(`unknown flag --${name}`);
       if (kind === "string" && !a.includes("=")) i++;

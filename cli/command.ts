@@ -3,7 +3,9 @@ import { type ArgsDef, type CommandDef, defineCommand, renderUsage } from "citty
 
 const examples = new WeakMap<object, string[]>();
 
-export function command<const T extends ArgsDef = ArgsDef>(def: CommandDef<T> & { examples?: string[] }): CommandDef<T> {
+export function command<const T extends ArgsDef = ArgsDef>(
+  def: CommandDef<T> & { examples?: string[] },
+): CommandDef<T> {
   const { examples: ex, ...rest } = def;
   const cmd = defineCommand(rest as CommandDef<T>);
   if (ex?.length) examples.set(cmd, ex);

@@ -11,6 +11,12 @@ export const root = command({
     "log-level": { type: "string", description: "silent | error | warn | info | debug | trace" },
   },
   subCommands: {
+    build: lazy(() => import("./commands/build/index.ts")),
+    vm: lazy(() => import("./commands/vm/index.ts")),
+    image: lazy(() => import("./commands/image/index.ts")),
+    dev: lazy(() => import("./commands/dev/index.ts")),
+    scenario: lazy(() => import("./commands/scenario/index.ts")),
+    forks: lazy(() => import("./commands/forks/index.ts")),
     doctor: lazy(() => import("./commands/doctor.ts")),
     version: lazy(() => import("./commands/version.ts")),
   },

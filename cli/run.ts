@@ -4,7 +4,7 @@
 import { type ArgsDef, type CommandDef, runCommand } from "citty";
 import { RunmError } from "../lib/errors.ts";
 import { setLogLevel } from "../lib/log.ts";
-import { UsageError, checkUnknownFlags, extractGlobalFlags } from "./args.ts";
+import { checkUnknownFlags, extractGlobalFlags, UsageError } from "./args.ts";
 import { usageText } from "./command.ts";
 
 type AnyCommand = CommandDef<any>;

@@ -20,15 +20,23 @@ export function parseConfig(text: string, file: string): RunmConfig {
   try {
     raw = Bun.TOML.parse(text);
   } catch (e) {
-    throw invalidArgument(`${file} is not valid TOML: ${messageOf(e)}`, { hint: "fix the syntax or remove the file" });
+    throw invalidArgument(`${file} is not valid TOML: ${messageOf(e)}`, {
+      hint: "fix the syntax or remove the file",
+    });
   }
   const obj = raw as Record<string, unknown>;
   for (const [section, value] of Object.entries(obj)) {
     const keys = SCHEMA[section];
-    if (!keys) throw invalidArgument(`${file}: unknown section [${section}]`, { hint: `known: ${Object.keys(SCHEMA).join(", ")}` });
+    if (!keys)
+      throw invalidArgument(`${file}: unknown section [${section}]`, {
+        hint: `known: ${Object.keys(SCHEMA).join(", ")}`,
+      });
     for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
       const want = keys[key];
-      if (!want) throw invalidArgument(`${file}: unknown key ${section}.${key}`, { hint: `known: ${Object.keys(keys).join(", ")}` });
+      if (!want)
+        throw invalidArgument(`${file}: unknown key ${section}.${key}`, {
+          hint: `known: ${Object.keys(keys).join(", ")}`,
+        });
       if (typeof v !== want) throw invalidArgument(`${file}: ${section}.${key} must be a ${want}`);
     }
   }

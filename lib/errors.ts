@@ -39,14 +39,18 @@ export class RunmError extends Error {
   }
 }
 
-export const invalidArgument = (msg: string, opts?: RunmErrorOptions) => new RunmError("InvalidArgument", msg, opts);
+export const invalidArgument = (msg: string, opts?: RunmErrorOptions) =>
+  new RunmError("InvalidArgument", msg, opts);
 export const notFound = (msg: string, opts?: RunmErrorOptions) => new RunmError("NotFound", msg, opts);
-export const alreadyExists = (msg: string, opts?: RunmErrorOptions) => new RunmError("AlreadyExists", msg, opts);
+export const alreadyExists = (msg: string, opts?: RunmErrorOptions) =>
+  new RunmError("AlreadyExists", msg, opts);
 export const failedPrecondition = (msg: string, opts?: RunmErrorOptions) =>
   new RunmError("FailedPrecondition", msg, opts);
 export const unavailable = (msg: string, opts?: RunmErrorOptions) => new RunmError("Unavailable", msg, opts);
-export const notImplemented = (msg: string, opts?: RunmErrorOptions) => new RunmError("NotImplemented", msg, opts);
-export const deadlineExceeded = (msg: string, opts?: RunmErrorOptions) => new RunmError("DeadlineExceeded", msg, opts);
+export const notImplemented = (msg: string, opts?: RunmErrorOptions) =>
+  new RunmError("NotImplemented", msg, opts);
+export const deadlineExceeded = (msg: string, opts?: RunmErrorOptions) =>
+  new RunmError("DeadlineExceeded", msg, opts);
 export const internal = (msg: string, opts?: RunmErrorOptions) => new RunmError("Internal", msg, opts);
 
 export function isRunmError(e: unknown, kind?: ErrorKind): e is RunmError {

@@ -1,10 +1,14 @@
 // Running host tools. Every spawn goes through here so that a missing tool names its package and
 // a failing one shows its command and the tail of its stderr, not a stack trace.
-import { type Options, execa } from "execa";
-import { RunmError, messageOf } from "./errors.ts";
+import { execa } from "execa";
+import { messageOf, RunmError } from "./errors.ts";
 import { requireTool } from "./tools.ts";
 
-export interface RunOptions extends Pick<Options, "cwd" | "env" | "input" | "timeout" | "stdin"> {
+export interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  input?: string | Uint8Array;
+  timeout?: number;
   /** Shown in errors: what this command was for. */
   what?: string;
 }

@@ -28,7 +28,12 @@ export function resolveDirs({ platform, env, home }: DirsInput): RunmDirs {
   };
   return {
     cache: pick("RUNM_CACHE_DIR", "XDG_CACHE_HOME", ".cache/runm", "Library/Caches/runm"),
-    state: pick("RUNM_STATE_DIR", "XDG_STATE_HOME", ".local/state/runm", "Library/Application Support/runm/state"),
+    state: pick(
+      "RUNM_STATE_DIR",
+      "XDG_STATE_HOME",
+      ".local/state/runm",
+      "Library/Application Support/runm/state",
+    ),
     config: pick("RUNM_CONFIG_DIR", "XDG_CONFIG_HOME", ".config/runm", "Library/Application Support/runm"),
   };
 }

@@ -53,5 +53,7 @@ export function findTool(tool: string, path = process.env.PATH): string | null {
 export function requireTool(tool: string, why?: string): string {
   const found = findTool(tool);
   if (found) return found;
-  throw failedPrecondition(`${tool} not found on PATH${why ? ` (needed ${why})` : ""}`, { hint: installHint(tool) });
+  throw failedPrecondition(`${tool} not found on PATH${why ? ` (needed ${why})` : ""}`, {
+    hint: installHint(tool),
+  });
 }

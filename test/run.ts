@@ -5,9 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const report = join(tmpdir(), `runm-junit-${process.pid}.xml`);
-const proc = Bun.spawn(["bun", "test", "--reporter=junit", `--reporter-outfile=${report}`, ...process.argv.slice(2)], {
-  stdio: ["inherit", "inherit", "inherit"],
-});
+const proc = Bun.spawn(
+  ["bun", "test", "--reporter=junit", `--reporter-outfile=${report}`, ...process.argv.slice(2)],
+  {
+    stdio: ["inherit", "inherit", "inherit"],
+  },
+);
 const code = await proc.exited;
 
 let passed = 0;

@@ -8,7 +8,9 @@ export default command({
   run({ args }) {
     const info = { runm: pkg.version, bun: Bun.version, platform: process.platform, arch: process.arch };
     process.stdout.write(
-      args.json ? `${JSON.stringify(info)}\n` : `runm ${info.runm} (bun ${info.bun}, ${info.platform}/${info.arch})\n`,
+      args.json
+        ? `${JSON.stringify(info)}\n`
+        : `runm ${info.runm} (bun ${info.bun}, ${info.platform}/${info.arch})\n`,
     );
   },
 });

@@ -43,7 +43,12 @@ const LINUX_TOOLS: ToolCheck[] = [
   { tool: "containerd", args: ["--version"], required: true, for: "running containers" },
   { tool: "ctr", args: ["--version"], required: true, for: "driving containerd" },
   { tool: "runc", args: ["--version"], required: true, for: "the guest's OCI runtime" },
-  { tool: "aarch64-linux-gnu-gcc", args: ["--version"], required: false, for: "the arm64 kernel (macOS guests)" },
+  {
+    tool: "aarch64-linux-gnu-gcc",
+    args: ["--version"],
+    required: false,
+    for: "the arm64 kernel (macOS guests)",
+  },
   { tool: "qemu-system-aarch64", args: ["--version"], required: false, for: "testing arm64 guests" },
   { tool: "debootstrap", args: ["--version"], required: false, for: "Debian test images" },
 ];
@@ -59,11 +64,23 @@ const DARWIN_TOOLS: ToolCheck[] = [
 async function checkTool(t: ToolCheck): Promise<CheckResult> {
   const path = findTool(t.tool);
   if (!path) {
-    return { name: t.tool, status: "missing", required: t.required, detail: `needed for ${t.for}`, fix: installHint(t.tool) };
+    return {
+      name: t.tool,
+      status: "missing",
+      required: t.required,
+      detail: `needed for ${t.for}`,
+      fix: installHint(t.tool),
+    };
   }
   const out = await probe(path, t.args);
   if (out === null) {
-    return { name: t.tool, status: "unusable", required: t.required, detail: `${path} failed to run ${t.args.join(" ")}`, fix: installHint(t.tool) };
+    return {
+      name: t.tool,
+      status: "unusable",
+      required: t.required,
+      detail: `${path} failed to run ${t.args.join(" ")}`,
+      fix: installHint(t.tool),
+    };
   }
   return { name: t.tool, status: "ok", required: t.required, detail: (t.version ?? firstLine)(out) || path };
 }
@@ -74,7 +91,13 @@ function checkBun(): CheckResult {
   const ok = major > 1 || (major === 1 && minor >= 2);
   return ok
     ? { name: "bun", status: "ok", required: true, detail: v }
-    : { name: "bun", status: "unusable", required: true, detail: `${v} is older than 1.2`, fix: "npm install -g bun@latest" };
+    : {
+        name: "bun",
+        status: "unusable",
+        required: true,
+        detail: `${v} is older than 1.2`,
+        fix: "npm install -g bun@latest",
+      };
 }
 
 async function checkAccels(): Promise<CheckResult[]> {
@@ -87,7 +110,9 @@ async function checkAccels(): Promise<CheckResult[]> {
       status: kvm.usable ? "ok" : "unusable",
       required: false,
       detail: kvm.reason,
-      ...(kvm.usable ? {} : { fix: "guests run under TCG (slower); use a host with working nested KVM for speed" }),
+      ...(kvm.usable
+        ? {}
+        : { fix: "guests run under TCG (slower); use a host with working nested KVM for speed" }),
     },
     {
       name: "accel tcg",
@@ -126,4 +151,5 @@ export function chosenAccel(results: CheckResult[]): string | undefined {
   return undefined;
 }
 
-export const failedRequired = (results: CheckResult[]) => results.filter((r) => r.required && r.status !== "ok");
+export const failedRequired = (results: CheckResult[]) =>
+  results.filter((r) => r.required && r.status !== "ok");
