@@ -10,6 +10,7 @@ APT_PACKAGES=(
   busybox-static squashfs-tools cpio gzip      # guest userland and images
   linux-source-6.1 build-essential bc flex bison libelf-dev libssl-dev xz-utils  # guest kernel
   gcc-aarch64-linux-gnu                        # arm64 kernel (macOS guests) cross build
+  tini                                         # guest PID 1 candidate (static reaper)
   git debootstrap iproute2 procps socat tmux zstd
 )
 
