@@ -1,0 +1,29 @@
+// Runs the real `runm` CLI in a subprocess, as a user would, for tests.
+import { join } from "node:path";
+
+export const RUNM = join(import.meta.dir, "..", "cli", "main.ts");
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function runm(
+  args: string[],
+  opts: { env?: Record<string, string>; cwd?: string } = {},
+): Promise<CliResult> {
+  const proc = Bun.spawn([process.execPath, RUNM, ...args], {
+    env: { ...process.env, NO_COLOR: "1", ...opts.env },
+    cwd: opts.cwd,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  return { code, stdout, stderr };
+}
