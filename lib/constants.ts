@@ -34,3 +34,19 @@ export const GUEST_ARCHES: readonly GuestArch[] = ["x86_64", "arm64"];
 export function hostGuestArch(): GuestArch {
   return process.arch === "arm64" ? "arm64" : "x86_64";
 }
+
+// --- Local images, dev containerd, scenarios (lib/image, lib/dev, lib/scenario) ---
+
+/** Refs of the images `runm image build` makes: offline stand-ins for registry images. */
+export const LOCAL_IMAGE_REFS = {
+  busybox: "localhost/runm/busybox:latest",
+  debian: "localhost/runm/debian:bookworm",
+} as const;
+export type LocalImageKind = keyof typeof LOCAL_IMAGE_REFS;
+
+/** containerd namespace the dev containerd and scenarios use (ctr's default, so plain ctr works). */
+export const DEV_NAMESPACE = "default";
+/** Under dirs().state: the dev containerd's root, state, socket, config and lock. */
+export const DEV_STATE_SUBDIR = "dev";
+export const DEV_SOCKET_NAME = "containerd.sock";
+export const DEV_LOCK_NAME = "dev.lock";

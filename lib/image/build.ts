@@ -1,0 +1,97 @@
+// `runm image build`: make an OCI archive for a local image, content-addressed in the cache so a
+// second build of the same inputs is instant and byte-identical.
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { copyFile, mkdir, rename } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { LOCAL_IMAGE_REFS, type LocalImageKind } from "../constants.ts";
+import { tempSibling, writeFileAtomic } from "../fs-atomic.ts";
+import { logger } from "../log.ts";
+import { dirs } from "../paths.ts";
+import { busyboxRootfs, findBusybox } from "./busybox-rootfs.ts";
+import { debianRootfsTar, defaultDebianOptions } from "./debian-rootfs.ts";
+import { type ImageConfig, ociArchive } from "./oci-layout.ts";
+import { tarBytes } from "./tar.ts";
+
+const log = logger("image");
+
+/** Bump when the image layout changes, so cached archives are rebuilt. */
+const BUILDER_VERSION = "1";
+
+const PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+export interface BuildImageOptions {
+  ref?: string;
+  /** Rebuild even when the cache has it (Debian archives are not reproducible). */
+  force?: boolean;
+  cacheDir?: string;
+}
+
+export interface BuiltImage {
+  kind: LocalImageKind;
+  ref: string;
+  /** The OCI archive in the cache. */
+  path: string;
+  manifestDigest: string;
+  cached: boolean;
+}
+
+interface Recipe {
+  key: string;
+  build: (workDir: string) => Promise<{ layer: Uint8Array<ArrayBuffer>; config: ImageConfig }>;
+}
+
+async function recipe(kind: LocalImageKind, ref: string): Promise<Recipe> {
+  const h = createHash("sha256").update(`${BUILDER_VERSION}\0${kind}\0${ref}\0`);
+  if (kind === "busybox") {
+    const bb = await findBusybox();
+    h.update(readFileSync(bb.binary)).update(bb.applets.join("\n"));
+    return {
+      key: h.digest("hex").slice(0, 16),
+      build: async () => ({ layer: tarBytes(busyboxRootfs(bb)), config: { env: [PATH_ENV], cmd: ["sh"] } }),
+    };
+  }
+  const opts = defaultDebianOptions();
+  h.update(`${opts.suite}\0${opts.mirror}`);
+  return {
+    key: h.digest("hex").slice(0, 16),
+    build: async (workDir) => ({
+      layer: await debianRootfsTar(opts, workDir),
+      config: { env: [PATH_ENV], cmd: ["bash"] },
+    }),
+  };
+}
+
+export function imageCacheDir(cacheDir = dirs().cache): string {
+  return join(cacheDir, "images");
+}
+
+export async function buildImage(kind: LocalImageKind, opts: BuildImageOptions = {}): Promise<BuiltImage> {
+  const ref = opts.ref ?? LOCAL_IMAGE_REFS[kind];
+  const r = await recipe(kind, ref);
+  const root = imageCacheDir(opts.cacheDir);
+  const path = join(root, `${kind}-${r.key}.oci.tar`);
+  const meta = `${path}.json`;
+  if (!opts.force && existsSync(path) && existsSync(meta)) {
+    const m = JSON.parse(readFileSync(meta, "utf8")) as { manifestDigest: string };
+    log.debug(`${kind} image cached at ${path}`);
+    return { kind, ref, path, manifestDigest: m.manifestDigest, cached: true };
+  }
+  await mkdir(root, { recursive: true });
+  const { layer, config } = await r.build(root);
+  const archive = ociArchive(layer, config, ref);
+  await writeFileAtomic(path, archive.bytes);
+  await writeFileAtomic(meta, JSON.stringify({ ref, manifestDigest: archive.manifestDigest }, null, 2));
+  log.info(`built ${ref} (${archive.manifestDigest.slice(0, 19)}, ${mib(archive.bytes.length)})`);
+  return { kind, ref, path, manifestDigest: archive.manifestDigest, cached: false };
+}
+
+/** Copy a built archive to a user-chosen file, atomically. */
+export async function exportArchive(img: BuiltImage, output: string): Promise<void> {
+  await mkdir(dirname(output), { recursive: true });
+  const tmp = tempSibling(output);
+  await copyFile(img.path, tmp);
+  await rename(tmp, output);
+}
+
+const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;

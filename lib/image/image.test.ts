@@ -1,0 +1,81 @@
+// Busybox image: deterministic archive, imported into a real private containerd, run with runc.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type ManagedContainerd, startPrivateContainerd } from "../dev/managed-containerd.ts";
+import { leftoverProcesses } from "../dev/teardown.ts";
+import { run } from "../exec.ts";
+import { buildImage } from "./build.ts";
+import { ctrBase, importImage, listImages } from "./import.ts";
+
+let cache: string;
+let ctd: ManagedContainerd;
+
+beforeAll(async () => {
+  cache = await mkdtemp(join(tmpdir(), "runm-image-test-"));
+  ctd = await startPrivateContainerd();
+});
+
+afterAll(async () => {
+  await ctd?.stop();
+  await rm(cache, { recursive: true, force: true });
+});
+
+test("busybox archive is byte-identical across builds and cached", async () => {
+  const a = await buildImage("busybox", { cacheDir: cache, ref: "localhost/test/busybox:1" });
+  const bytesA = await Bun.file(a.path).arrayBuffer();
+  const b = await buildImage("busybox", { cacheDir: cache, ref: "localhost/test/busybox:1", force: true });
+  const c = await buildImage("busybox", { cacheDir: cache, ref: "localhost/test/busybox:1" });
+  expect(a.cached).toBe(false);
+  expect(c.cached).toBe(true);
+  expect(b.manifestDigest).toBe(a.manifestDigest);
+  expect(Buffer.from(await Bun.file(b.path).arrayBuffer()).equals(Buffer.from(bytesA))).toBe(true);
+});
+
+test("imported busybox image runs under runc: applets, users, /tmp", async () => {
+  const img = await buildImage("busybox", { cacheDir: cache, ref: "localhost/test/busybox:1" });
+  const t = { address: ctd.address };
+  await importImage(img.path, t);
+  expect(await listImages(t)).toContain("localhost/test/busybox:1");
+  const script =
+    "id -u; grep -c . /etc/passwd; su user -c 'id -u' 2>&1 || true; touch /tmp/x && echo tmp-ok; ls /bin | wc -l";
+  const { stdout } = await run("ctr", [
+    ...ctrBase(t),
+    "run",
+    "--rm",
+    img.ref,
+    "img-test",
+    "sh",
+    "-c",
+    script,
+  ]);
+  const out = stdout.split("\n").map((s) => s.trim());
+  expect(out[0]).toBe("0");
+  expect(out[1]).toBe("3");
+  expect(out).toContain("tmp-ok");
+  expect(Number(out.at(-1))).toBeGreaterThan(200);
+  // ctr 1.6 `run` has no --user; exec does.
+  await run("ctr", [...ctrBase(t), "run", "-d", img.ref, "img-user", "sleep", "60"]);
+  const user = await run("ctr", [
+    ...ctrBase(t),
+    "tasks",
+    "exec",
+    "--exec-id",
+    "u",
+    "--user",
+    "1000",
+    "img-user",
+    "id",
+  ]);
+  expect(user.stdout).toContain("uid=1000(user)");
+  expect(user.stdout).toContain("gid=1000(user)");
+});
+
+test("stopping the private containerd leaves no process or dir behind", async () => {
+  const other = await startPrivateContainerd();
+  const base = other.layout.base;
+  await other.stop();
+  expect(leftoverProcesses(other.layout)).toEqual([]);
+  expect(await Bun.file(join(base, "config.toml")).exists()).toBe(false);
+});
