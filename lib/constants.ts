@@ -50,3 +50,8 @@ export const DEV_NAMESPACE = "default";
 export const DEV_STATE_SUBDIR = "dev";
 export const DEV_SOCKET_NAME = "containerd.sock";
 export const DEV_LOCK_NAME = "dev.lock";
+/** The containerd runtime name runm registers under, and the shim binary containerd runs for it. */
+export const RUNM_RUNTIME_NAME = "io.containerd.runm.v2";
+export const RUNM_SHIM_BINARY = "containerd-shim-runm-v2";
+/** Env var the dev containerd passes to shims: the dir where shims and VM consoles write logs. */
+export const DEV_LOG_DIR_ENV = "RUNM_DEV_LOG_DIR";

@@ -4,6 +4,7 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
+import { DEV_LOG_DIR_ENV } from "../constants.ts";
 import { writeFileAtomic } from "../fs-atomic.ts";
 import { logger } from "../log.ts";
 import { type ContainerdChild, startContainerd } from "./containerd-process.ts";
@@ -16,9 +17,6 @@ import {
 import { deleteAllTasks, killPids, leftoverProcesses } from "./teardown.ts";
 
 const log = logger("dev");
-
-/** Env var telling shims (which inherit containerd's env) where to write their and the VMs' logs. */
-export const DEV_LOG_DIR_ENV = "RUNM_DEV_LOG_DIR";
 
 export interface ManagedOptions extends ConfigOptions {
   /** Dirs put first on containerd's PATH, where it looks for containerd-shim-runm-v2. */

@@ -70,14 +70,16 @@ export function leftoverProcesses(l: ContainerdLayout): number[] {
   return findProcesses([l.socket, l.state, l.logs]);
 }
 
-const alive = (pid: number) => {
+/** True while `pid` runs; a zombie (exited, not yet reaped by its parent) counts as gone. */
+export function isRunning(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
   } catch {
     return false;
   }
-};
+}
+const alive = isRunning;
 
 /** SIGTERM each PID, then SIGKILL whatever is still alive after `graceMs`. */
 export async function killPids(pids: number[], graceMs = 3_000): Promise<void> {

@@ -1,0 +1,138 @@
+// `runm dev containerd`: one foreground containerd with the runm runtime registered, a tagged log
+// stream of it and everything it starts, and a teardown on Ctrl-C that leaves nothing running.
+import { existsSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { DEV_LOG_DIR_ENV, hostGuestArch, RUNM_RUNTIME_NAME, RUNM_SHIM_BINARY } from "../constants.ts";
+import { messageOf } from "../errors.ts";
+import { writeFileAtomic } from "../fs-atomic.ts";
+import { readGuestManifest } from "../guest-manifest.ts";
+import { logger } from "../log.ts";
+import { dirs, REPO_ROOT } from "../paths.ts";
+import { type ContainerdLayout, devLayout } from "./layout.ts";
+import { acquireLock, lockOwner } from "./lock.ts";
+import { followLogDir, formatLine, type LogLine, parseContainerdLine } from "./log-stream.ts";
+import { startManagedContainerd } from "./managed-containerd.ts";
+import { killPids, leftoverProcesses } from "./teardown.ts";
+
+const log = logger("dev");
+
+export interface DevEnv {
+  CONTAINERD_ADDRESS: string;
+  CONTAINERD_NAMESPACE: string;
+  RUNM_RUNTIME: string;
+  pid: number;
+}
+
+export function devEnvLines(env: DevEnv): string[] {
+  return [
+    `export CONTAINERD_ADDRESS=${env.CONTAINERD_ADDRESS}`,
+    `export CONTAINERD_NAMESPACE=${env.CONTAINERD_NAMESPACE}`,
+    `export RUNM_RUNTIME=${env.RUNM_RUNTIME}`,
+  ];
+}
+
+/** Dirs that hold the shim binary, in the order containerd should search them. */
+export function shimDirs(): string[] {
+  const candidates = [process.env.RUNM_SHIM_DIR, join(dirs().cache, "bin"), join(REPO_ROOT, "bin")];
+  return candidates.filter((d): d is string => !!d && existsSync(join(d, RUNM_SHIM_BINARY)));
+}
+
+function checkParts(extraPath: string[]): void {
+  if (!extraPath.length && !Bun.which(RUNM_SHIM_BINARY))
+    log.warn(`${RUNM_SHIM_BINARY} not found: containers with --runtime ${RUNM_RUNTIME_NAME} will fail`);
+  try {
+    readGuestManifest(hostGuestArch());
+  } catch (e) {
+    log.warn(messageOf(e));
+  }
+}
+
+export interface DevOptions {
+  /** Start from empty state and wipe it (images, snapshots) on exit too. */
+  clean?: boolean;
+  cri?: boolean;
+  layout?: ContainerdLayout;
+  /** Where the tagged log goes (default stderr). */
+  write?: (s: string) => void;
+  colour?: boolean;
+}
+
+/** Runs until SIGINT/SIGTERM or containerd exits; resolves after the teardown. */
+export async function runDevContainerd(opts: DevOptions = {}): Promise<number> {
+  const layout = opts.layout ?? devLayout();
+  const write = opts.write ?? ((s: string) => process.stderr.write(s));
+  const colour = opts.colour ?? (process.stderr.isTTY && !process.env.NO_COLOR);
+  const emit = (l: LogLine) => write(`${formatLine(l, colour)}\n`);
+
+  const lock = await acquireLock(layout.lock, "runm dev containerd");
+  try {
+    // A previous run that was SIGKILLed may have left its containerd, shims or VMs behind.
+    const stale = leftoverProcesses(layout);
+    if (stale.length) {
+      log.warn(`stopping ${stale.length} process(es) left by a previous run: ${stale.join(", ")}`);
+      await killPids(stale);
+    }
+    if (opts.clean) {
+      log.info(`--clean: removing ${layout.base}`);
+      for (const p of [layout.root, layout.state, layout.logs, layout.envFile, layout.config])
+        await rm(p, { recursive: true, force: true });
+    }
+    await rm(layout.logs, { recursive: true, force: true });
+    const extraPath = shimDirs();
+    checkParts(extraPath);
+    const ctd = await startManagedContainerd(layout, {
+      cri: opts.cri,
+      pathPrepend: extraPath,
+      onLine: (line) => emit(parseContainerdLine(line)),
+    });
+    const stopFollowing = followLogDir(layout.logs, emit);
+    const env: DevEnv = {
+      CONTAINERD_ADDRESS: ctd.address,
+      CONTAINERD_NAMESPACE: layout.namespace,
+      RUNM_RUNTIME: RUNM_RUNTIME_NAME,
+      pid: process.pid,
+    };
+    await writeFileAtomic(layout.envFile, JSON.stringify(env, null, 2));
+    process.stdout.write(
+      [
+        `containerd is running (pid ${ctd.pid}); in another terminal:`,
+        "",
+        ...devEnvLines(env).map((l) => `  ${l}`),
+        "",
+        `  ctr run --rm --runtime ${RUNM_RUNTIME_NAME} localhost/runm/busybox:latest hello echo hi`,
+        "  runm scenario 2025-07-05:01",
+        "",
+        "Ctrl-C stops containerd and every shim and VM it started.",
+        "",
+      ].join("\n"),
+    );
+    log.debug(`shims log to ${layout.logs} (${DEV_LOG_DIR_ENV})`);
+
+    const reason = await new Promise<string>((resolve) => {
+      const onSignal = (sig: string) => () => resolve(sig);
+      process.once("SIGINT", onSignal("SIGINT"));
+      process.once("SIGTERM", onSignal("SIGTERM"));
+      process.once("SIGHUP", onSignal("SIGHUP"));
+      ctd.exited.then((code) => resolve(`containerd exited (${code})`));
+    });
+    log.info(`${reason}: stopping containerd, shims and VMs`);
+    await ctd.stop();
+    stopFollowing();
+    await rm(layout.envFile, { force: true });
+    await rm(layout.logs, { recursive: true, force: true });
+    if (opts.clean) {
+      for (const p of [layout.root, layout.config]) await rm(p, { recursive: true, force: true });
+    }
+    log.info(`stopped; nothing left running${opts.clean ? ", state wiped" : ""}`);
+    return reason.startsWith("SIG") ? 0 : 1;
+  } finally {
+    lock.release();
+  }
+}
+
+/** The running dev containerd's environment, or undefined. */
+export async function readDevEnv(layout = devLayout()): Promise<DevEnv | undefined> {
+  if (lockOwner(layout.lock) === undefined || !existsSync(layout.envFile)) return undefined;
+  return (await Bun.file(layout.envFile).json()) as DevEnv;
+}

@@ -1,0 +1,51 @@
+import { expect, test } from "bun:test";
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  followLogDir,
+  formatLine,
+  type LogLine,
+  parseContainerdLine,
+  parseLogFileName,
+} from "./log-stream.ts";
+
+test("containerd logfmt lines: message, level, error and container id", () => {
+  const l = parseContainerdLine(
+    'time="2026-11-29T04:00:00Z" level=warning msg="cleanup warnings" error="exit 1" id=web1 namespace=default',
+  );
+  expect(l).toEqual({ source: "containerd", id: "web1", text: "warning: cleanup warnings error=exit 1" });
+  const shim = parseContainerdLine(
+    'time="x" level=info msg="starting signal loop" runtime=io.containerd.runm.v2 id=c2',
+  );
+  expect(shim.source).toBe("shim");
+  expect(parseContainerdLine("plain text")).toEqual({ source: "containerd", text: "plain text" });
+});
+
+test("log file names give source and id; lines are tagged, colour only when asked", () => {
+  expect(parseLogFileName("console-web1.log")).toEqual({ source: "console", id: "web1" });
+  expect(parseLogFileName("shim.log")).toEqual({ source: "shim", id: undefined });
+  expect(parseLogFileName("notes.txt")).toBeUndefined();
+  expect(formatLine({ source: "console", id: "web1", text: "hi" }, false)).toBe(
+    `console    web1${" ".repeat(12)} | hi`,
+  );
+  expect(formatLine({ source: "console", id: "web1", text: "hi" }, true)).toContain("\x1b[32m");
+});
+
+test("followLogDir streams whole lines from new and growing files", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "runm-logs-"));
+  const got: LogLine[] = [];
+  const stop = followLogDir(dir, (l) => got.push(l), 20);
+  writeFileSync(join(dir, "console-a.log"), "boot 1\nboo");
+  await Bun.sleep(80);
+  appendFileSync(join(dir, "console-a.log"), "t 2\n");
+  writeFileSync(join(dir, "shim-b.log"), "created\n");
+  await Bun.sleep(80);
+  stop();
+  rmSync(dir, { recursive: true });
+  expect(got).toEqual([
+    { source: "console", id: "a", text: "boot 1" },
+    { source: "console", id: "a", text: "boot 2" },
+    { source: "shim", id: "b", text: "created" },
+  ]);
+});
