@@ -1,5 +1,7 @@
 import { command } from "../../command.ts";
 
+const lazy = (load: () => Promise<{ default: unknown }>) => () => load().then((m) => m.default as never);
+
 export default command({
   meta: {
     name: "forks",
@@ -7,6 +9,11 @@ export default command({
       "Manage the pinned, patched forks of containerd, nerdctl, buildkit, fsutil, gvisor-tap-vsock",
   },
   subCommands: {
-    // each subcommand in its own file, lazily imported: name: () => import("./x.ts").then((m) => m.default),
+    install: lazy(() => import("./install.ts")),
+    status: lazy(() => import("./status.ts")),
+    sync: lazy(() => import("./sync.ts")),
+    export: lazy(() => import("./export.ts")),
+    build: lazy(() => import("./build.ts")),
   },
+  examples: ["runm forks install", "runm forks status", "runm forks sync containerd --to v2.3.5"],
 });

@@ -1,0 +1,146 @@
+// `runm forks install`: clone or fetch the upstream, put branch runm at the pinned base, apply the
+// series with `git am --3way` one patch at a time. Idempotent; refuses a dirty fork or one with
+// local commits it does not know; a conflict stops with the fork left for `git am --continue/--abort`.
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { failedPrecondition, notFound } from "../errors.ts";
+import { logger } from "../log.ts";
+import { conflictedPaths, git, gitTry, isGitCheckout, resolveCommit } from "./git.ts";
+import type { ForkSpec } from "./manifest.ts";
+import type { SeriesPatch } from "./series.ts";
+import { FORK_BRANCH, type ForkState, inspectFork } from "./state.ts";
+
+const log = logger("forks");
+
+export const UPSTREAM_REMOTE = "upstream";
+
+export interface InstallResult {
+  name: string;
+  path: string;
+  cloned: boolean;
+  appliedNow: string[];
+  /** True when nothing had to change. */
+  unchanged: boolean;
+}
+
+/** Refuse to touch a fork with uncommitted changes or a half-done git am/rebase. */
+export function assertTouchable(st: ForkState): void {
+  if (st.operation)
+    throw failedPrecondition(`fork ${st.name} at ${st.path} has a git ${st.operation} in progress`, {
+      hint: `finish it with: git -C ${st.path} ${st.operation} --continue (or give up with --abort), then run again`,
+    });
+  if (st.dirty.length)
+    throw failedPrecondition(
+      `fork ${st.name} at ${st.path} has uncommitted changes (${st.dirty.length} paths)`,
+      {
+        hint: `commit them (then runm forks export ${st.name}) or discard them with: git -C ${st.path} stash`,
+        details: st.dirty.slice(0, 8),
+      },
+    );
+}
+
+/** Point remote "upstream" at url and fetch its branches and tags (progress on stderr). */
+export async function fetchUpstream(path: string, url: string): Promise<void> {
+  const remotes = (await git(path, ["remote"])).split("\n");
+  await git(path, ["remote", remotes.includes(UPSTREAM_REMOTE) ? "set-url" : "add", UPSTREAM_REMOTE, url]);
+  log.info(`fetching ${url}`);
+  const r = await gitTry(
+    path,
+    ["fetch", "--progress", "--tags", UPSTREAM_REMOTE, `+refs/heads/*:refs/remotes/${UPSTREAM_REMOTE}/*`],
+    { progress: true },
+  );
+  if (!r.ok) throw failedPrecondition(`cannot fetch ${url}`, { hint: upstreamHint(url) });
+}
+
+const upstreamHint = (url: string) =>
+  `check the URL and your network, or point at a local copy with --upstream NAME=/path or RUNM_FORKS_UPSTREAM_<NAME> (now: ${url})`;
+
+async function ensureBase(spec: ForkSpec, path: string, url: string): Promise<void> {
+  if (await resolveCommit(path, spec.base)) return;
+  await fetchUpstream(path, url);
+  if (!(await resolveCommit(path, spec.base)))
+    throw notFound(`pinned commit ${spec.base} of ${spec.name} is not in ${url}`, {
+      hint: "the upstream may have rewritten history: pick a new pin with runm forks sync NAME --to REF",
+    });
+}
+
+async function clone(spec: ForkSpec, path: string, url: string): Promise<void> {
+  if (existsSync(path) && readdirSync(path).length)
+    throw failedPrecondition(`${path} exists and is not a git checkout`, {
+      hint: "move it away or install the forks elsewhere with --dir DIR",
+    });
+  mkdirSync(dirname(path), { recursive: true });
+  log.info(`cloning ${spec.name} from ${url} into ${path}`);
+  const r = await gitTry(
+    dirname(path),
+    ["clone", "--progress", "--no-checkout", "--origin", UPSTREAM_REMOTE, url, path],
+    {
+      progress: true,
+    },
+  );
+  if (!r.ok) throw failedPrecondition(`cannot clone ${spec.name} from ${url}`, { hint: upstreamHint(url) });
+}
+
+/** Apply patches with git am --3way, one at a time so progress and conflicts name the patch. */
+export async function applyPatches(name: string, path: string, patches: SeriesPatch[]): Promise<string[]> {
+  const done: string[] = [];
+  for (const p of patches) {
+    log.info(`${name}: applying ${p.file}`);
+    const r = await gitTry(path, ["am", "--3way", p.path]);
+    if (!r.ok) {
+      const files = await conflictedPaths(path);
+      throw failedPrecondition(
+        `${name}: patch ${p.file} does not apply${files.length ? `; conflicts in ${files.join(", ")}` : ""}`,
+        {
+          hint: `resolve in ${path}, git add the files and run git -C ${path} am --continue, then run install again; or give up with git -C ${path} am --abort`,
+          details: r.stderr.trim().split("\n").filter(Boolean).slice(-6),
+        },
+      );
+    }
+    done.push(p.file);
+  }
+  return done;
+}
+
+export async function installFork(
+  spec: ForkSpec,
+  series: SeriesPatch[],
+  path: string,
+  url: string,
+): Promise<InstallResult> {
+  const res: InstallResult = { name: spec.name, path, cloned: false, appliedNow: [], unchanged: false };
+  if (!isGitCheckout(path)) {
+    await clone(spec, path, url);
+    res.cloned = true;
+    // A --no-checkout clone has an empty index (it would look dirty): check out the pin first.
+    await ensureBase(spec, path, url);
+    await git(path, ["checkout", "--quiet", "-b", FORK_BRANCH, spec.base]);
+  }
+  let st = await inspectFork(spec, series, path);
+  assertTouchable(st);
+  await ensureBase(spec, path, url);
+  if (!st.installed) {
+    await git(path, ["checkout", "--quiet", "-b", FORK_BRANCH, spec.base]);
+    st = await inspectFork(spec, series, path);
+  } else if (!st.onBase) {
+    throw failedPrecondition(
+      `${spec.name}: branch ${FORK_BRANCH} in ${path} is not on the pinned base ${spec.base.slice(0, 12)}`,
+      {
+        hint: `keep your work with git -C ${path} branch -m ${FORK_BRANCH} ${FORK_BRANCH}-old, then run install again`,
+      },
+    );
+  }
+  if (st.extra.length)
+    throw failedPrecondition(
+      `${spec.name}: branch ${FORK_BRANCH} has ${st.extra.length} commit(s) not in the series`,
+      {
+        hint: `save them into the series with runm forks export ${spec.name}, or move them away with git -C ${path} branch -m ${FORK_BRANCH} ${FORK_BRANCH}-old`,
+        details: st.extra.map((c) => `${c.commit.slice(0, 12)} ${c.subject}`),
+      },
+    );
+  if (st.branch !== FORK_BRANCH) await git(path, ["checkout", "--quiet", FORK_BRANCH]);
+  const pending = series.filter((p) => st.pending.includes(p.file));
+  res.appliedNow = await applyPatches(spec.name, path, pending);
+  res.unchanged = !res.cloned && !res.appliedNow.length && st.branch === FORK_BRANCH;
+  return res;
+}

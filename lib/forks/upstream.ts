@@ -1,0 +1,55 @@
+// Upstream URLs: real URLs with a scheme (https, ssh, git, file) or an absolute local path. The
+// manifest holds the https URL; RUNM_FORKS_UPSTREAM_<NAME> or --upstream NAME=URL points one fork
+// elsewhere (a local mirror, or a test's own repository).
+import { isAbsolute } from "node:path";
+import { invalidArgument } from "../errors.ts";
+
+const SCHEMES = ["https:", "http:", "ssh:", "git:", "file:"];
+
+/** Throws InvalidArgument unless url is a URL with a known scheme or an absolute path. */
+export function checkUpstreamUrl(url: string, what = "upstream"): string {
+  if (isAbsolute(url)) return url;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw invalidArgument(`${what} "${url}" is not a URL`, {
+      hint: "give a URL with a scheme (https://github.com/owner/repo) or an absolute path",
+    });
+  }
+  if (!SCHEMES.includes(u.protocol))
+    throw invalidArgument(`${what} "${url}" has unsupported scheme ${u.protocol}`, {
+      hint: `use one of ${SCHEMES.map((s) => `${s}//`).join(", ")}`,
+    });
+  if (u.protocol === "file:" ? !u.pathname.startsWith("/") : !u.hostname)
+    throw invalidArgument(`${what} "${url}" has no ${u.protocol === "file:" ? "absolute path" : "host"}`);
+  return url;
+}
+
+export const upstreamEnvName = (fork: string) =>
+  `RUNM_FORKS_UPSTREAM_${fork.toUpperCase().replace(/-/g, "_")}`;
+
+/** Parse repeated `--upstream NAME=URL` values into a map (URLs validated). */
+export function parseUpstreamFlags(values: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const v of values) {
+    const i = v.indexOf("=");
+    if (i <= 0) throw invalidArgument(`--upstream "${v}" must be NAME=URL`);
+    out.set(v.slice(0, i), checkUpstreamUrl(v.slice(i + 1), `--upstream ${v.slice(0, i)}`));
+  }
+  return out;
+}
+
+/** The URL to fetch a fork from: flag, then env, then the manifest. */
+export function resolveUpstream(
+  fork: { name: string; upstream: string },
+  flags: Map<string, string> = new Map(),
+  env: Record<string, string | undefined> = process.env,
+): string {
+  const fromFlag = flags.get(fork.name);
+  if (fromFlag) return fromFlag;
+  const key = upstreamEnvName(fork.name);
+  const fromEnv = env[key];
+  if (fromEnv) return checkUpstreamUrl(fromEnv, key);
+  return fork.upstream;
+}
