@@ -55,3 +55,6 @@ export const RUNM_RUNTIME_NAME = "io.containerd.runm.v2";
 export const RUNM_SHIM_BINARY = "containerd-shim-runm-v2";
 /** Env var the dev containerd passes to shims: the dir where shims and VM consoles write logs. */
 export const DEV_LOG_DIR_ENV = "RUNM_DEV_LOG_DIR";
+
+/** In the guest: the agent's state (bundles, runc --root, console sockets), on tmpfs. */
+export const GUEST_AGENT_STATE_DIR = "/run/runm";

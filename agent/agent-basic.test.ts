@@ -1,0 +1,110 @@
+// Through the real thing: the agent as a subprocess on a unix socket, the host's runc, a busybox
+// rootfs, and the host client from lib/agent-client.
+import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
+import { isRunmError } from "../lib/errors.ts";
+import { type AgentHarness, descendants, ociSpec, startAgent, text } from "../test/fixtures/agent-harness.ts";
+
+let h: AgentHarness;
+let n = 0;
+const id = () => `t${process.pid}-${++n}`;
+
+beforeAll(async () => {
+  h = await startAgent();
+}, 30_000);
+afterAll(async () => {
+  await h.stop();
+  expect(descendants(h.agentPid)).toEqual([]);
+});
+afterEach(async () => {
+  // Between tests: no runc, container process or zombie under the agent.
+  await Bun.sleep(50);
+  expect(descendants(h.agentPid)).toEqual([]);
+});
+
+/** create + start + collect stdout/stderr + wait + delete. */
+async function runToEnd(args: string[], opts: Parameters<typeof ociSpec>[1] & { stdin?: string } = {}) {
+  const c = id();
+  await h.client.create(c, ociSpec(args, opts), {
+    rootfs: h.rootfs,
+    stdio: { stdin: opts.stdin !== undefined },
+  });
+  const out = text(h.client.output({ containerId: c }, "stdout"));
+  const err = text(h.client.output({ containerId: c }, "stderr"));
+  await h.client.start({ containerId: c });
+  if (opts.stdin !== undefined) {
+    await h.client.writeStdin({ containerId: c }, new TextEncoder().encode(opts.stdin));
+    await h.client.closeStdin({ containerId: c });
+  }
+  const exit = await h.client.wait({ containerId: c });
+  const [stdout, stderr] = await Promise.all([out, err]);
+  const del = await h.client.delete({ containerId: c });
+  expect(del.exitStatus).toBe(exit.exitStatus);
+  return { ...exit, stdout, stderr };
+}
+
+test("hello reports version, runc and boot timings", async () => {
+  const info = await h.client.hello();
+  expect(info.version).toBe("0.1.0");
+  expect(info.runcVersion).toMatch(/^1\./);
+  expect(info.uptimeAtReadyMs).toBeGreaterThanOrEqual(info.uptimeAtStartMs);
+  expect(Math.abs(info.guestTime.getTime() - Date.now())).toBeLessThan(5000);
+});
+
+test("output and exit 0", async () => {
+  const r = await runToEnd(["sh", "-c", "echo hello; echo oops >&2"]);
+  expect(r).toMatchObject({ exitStatus: 0, stdout: "hello\n", stderr: "oops\n" });
+  expect(Math.abs(r.exitedAt.getTime() - Date.now())).toBeLessThan(5000);
+});
+
+test("exit 42 gives 42", async () => {
+  expect((await runToEnd(["sh", "-c", "exit 42"])).exitStatus).toBe(42);
+});
+
+test("SIGKILL gives 137", async () => {
+  const c = id();
+  await h.client.create(c, ociSpec(["sleep", "100"]), { rootfs: h.rootfs });
+  await h.client.start({ containerId: c });
+  await h.client.kill({ containerId: c }, 9);
+  expect((await h.client.wait({ containerId: c })).exitStatus).toBe(137);
+  expect((await h.client.state({ containerId: c })).status).toBe("stopped");
+  await h.client.delete({ containerId: c });
+});
+
+test("stdin piped back through cat", async () => {
+  const payload = "line one\nline two\n".repeat(2000);
+  const r = await runToEnd(["cat"], { stdin: payload });
+  expect(r.exitStatus).toBe(0);
+  expect(r.stdout).toBe(payload);
+});
+
+test("env and working directory", async () => {
+  const r = await runToEnd(["sh", "-c", 'echo "$FOO"; pwd'], { env: ["FOO=bar baz"], cwd: "/tmp" });
+  expect(r.stdout).toBe("bar baz\n/tmp\n");
+});
+
+test("user 1000:1000", async () => {
+  const r = await runToEnd(["sh", "-c", "id -u; id -g; whoami"], { user: { uid: 1000, gid: 1000 } });
+  expect(r.stdout).toBe("1000\n1000\nuser\n");
+});
+
+test("errors cross the wire as kinds: unknown container is NotFound, bad state is FailedPrecondition", async () => {
+  const e1 = await h.client.state({ containerId: "nope" }).catch((e) => e);
+  expect(isRunmError(e1, "NotFound")).toBe(true);
+  const c = id();
+  await h.client.create(c, ociSpec(["true"]), { rootfs: h.rootfs });
+  const e2 = await h.client.pause(c).catch((e) => e);
+  expect(isRunmError(e2, "FailedPrecondition")).toBe(true);
+  expect((e2 as Error).message).toContain("cannot pause container");
+  // Deleting a created (never started) container kills its init.
+  const d = await h.client.delete({ containerId: c });
+  expect(d.exitStatus).toBe(137);
+});
+
+test("two containers at once", async () => {
+  const [a, b] = await Promise.all([
+    runToEnd(["sh", "-c", "sleep 0.3; echo A; exit 3"]),
+    runToEnd(["sh", "-c", "sleep 0.1; echo B; exit 4"]),
+  ]);
+  expect(a).toMatchObject({ stdout: "A\n", exitStatus: 3 });
+  expect(b).toMatchObject({ stdout: "B\n", exitStatus: 4 });
+});

@@ -1,0 +1,58 @@
+// Assembles the agent: subreaper, runc driver, service, gRPC endpoint, transport; and tears it
+// all down (containers first) on SIGTERM/SIGINT.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { AGENT_PORT_NAME, AGENT_VSOCK_PORT } from "../lib/constants.ts";
+import { logger } from "../lib/log.ts";
+import { uptimeMs } from "./boot.ts";
+import { EventBus } from "./events.ts";
+import type { AgentOptions } from "./options.ts";
+import { Runc } from "./runc.ts";
+import { grpcEndpoint } from "./server/serve.ts";
+import { AgentService, type BootTimes } from "./service.ts";
+import { Reaper } from "./sys/reaper.ts";
+import type { Transport } from "./transport/types.ts";
+import { UnixTransport } from "./transport/unix.ts";
+import { findVirtioPort, VirtioSerialTransport } from "./transport/virtio-serial.ts";
+import { VsockTransport } from "./transport/vsock.ts";
+
+const log = logger("agent");
+
+function transportFor(o: AgentOptions): Transport {
+  const l = o.listen;
+  if (l.kind === "unix") return new UnixTransport(l.path);
+  if (l.kind === "vsock") return new VsockTransport(l.port);
+  if (l.kind === "virtio-serial") return new VirtioSerialTransport();
+  // auto: QEMU gives a virtio-serial port, vfkit a vsock device.
+  return findVirtioPort(AGENT_PORT_NAME) || !existsSync("/dev/vsock")
+    ? new VirtioSerialTransport()
+    : new VsockTransport(AGENT_VSOCK_PORT);
+}
+
+export async function runAgent(o: AgentOptions, boot: Omit<BootTimes, "uptimeAtReadyMs">) {
+  Reaper.becomeSubreaper();
+  const reaper = new Reaper();
+  const runc = new Runc({
+    binary: o.runc,
+    root: join(o.stateDir, "runc"),
+    logDir: join(o.stateDir, "logs"),
+    reaper,
+  });
+  const times: BootTimes = { ...boot, uptimeAtReadyMs: 0 };
+  const svc = new AgentService({ runc, reaper, events: new EventBus(), stateDir: o.stateDir }, times);
+  const endpoint = grpcEndpoint(svc);
+  const transport = transportFor(o);
+  await transport.start((s) => endpoint.inject(s));
+  times.uptimeAtReadyMs = uptimeMs();
+  log.info(`serving on ${transport.name} (${Math.round(times.uptimeAtReadyMs)} ms after kernel start)`);
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      await svc.shutdown();
+      await transport.close();
+      endpoint.close();
+    })();
+    return stopping;
+  };
+  return { svc, stop };
+}

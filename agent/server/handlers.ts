@@ -1,0 +1,165 @@
+// The handler table: each RPC of lib/proto/agent.proto mapped onto AgentService. This file and
+// status.ts are the only agent modules that see wire types. Streams are pull-based: the next
+// chunk is read from the process only after the previous one was accepted by HTTP/2.
+import { once } from "node:events";
+import type {
+  ServerReadableStream,
+  ServerUnaryCall,
+  ServerWritableStream,
+  sendUnaryData,
+  UntypedServiceImplementation,
+} from "@grpc/grpc-js";
+import { invalidArgument } from "../../lib/errors.ts";
+import type * as W from "../../lib/proto/wire.ts";
+import type { AgentService } from "../service.ts";
+import { toStatus } from "./status.ts";
+
+type Unary<Req, Res> = (req: Req) => Promise<Res> | Res;
+
+function unary<Req, Res>(fn: Unary<Req, Res>) {
+  return (call: ServerUnaryCall<Req, Res>, cb: sendUnaryData<Res>) => {
+    Promise.resolve()
+      .then(() => fn(call.request))
+      .then(
+        (res) => cb(null, res),
+        (e) => cb(toStatus(e)),
+      );
+  };
+}
+
+function serverStream<Req, Item, Res>(
+  fn: (req: Req, signal: AbortSignal) => AsyncGenerator<Item>,
+  wrap: (i: Item) => Res,
+) {
+  return async (call: ServerWritableStream<Req, Res>) => {
+    const abort = new AbortController();
+    call.on("cancelled", () => abort.abort());
+    let items: AsyncGenerator<Item> | undefined;
+    try {
+      items = fn(call.request, abort.signal);
+      for await (const item of items) {
+        if (abort.signal.aborted) break;
+        if (!call.write(wrap(item))) await Promise.race([once(call, "drain"), once(abort.signal, "abort")]);
+        if (abort.signal.aborted) break;
+      }
+      if (!abort.signal.aborted) call.end();
+    } catch (e) {
+      if (!abort.signal.aborted) call.emit("error", toStatus(e));
+    } finally {
+      await items?.return(undefined);
+    }
+  };
+}
+
+const ref = (r: { process?: W.ProcessRef }): W.ProcessRef => {
+  if (!r.process?.containerId) throw invalidArgument("request names no container (process.container_id)");
+  return r.process;
+};
+const ms = (d: Date | undefined) => (d ? d.getTime() : 0);
+
+export function handlers(svc: AgentService): UntypedServiceImplementation {
+  return {
+    Hello: unary(() => svc.hello()),
+    SetTime: unary((r: W.SetTimeRequest) => svc.setTime(r.unixMs) ?? {}),
+    MountShare: unary(async (r: W.MountShareRequest) => {
+      await svc.mountShare(r.fstype, r.tag, r.target, r.readOnly);
+      return {};
+    }),
+    Create: unary(async (r: W.CreateRequest) => ({
+      pid: await svc.create(
+        r.containerId,
+        r.specJson,
+        r.rootfs,
+        r.stdio ?? { terminal: false, stdin: false },
+      ),
+    })),
+    Start: unary(async (r: W.ProcessRequest) => {
+      const p = ref(r);
+      return { pid: await svc.start(p.containerId, p.execId) };
+    }),
+    Exec: unary(async (r: W.ExecRequest) => {
+      const p = ref(r);
+      if (!p.execId) throw invalidArgument("Exec needs process.exec_id");
+      await svc.exec(p.containerId, p.execId, r.processJson, r.stdio ?? { terminal: false, stdin: false });
+      return {};
+    }),
+    Kill: unary(async (r: W.KillRequest) => {
+      const p = ref(r);
+      await svc.kill(p.containerId, p.execId, r.signal || 15, r.all);
+      return {};
+    }),
+    Delete: unary(async (r: W.ProcessRequest): Promise<W.DeleteResponse> => {
+      const p = ref(r);
+      const d = await svc.delete(p.containerId, p.execId);
+      return { pid: d.pid, exitStatus: d.status, exitedAtUnixMs: ms(d.exitedAt) };
+    }),
+    State: unary((r: W.ProcessRequest): W.StateResponse => {
+      const p = ref(r);
+      const s = svc.state(p.containerId, p.execId);
+      return { ...s, exitedAtUnixMs: ms(s.exitedAt) };
+    }),
+    Ps: unary(
+      async (r: W.ContainerRequest): Promise<W.PsResponse> => ({ processes: await svc.ps(r.containerId) }),
+    ),
+    Pause: unary(async (r: W.ContainerRequest) => {
+      await svc.pause(r.containerId);
+      return {};
+    }),
+    Resume: unary(async (r: W.ContainerRequest) => {
+      await svc.resume(r.containerId);
+      return {};
+    }),
+    Update: unary(async (r: W.UpdateRequest) => {
+      await svc.update(r.containerId, r.resourcesJson);
+      return {};
+    }),
+    Stats: unary((r: W.ContainerRequest): W.StatsResponse => svc.stats(r.containerId)),
+    Wait: unary(async (r: W.ProcessRequest): Promise<W.WaitResponse> => {
+      const p = ref(r);
+      const e = await svc.wait(p.containerId, p.execId);
+      return { exitStatus: e.status, exitedAtUnixMs: ms(e.exitedAt) };
+    }),
+    ResizePty: unary((r: W.ResizePtyRequest) => {
+      const p = ref(r);
+      svc.resizePty(p.containerId, p.execId, r.width, r.height);
+      return {};
+    }),
+    CloseStdin: unary(async (r: W.ProcessRequest) => {
+      const p = ref(r);
+      await svc.closeStdin(p.containerId, p.execId);
+      return {};
+    }),
+    ReadOutput: serverStream(
+      (r: W.ReadOutputRequest) => {
+        const p = ref(r);
+        return svc.output(p.containerId, p.execId, r.stream);
+      },
+      (data: Uint8Array): W.OutputChunk => ({ data }),
+    ),
+    WriteStdin: writeStdin(svc),
+    Events: serverStream(
+      (_r: object, signal) => svc.events(signal),
+      (e): W.Event => ({ ...e, timestampUnixMs: e.timestamp.getTime() }),
+    ),
+  };
+}
+
+/** Client stream: the first chunk names the process; each chunk is written before the next is read. */
+function writeStdin(svc: AgentService) {
+  return async (
+    call: ServerReadableStream<W.StdinChunk, W.WriteStdinResponse>,
+    cb: sendUnaryData<W.WriteStdinResponse>,
+  ) => {
+    let target: W.ProcessRef | undefined;
+    let written = 0;
+    try {
+      for await (const chunk of call as AsyncIterable<W.StdinChunk>) {
+        target ??= ref(chunk);
+        if (chunk.data.length) written += await svc.writeStdin(target.containerId, target.execId, chunk.data);
+      }
+      cb(null, { bytesWritten: written });
+    } catch (e) {
+      cb(toStatus(e));
+    }
+  };
+}

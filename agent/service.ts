@@ -1,0 +1,165 @@
+// The agent's API in plain TypeScript: what each RPC does, independent of gRPC. agent/server
+// maps the wire messages onto these methods and converts errors to status codes.
+import { mkdir, readFile } from "node:fs/promises";
+import { failedPrecondition, invalidArgument, notFound } from "../lib/errors.ts";
+import { logger } from "../lib/log.ts";
+import { type CgroupStats, readStats } from "./cgroup.ts";
+import { type AgentContext, Container, type ProcessState, type StdioRequest } from "./container.ts";
+import type { AgentEvent } from "./events.ts";
+import type { ExitStatus } from "./process/process.ts";
+import type { OutputName } from "./stdio.ts";
+import { mountFs, setWallClock } from "./sys/mount.ts";
+
+const log = logger("agent");
+export const AGENT_VERSION = "0.1.0";
+
+export interface HelloInfo {
+  version: string;
+  arch: string;
+  uptimeAtStartMs: number;
+  uptimeAtReadyMs: number;
+  nowUnixMs: number;
+  runcVersion: string;
+}
+
+export interface BootTimes {
+  uptimeAtStartMs: number;
+  uptimeAtReadyMs: number;
+}
+
+export class AgentService {
+  private readonly containers = new Map<string, Container>();
+  private runcVersion: string | undefined;
+
+  constructor(
+    readonly ctx: AgentContext,
+    readonly boot: BootTimes,
+  ) {}
+
+  private get(id: string): Container {
+    const c = this.containers.get(id);
+    if (!c) throw notFound(`container ${id} not found`);
+    return c;
+  }
+
+  async hello(): Promise<HelloInfo> {
+    this.runcVersion ??= await this.ctx.runc.version();
+    return {
+      version: AGENT_VERSION,
+      arch: process.arch === "arm64" ? "arm64" : "x86_64",
+      ...this.boot,
+      nowUnixMs: Date.now(),
+      runcVersion: this.runcVersion,
+    };
+  }
+
+  setTime(unixMs: number): void {
+    if (!(unixMs > 1e12)) throw invalidArgument(`bad time ${unixMs}: want ms since the epoch`);
+    setWallClock(unixMs);
+  }
+
+  async mountShare(fstype: string, tag: string, target: string, readOnly: boolean): Promise<void> {
+    if (!target.startsWith("/")) throw invalidArgument(`mount target must be absolute: ${target}`);
+    await mkdir(target, { recursive: true });
+    if (fstype === "9p") mountFs("9p", tag, target, readOnly, "trans=virtio,version=9p2000.L,msize=262144");
+    else if (fstype === "virtiofs") mountFs("virtiofs", tag, target, readOnly);
+    else throw invalidArgument(`unknown share type ${fstype}: want 9p or virtiofs`);
+    log.debug(`mounted ${fstype} ${tag} at ${target}${readOnly ? " (ro)" : ""}`);
+  }
+
+  async create(id: string, specJson: string, rootfs: string, stdio: StdioRequest): Promise<number> {
+    if (this.containers.has(id)) throw failedPrecondition(`container ${id} already exists`);
+    const c = await Container.create(this.ctx, id, specJson, rootfs, stdio);
+    this.containers.set(id, c);
+    return c.init.pid;
+  }
+
+  start(id: string, execId: string): Promise<number> {
+    return this.get(id).start(execId);
+  }
+
+  exec(id: string, execId: string, processJson: string, stdio: StdioRequest): Promise<void> {
+    return this.get(id).addExec(execId, processJson, stdio);
+  }
+
+  kill(id: string, execId: string, signal: number, all: boolean): Promise<void> {
+    return this.get(id).kill(execId, signal, all);
+  }
+
+  async delete(id: string, execId: string): Promise<ExitStatus & { pid: number }> {
+    const c = this.get(id);
+    const r = await c.delete(execId);
+    if (!execId) this.containers.delete(id);
+    return r;
+  }
+
+  state(id: string, execId: string): ProcessState {
+    return this.get(id).state(execId);
+  }
+
+  async ps(id: string): Promise<{ pid: number; command: string }[]> {
+    const pids = await this.get(id).ps();
+    return Promise.all(
+      pids.map(async (pid) => ({
+        pid,
+        command: (await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => ""))
+          .split("\0")
+          .join(" ")
+          .trim(),
+      })),
+    );
+  }
+
+  pause(id: string): Promise<void> {
+    return this.get(id).pause();
+  }
+
+  resume(id: string): Promise<void> {
+    return this.get(id).resume();
+  }
+
+  update(id: string, resourcesJson: string): Promise<void> {
+    return this.get(id).update(resourcesJson);
+  }
+
+  stats(id: string): CgroupStats {
+    const c = this.get(id);
+    c.sm.assert("stats");
+    return readStats(c.cgroupPath);
+  }
+
+  wait(id: string, execId: string): Promise<ExitStatus> {
+    return this.get(id).handleOf(execId).wait();
+  }
+
+  resizePty(id: string, execId: string, cols: number, rows: number): void {
+    this.get(id).resize(execId, cols, rows);
+  }
+
+  closeStdin(id: string, execId: string): Promise<void> {
+    return this.get(id).handleOf(execId).io.closeStdin();
+  }
+
+  output(id: string, execId: string, name: string): AsyncGenerator<Uint8Array> {
+    if (name !== "stdout" && name !== "stderr")
+      throw invalidArgument(`unknown stream ${name}: want stdout or stderr`);
+    return this.get(id)
+      .handleOf(execId)
+      .io.output(name as OutputName);
+  }
+
+  writeStdin(id: string, execId: string, data: Uint8Array): Promise<number> {
+    return this.get(id).handleOf(execId).io.writeStdin(data);
+  }
+
+  events(signal: AbortSignal): AsyncGenerator<AgentEvent> {
+    return this.ctx.events.subscribe(signal);
+  }
+
+  /** Kill and remove every container (agent shutdown). */
+  async shutdown(): Promise<void> {
+    await Promise.all([...this.containers.values()].map((c) => c.destroy()));
+    this.containers.clear();
+    this.ctx.reaper.stop();
+  }
+}

@@ -1,0 +1,181 @@
+// A process's stdio as the agent holds it: the read ends of its stdout/stderr pipes and the write
+// end of its stdin pipe, or one pty master for a terminal. Output is pulled from the fd only while
+// a ReadOutput stream asks for more, so unread output waits in the pipe (the process blocks when
+// it is full, as with containerd's fifos) and nothing is lost before the host attaches.
+import { write } from "node:fs";
+import { promisify } from "node:util";
+import { failedPrecondition, invalidArgument } from "../lib/errors.ts";
+import type { ChildStdio } from "./runc.ts";
+import { closeFd, pipe } from "./sys/libc.ts";
+import { resizePty } from "./sys/pty.ts";
+
+/** The part of a ReadableStream reader used here (Bun's types and Node's differ). */
+type ByteReader = { read(): Promise<{ done: boolean; value?: Uint8Array }>; cancel(): Promise<void> };
+
+const writeFd = promisify(write);
+export type OutputName = "stdout" | "stderr";
+
+/** One readable fd, read by at most one consumer at a time, closed at end of file. */
+class OutputFd {
+  private reader: ByteReader | undefined;
+  private busy = false;
+  private done = false;
+
+  constructor(private fd: number) {}
+
+  async *chunks(): AsyncGenerator<Uint8Array> {
+    if (this.busy) throw failedPrecondition("this output is already being read by another stream");
+    if (this.done) return;
+    this.busy = true;
+    try {
+      this.reader ??= Bun.file(this.fd).stream().getReader() as ByteReader;
+      for (;;) {
+        let chunk: Uint8Array | undefined;
+        try {
+          const r = await this.reader.read();
+          chunk = r.done ? undefined : r.value;
+        } catch {
+          chunk = undefined; // a pty master reads EIO once the slave is gone: end of file
+        }
+        if (!chunk) break;
+        yield chunk;
+      }
+      this.finish();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  finish(): void {
+    if (this.done) return;
+    this.done = true;
+    closeFd(this.fd);
+    this.fd = -1;
+  }
+}
+
+export interface ProcessIo {
+  readonly terminal: boolean;
+  /** The fds runc hands to the process. */
+  childStdio(): ChildStdio;
+  /** Close the agent's copies of the child's ends once runc has them. */
+  afterSpawn(): void;
+  /** Terminal only: the pty master received from runc's console socket. */
+  attachMaster(fd: number): void;
+  output(name: OutputName): AsyncGenerator<Uint8Array>;
+  writeStdin(data: Uint8Array): Promise<number>;
+  closeStdin(): Promise<void>;
+  resize(cols: number, rows: number): void;
+  /** Release every fd (on delete). */
+  close(): void;
+}
+
+export class PipeIo implements ProcessIo {
+  readonly terminal = false;
+  private stdin: [number, number] | undefined;
+  private readonly out: [number, number];
+  private readonly err: [number, number];
+  private readonly readers: Record<OutputName, OutputFd>;
+  private stdinClosed = false;
+
+  constructor(withStdin: boolean) {
+    this.stdin = withStdin ? pipe() : undefined;
+    this.out = pipe();
+    this.err = pipe();
+    this.readers = { stdout: new OutputFd(this.out[0]), stderr: new OutputFd(this.err[0]) };
+  }
+
+  childStdio(): ChildStdio {
+    return [this.stdin?.[0] ?? "ignore", this.out[1], this.err[1]];
+  }
+
+  afterSpawn(): void {
+    closeFd(this.stdin?.[0] ?? -1);
+    if (this.stdin) this.stdin[0] = -1;
+    closeFd(this.out[1]);
+    closeFd(this.err[1]);
+    this.out[1] = -1;
+    this.err[1] = -1;
+  }
+
+  attachMaster(): void {
+    throw invalidArgument("this process has no terminal");
+  }
+
+  output(name: OutputName): AsyncGenerator<Uint8Array> {
+    return this.readers[name].chunks();
+  }
+
+  async writeStdin(data: Uint8Array): Promise<number> {
+    if (!this.stdin || this.stdinClosed)
+      throw failedPrecondition("this process's stdin is closed or was not opened");
+    let off = 0;
+    while (off < data.length) off += (await writeFd(this.stdin[1], data, off)).bytesWritten;
+    return off;
+  }
+
+  async closeStdin(): Promise<void> {
+    if (!this.stdin || this.stdinClosed) return;
+    this.stdinClosed = true;
+    closeFd(this.stdin[1]);
+  }
+
+  resize(): void {
+    throw failedPrecondition("this process has no terminal to resize");
+  }
+
+  close(): void {
+    this.afterSpawn();
+    void this.closeStdin();
+    this.readers.stdout.finish();
+    this.readers.stderr.finish();
+  }
+}
+
+const EOT = new Uint8Array([4]);
+
+export class TtyIo implements ProcessIo {
+  readonly terminal = true;
+  private master = -1;
+  private reader: OutputFd | undefined;
+
+  childStdio(): ChildStdio {
+    return ["ignore", "ignore", "ignore"];
+  }
+
+  afterSpawn(): void {}
+
+  attachMaster(fd: number): void {
+    this.master = fd;
+    // The reader owns the fd's lifetime: it closes the master at end of file or on close().
+    this.reader = new OutputFd(fd);
+  }
+
+  output(name: OutputName): AsyncGenerator<Uint8Array> {
+    if (name === "stderr") return (async function* () {})(); // a terminal merges stderr into stdout
+    if (!this.reader) throw failedPrecondition("the terminal is not attached yet");
+    return this.reader.chunks();
+  }
+
+  async writeStdin(data: Uint8Array): Promise<number> {
+    if (this.master < 0) throw failedPrecondition("the terminal is not attached");
+    let off = 0;
+    while (off < data.length) off += (await writeFd(this.master, data, off)).bytesWritten;
+    return off;
+  }
+
+  /** A terminal has no separate stdin to close: send end-of-file (^D), as a user would. */
+  async closeStdin(): Promise<void> {
+    if (this.master >= 0) await this.writeStdin(EOT).catch(() => {});
+  }
+
+  resize(cols: number, rows: number): void {
+    if (this.master < 0) throw failedPrecondition("the terminal is not attached");
+    resizePty(this.master, cols, rows);
+  }
+
+  close(): void {
+    this.reader?.finish();
+    this.master = -1;
+  }
+}

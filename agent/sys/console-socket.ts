@@ -1,0 +1,116 @@
+// runc's --console-socket: runc connects to an AF_UNIX socket and sends the pty master as an
+// SCM_RIGHTS message. Bun's sockets cannot receive file descriptors, so this listens, accepts and
+// calls recvmsg through libc. The socket is non-blocking and polled every few ms, so a slow runc
+// (about 1 s under TCG) never blocks the event loop that serves gRPC.
+import { ptr } from "bun:ffi";
+import { rmSync } from "node:fs";
+import { internal } from "../../lib/errors.ts";
+import { check, closeFd, EAGAIN, errno, libc, SysError } from "./libc.ts";
+
+const AF_UNIX = 1;
+const SOCK_STREAM = 1;
+const SOCK_NONBLOCK = 0o4000;
+const SOCK_CLOEXEC = 0o2000000;
+const SOL_SOCKET = 1;
+const SCM_RIGHTS = 1;
+const POLL_MS = 5;
+
+/** struct sockaddr_un for `path` (sun_path is 108 bytes, NUL terminated). */
+export function sockaddrUn(path: string): Uint8Array {
+  const bytes = new TextEncoder().encode(path);
+  if (bytes.length > 107) throw internal(`socket path too long (${bytes.length} > 107): ${path}`);
+  const addr = new Uint8Array(110);
+  new DataView(addr.buffer).setUint16(0, AF_UNIX, true);
+  addr.set(bytes, 2);
+  return addr;
+}
+
+/** Build a msghdr (56 bytes on LP64) pointing at one iovec and a control buffer. */
+function msghdr(iov: BigUint64Array, control: Uint8Array): Uint8Array {
+  const m = new Uint8Array(56);
+  const v = new DataView(m.buffer);
+  v.setBigUint64(16, BigInt(ptr(iov)), true); // msg_iov
+  v.setBigUint64(24, 1n, true); // msg_iovlen
+  v.setBigUint64(32, BigInt(ptr(control)), true); // msg_control
+  v.setBigUint64(40, BigInt(control.length), true); // msg_controllen
+  return m;
+}
+
+/** The first fd in an SCM_RIGHTS control message, or -1. */
+export function fdFromControl(control: Uint8Array, controllen: number): number {
+  const v = new DataView(control.buffer, control.byteOffset, control.byteLength);
+  if (controllen < 20) return -1;
+  const level = v.getInt32(8, true);
+  const type = v.getInt32(12, true);
+  return level === SOL_SOCKET && type === SCM_RIGHTS ? v.getInt32(16, true) : -1;
+}
+
+export class ConsoleSocket {
+  private constructor(
+    readonly path: string,
+    private fd: number,
+  ) {}
+
+  /** Listen on `path` (removed first if stale). */
+  static listen(path: string): ConsoleSocket {
+    rmSync(path, { force: true });
+    const c = libc();
+    const fd = check("socket", c.socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    try {
+      const addr = sockaddrUn(path);
+      check("bind", c.bind(fd, addr, addr.length));
+      check("listen", c.listen(fd, 1));
+    } catch (e) {
+      closeFd(fd);
+      throw e;
+    }
+    return new ConsoleSocket(path, fd);
+  }
+
+  /**
+   * Wait for runc to send the pty master; resolves with its fd. `gaveUp` is polled between tries
+   * (e.g. "runc already exited"), and rejects the wait when it returns an error.
+   */
+  async receiveMaster(gaveUp: () => Error | undefined): Promise<number> {
+    const conn = await this.pollUntil(
+      () => libc().accept4(this.fd, null, null, SOCK_NONBLOCK | SOCK_CLOEXEC),
+      "accept4",
+      gaveUp,
+    );
+    try {
+      const data = new Uint8Array(4096);
+      const iov = new BigUint64Array([BigInt(ptr(data)), BigInt(data.length)]);
+      const control = new Uint8Array(64);
+      const m = msghdr(iov, control);
+      await this.pollUntil(() => Number(libc().recvmsg(conn, m, 0)), "recvmsg", gaveUp);
+      const controllen = Number(new DataView(m.buffer).getBigUint64(40, true));
+      const fd = fdFromControl(control, controllen);
+      if (fd < 0) throw internal("runc's console socket message carried no file descriptor");
+      return fd;
+    } finally {
+      closeFd(conn);
+    }
+  }
+
+  close(): void {
+    closeFd(this.fd);
+    this.fd = -1;
+    rmSync(this.path, { force: true });
+  }
+
+  private async pollUntil(
+    call: () => number,
+    name: string,
+    gaveUp: () => Error | undefined,
+  ): Promise<number> {
+    for (;;) {
+      const r = call();
+      if (r >= 0) return r;
+      const e = errno();
+      if (e !== EAGAIN) throw new SysError(name, e);
+      const err = gaveUp();
+      if (err) throw err;
+      await Bun.sleep(POLL_MS);
+    }
+  }
+}

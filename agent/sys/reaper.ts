@@ -1,0 +1,119 @@
+// How the agent reaps. runc create/exec -d detach: the container's init and each exec'd process
+// are children of a runc that exits, so the kernel re-parents them to the nearest child
+// subreaper. The agent marks itself one (prctl PR_SET_CHILD_SUBREAPER) and, for exactly the pids
+// it was told about, polls waitpid(pid, WNOHANG) to get the raw status: exit N → N, signal S →
+// 128+S, like a shell. It never calls waitpid(-1), because Bun reaps its own spawned children
+// (runc) itself and must keep their statuses; stray zombies re-parented to us (none expected, as
+// runc's intermediate children are reaped by runc) are collected by a sweep over /proc that
+// skips pids Bun owns. Foreground `runc run`/`runc exec` would report statuses too, but it cannot
+// hand a tty to a non-tty caller, cannot split Create from Start, and loses the status if runc
+// dies, so it is not used.
+import { readdirSync, readFileSync } from "node:fs";
+import { logger } from "../../lib/log.ts";
+import { check, ECHILD, errno, libc } from "./libc.ts";
+
+const log = logger("agent");
+const PR_SET_CHILD_SUBREAPER = 36;
+const WNOHANG = 1;
+const POLL_MS = 10;
+const SWEEP_EVERY = 50; // polls, i.e. every 0.5 s
+
+export interface ExitInfo {
+  pid: number;
+  /** Shell convention: exit code, or 128 + signal number. */
+  status: number;
+  exitedAt: Date;
+}
+
+/** Decode a wait(2) status word. */
+export function decodeWaitStatus(raw: number): number {
+  const sig = raw & 0x7f;
+  return sig === 0 ? (raw >> 8) & 0xff : 128 + sig;
+}
+
+export class Reaper {
+  private readonly watched = new Map<number, (e: ExitInfo) => void>();
+  /** Pids spawned through Bun: Bun reaps these, the sweep must not. */
+  private readonly bunOwned = new Set<number>();
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private polls = 0;
+
+  /** Become the child subreaper of this process tree. */
+  static becomeSubreaper(): void {
+    check("prctl(PR_SET_CHILD_SUBREAPER)", libc().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
+  }
+
+  /** Call for every process started with Bun.spawn, for its whole life. */
+  ownedByBun(pid: number, exited: Promise<unknown>): void {
+    this.bunOwned.add(pid);
+    void exited.finally(() => this.bunOwned.delete(pid));
+  }
+
+  /** Report the exit of `pid` (a re-parented container process) once, through `onExit`. */
+  watch(pid: number, onExit: (e: ExitInfo) => void): void {
+    this.watched.set(pid, onExit);
+    this.timer ??= setInterval(() => this.poll(), POLL_MS);
+  }
+
+  /** Stop polling (agent shutdown). */
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private poll(): void {
+    const status = new Int32Array(1);
+    for (const [pid, onExit] of this.watched) {
+      const r = libc().waitpid(pid, status, WNOHANG);
+      if (r === pid) {
+        this.watched.delete(pid);
+        onExit({ pid, status: decodeWaitStatus(status[0] ?? 0), exitedAt: new Date() });
+      } else if (r < 0 && errno() === ECHILD && !isAlive(pid)) {
+        // Not our child and gone: someone else reaped it. Should not happen; report it loudly.
+        this.watched.delete(pid);
+        log.warn(`pid ${pid} vanished without being reaped by the agent`);
+        onExit({ pid, status: 255, exitedAt: new Date() });
+      }
+    }
+    this.polls += 1;
+    if (this.polls % SWEEP_EVERY === 0) this.sweep();
+    if (this.watched.size === 0 && this.polls % SWEEP_EVERY === 0) this.stop();
+  }
+
+  /** Reap zombies that were re-parented to us and that nobody is waiting for. */
+  sweep(): number {
+    let reaped = 0;
+    for (const pid of zombieChildren(process.pid)) {
+      if (this.bunOwned.has(pid) || this.watched.has(pid)) continue;
+      if (libc().waitpid(pid, new Int32Array(1), WNOHANG) === pid) reaped += 1;
+    }
+    if (reaped) log.debug(`reaped ${reaped} stray zombie(s)`);
+    return reaped;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Pids of zombie processes whose parent is `ppid`, from /proc. */
+export function zombieChildren(ppid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      // "pid (comm) S ppid ...": comm may hold spaces and parens, so split after the last ')'.
+      const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (rest[0] === "Z" && Number(rest[1]) === ppid) out.push(Number(name));
+    } catch {
+      // raced with exit
+    }
+  }
+  return out;
+}

@@ -1,0 +1,61 @@
+// A Duplex over raw file descriptors (a virtio-serial port, an accepted vsock socket): reads
+// are pulled from the fd only when the HTTP/2 session wants more, writes go straight to the fd.
+import { close as closeCb, write } from "node:fs";
+import { Duplex } from "node:stream";
+import { promisify } from "node:util";
+
+/** The part of a ReadableStream reader used here (Bun's types and Node's differ). */
+type ByteReader = { read(): Promise<{ done: boolean; value?: Uint8Array }>; cancel(): Promise<void> };
+
+const writeFd = promisify(write);
+const closeFd = promisify(closeCb);
+
+export class FdDuplex extends Duplex {
+  private reader: ByteReader | undefined;
+  private reading = false;
+  private fdsClosed = false;
+
+  /** `readFd` and `writeFd` may be the same fd; it is closed once. */
+  constructor(
+    private readonly readFd: number,
+    private readonly writeFdNum: number,
+  ) {
+    super();
+  }
+
+  override _read(): void {
+    if (this.reading) return;
+    this.reading = true;
+    this.reader ??= Bun.file(this.readFd).stream().getReader() as ByteReader;
+    const reader = this.reader;
+    reader.read().then(
+      (r) => {
+        this.reading = false;
+        if (r.done) this.push(null);
+        else if (this.push(r.value)) this._read();
+      },
+      (e: Error) => {
+        this.reading = false;
+        this.destroy(e);
+      },
+    );
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    (async () => {
+      let off = 0;
+      while (off < chunk.length) off += (await writeFd(this.writeFdNum, chunk, off)).bytesWritten;
+    })().then(() => cb(), cb);
+  }
+
+  override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
+    if (this.fdsClosed) {
+      cb(err);
+      return;
+    }
+    this.fdsClosed = true;
+    void this.reader?.cancel().catch(() => {});
+    const fds = new Set([this.readFd, this.writeFdNum]);
+    Promise.all([...fds].map((fd) => closeFd(fd).catch(() => {}))).then(() => cb(err));
+  }
+}

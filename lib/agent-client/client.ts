@@ -1,0 +1,211 @@
+// The host side of the agent API: the one adapter that touches lib/proto. It connects to a unix
+// socket (QEMU's virtio-serial chardev, vfkit's vsock socket, or a test agent's --listen) and
+// returns plain TS types; every gRPC error becomes a RunmError in errors.ts.
+import { type Client, credentials, makeGenericClientConstructor, type ServiceError } from "@grpc/grpc-js";
+import { deadlineExceeded, messageOf } from "../errors.ts";
+import { agentService } from "../proto/service.ts";
+import type * as W from "../proto/wire.ts";
+import { fromStatus } from "./errors.ts";
+import type {
+  AgentEvent,
+  AgentInfo,
+  ContainerStats,
+  ExitResult,
+  ProcessId,
+  ProcessState,
+  StdioOptions,
+} from "./types.ts";
+
+const AgentClientCtor = makeGenericClientConstructor(agentService, "Agent");
+type Callback = (e: ServiceError | null, r: unknown) => void;
+type Rpc = (req: object, opts: object, cb: Callback) => void;
+
+const ref = (p: ProcessId): W.ProcessRef => ({ containerId: p.containerId, execId: p.execId ?? "" });
+const stdio = (s: StdioOptions = {}): W.Stdio => ({ terminal: !!s.terminal, stdin: !!s.stdin });
+const date = (ms: number) => new Date(ms);
+
+export class AgentClient {
+  private readonly grpc: Client & Record<string, unknown>;
+
+  /** `socketPath`: a unix socket carrying the agent's HTTP/2 stream. Connects lazily. */
+  constructor(readonly socketPath: string) {
+    this.grpc = new AgentClientCtor(`unix:${socketPath}`, credentials.createInsecure(), {
+      "grpc.max_receive_message_length": 64 * 1024 * 1024,
+    }) as unknown as Client & Record<string, unknown>;
+  }
+
+  private call<Res>(name: string, req: object, timeoutMs?: number): Promise<Res> {
+    const fn = this.grpc[name] as Rpc;
+    const opts = timeoutMs ? { deadline: Date.now() + timeoutMs } : {};
+    return new Promise((resolve, reject) =>
+      fn.call(this.grpc, req, opts, (e, r) => (e ? reject(fromStatus(e, name)) : resolve(r as Res))),
+    );
+  }
+
+  /** Retry Hello until the agent answers or `timeoutMs` passes (the guest may still be booting). */
+  async waitReady(timeoutMs: number): Promise<AgentInfo> {
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown;
+    while (Date.now() < deadline) {
+      try {
+        return await this.hello(Math.max(50, Math.min(1000, deadline - Date.now())));
+      } catch (e) {
+        last = e;
+        await Bun.sleep(20);
+      }
+    }
+    throw deadlineExceeded(`the agent did not answer within ${timeoutMs} ms (${messageOf(last)})`, {
+      hint: "check the VM console log: did the guest boot and start runm-agent?",
+      cause: last,
+    });
+  }
+
+  async hello(timeoutMs?: number): Promise<AgentInfo> {
+    const r = await this.call<W.HelloResponse>("Hello", {}, timeoutMs);
+    return { ...r, guestTime: date(r.nowUnixMs) };
+  }
+
+  async setTime(t: Date = new Date()): Promise<void> {
+    await this.call("SetTime", { unixMs: t.getTime() });
+  }
+
+  async mountShare(s: {
+    fstype: "9p" | "virtiofs";
+    tag: string;
+    target: string;
+    readOnly: boolean;
+  }): Promise<void> {
+    await this.call("MountShare", s);
+  }
+
+  /** `runc create`: returns the init's pid. `spec` is an OCI runtime spec object. */
+  async create(containerId: string, spec: object, opts: { rootfs?: string; stdio?: StdioOptions } = {}) {
+    const r = await this.call<W.PidResponse>("Create", {
+      containerId,
+      specJson: JSON.stringify(spec),
+      rootfs: opts.rootfs ?? "",
+      stdio: stdio(opts.stdio),
+    });
+    return r.pid;
+  }
+
+  async start(p: ProcessId): Promise<number> {
+    return (await this.call<W.PidResponse>("Start", { process: ref(p) })).pid;
+  }
+
+  /** Register an exec (`process` is an OCI process object); start it with start(). */
+  async exec(p: Required<ProcessId>, process: object, opts: StdioOptions = {}): Promise<void> {
+    await this.call("Exec", { process: ref(p), processJson: JSON.stringify(process), stdio: stdio(opts) });
+  }
+
+  async kill(p: ProcessId, signal: number, all = false): Promise<void> {
+    await this.call("Kill", { process: ref(p), signal, all });
+  }
+
+  async delete(p: ProcessId): Promise<ExitResult & { pid: number }> {
+    const r = await this.call<W.DeleteResponse>("Delete", { process: ref(p) });
+    return { pid: r.pid, exitStatus: r.exitStatus, exitedAt: date(r.exitedAtUnixMs) };
+  }
+
+  async state(p: ProcessId): Promise<ProcessState> {
+    const r = await this.call<W.StateResponse>("State", { process: ref(p) });
+    const { exitedAtUnixMs, status, ...rest } = r;
+    return {
+      ...rest,
+      status: status as ProcessState["status"],
+      exitedAt: exitedAtUnixMs ? date(exitedAtUnixMs) : undefined,
+    };
+  }
+
+  async ps(containerId: string): Promise<{ pid: number; command: string }[]> {
+    return (await this.call<W.PsResponse>("Ps", { containerId })).processes;
+  }
+
+  async pause(containerId: string): Promise<void> {
+    await this.call("Pause", { containerId });
+  }
+
+  async resume(containerId: string): Promise<void> {
+    await this.call("Resume", { containerId });
+  }
+
+  /** `resources`: OCI LinuxResources, as `runc update --resources`. */
+  async update(containerId: string, resources: object): Promise<void> {
+    await this.call("Update", { containerId, resourcesJson: JSON.stringify(resources) });
+  }
+
+  async stats(containerId: string): Promise<ContainerStats> {
+    return this.call<W.StatsResponse>("Stats", { containerId });
+  }
+
+  async wait(p: ProcessId): Promise<ExitResult> {
+    const r = await this.call<W.WaitResponse>("Wait", { process: ref(p) });
+    return { exitStatus: r.exitStatus, exitedAt: date(r.exitedAtUnixMs) };
+  }
+
+  async resizePty(p: ProcessId, width: number, height: number): Promise<void> {
+    await this.call("ResizePty", { process: ref(p), width, height });
+  }
+
+  async closeStdin(p: ProcessId): Promise<void> {
+    await this.call("CloseStdin", { process: ref(p) });
+  }
+
+  /** The process's stdout or stderr until end of file. Breaking out of the loop cancels the stream. */
+  async *output(p: ProcessId, stream: "stdout" | "stderr" = "stdout"): AsyncGenerator<Uint8Array> {
+    const call = (this.grpc.ReadOutput as (r: object) => AsyncIterable<W.OutputChunk> & { cancel(): void })({
+      process: ref(p),
+      stream,
+    });
+    try {
+      for await (const chunk of call) yield chunk.data;
+    } catch (e) {
+      throw fromStatus(e, "ReadOutput");
+    } finally {
+      call.cancel();
+    }
+  }
+
+  /** Send `data` to the process's stdin; does not close it (see closeStdin). Returns bytes written. */
+  async writeStdin(p: ProcessId, data: AsyncIterable<Uint8Array> | Uint8Array): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      const cb: Callback = (e, r) =>
+        e ? reject(fromStatus(e, "WriteStdin")) : resolve((r as W.WriteStdinResponse).bytesWritten);
+      const call = (this.grpc.WriteStdin as (cb: Callback) => NodeJS.WritableStream & { end(): void })(cb);
+      (async () => {
+        let first = true;
+        const send = async (chunk: Uint8Array) => {
+          const ok = call.write({ ...(first ? { process: ref(p) } : {}), data: chunk } as never);
+          first = false;
+          if (!ok) await new Promise((r) => call.once("drain", r));
+        };
+        if (data instanceof Uint8Array) await send(data);
+        else for await (const chunk of data) await send(chunk);
+        if (first) await send(new Uint8Array(0));
+        call.end();
+      })().catch(reject);
+    });
+  }
+
+  /** Lifecycle events from now on, until `signal` aborts. */
+  async *events(signal?: AbortSignal): AsyncGenerator<AgentEvent> {
+    const call = (this.grpc.Events as (r: object) => AsyncIterable<W.Event> & { cancel(): void })({});
+    const onAbort = () => call.cancel();
+    signal?.addEventListener("abort", onAbort);
+    try {
+      for await (const e of call) {
+        const { timestampUnixMs, type, ...rest } = e;
+        yield { ...rest, type: type as AgentEvent["type"], timestamp: date(timestampUnixMs) };
+      }
+    } catch (e) {
+      if (!signal?.aborted) throw fromStatus(e, "Events");
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      call.cancel();
+    }
+  }
+
+  close(): void {
+    this.grpc.close();
+  }
+}

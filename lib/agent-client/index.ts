@@ -1,0 +1,2 @@
+export { AgentClient } from "./client.ts";
+export type * from "./types.ts";

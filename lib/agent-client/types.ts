@@ -1,0 +1,61 @@
+// Plain TypeScript types the agent client returns: no proto or gRPC types leak past the adapter.
+export interface ProcessId {
+  containerId: string;
+  /** Empty or absent: the container's init. */
+  execId?: string;
+}
+
+export interface StdioOptions {
+  terminal?: boolean;
+  /** Open a stdin pipe (ignored with a terminal, which always has input). */
+  stdin?: boolean;
+}
+
+export interface AgentInfo {
+  version: string;
+  arch: string;
+  /** Guest kernel uptime when the agent started and when it began serving (ms). */
+  uptimeAtStartMs: number;
+  uptimeAtReadyMs: number;
+  guestTime: Date;
+  runcVersion: string;
+}
+
+export interface ExitResult {
+  /** Exit code, or 128 + signal. */
+  exitStatus: number;
+  exitedAt: Date;
+}
+
+export interface ProcessState {
+  containerId: string;
+  execId: string;
+  pid: number;
+  status: "created" | "running" | "paused" | "stopped" | "deleted";
+  exitStatus: number;
+  exitedAt?: Date;
+  terminal: boolean;
+  bundle: string;
+}
+
+export interface ContainerStats {
+  cpuUsageUsec: number;
+  cpuUserUsec: number;
+  cpuSystemUsec: number;
+  memoryUsageBytes: number;
+  memoryLimitBytes: number;
+  memoryOomKills: number;
+  pidsCurrent: number;
+  pidsLimit: number;
+  ioReadBytes: number;
+  ioWriteBytes: number;
+}
+
+export interface AgentEvent {
+  type: "create" | "start" | "exec_added" | "exec_started" | "exit" | "oom" | "paused" | "resumed" | "delete";
+  containerId: string;
+  execId: string;
+  pid: number;
+  exitStatus: number;
+  timestamp: Date;
+}
