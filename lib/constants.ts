@@ -27,6 +27,12 @@ export const FLOOR_MARKER = "RUNM-FLOOR";
 export const GUEST_MBIN_DEVICE = "/dev/vda";
 export const GUEST_MBIN_DIR = "/mbin";
 export const GUEST_AGENT_PATH = "/mbin/bin/runm-agent";
+/** Debian's runc, shipped in the mbin squashfs with its shared libraries. */
+export const GUEST_RUNC_PATH = "/mbin/bin/runc";
+/** Debian's static tini: PID 1 in agent mode, with the agent as its child. */
+export const GUEST_TINI_PATH = "/mbin/bin/tini";
+/** Static busybox in the mbin squashfs (its applets are linked beside it in /mbin/bin). */
+export const GUEST_BUSYBOX_PATH = "/mbin/bin/busybox";
 
 export type GuestArch = "x86_64" | "arm64";
 export const GUEST_ARCHES: readonly GuestArch[] = ["x86_64", "arm64"];
@@ -56,5 +62,31 @@ export const RUNM_SHIM_BINARY = "containerd-shim-runm-v2";
 /** Env var the dev containerd passes to shims: the dir where shims and VM consoles write logs. */
 export const DEV_LOG_DIR_ENV = "RUNM_DEV_LOG_DIR";
 
+// --- containerd shim (shim/, lib/containerd) ---
+
+/** Where the shim listens when containerd gives no socket dir: <dir>/<sha256(address,ns,id)>.sock. */
+export const SHIM_SOCKET_DIR = "/run/runm/s";
+/** Files the shim keeps in containerd's bundle dir, so `delete` can clean up after a SIGKILL. */
+export const SHIM_BUNDLE_FILES = {
+  pid: "shim.pid",
+  address: "address",
+  /** JSON: the VM's runtime dir, VMM pid, socket path (see shim/bundle-state.ts). */
+  state: "runm-shim.json",
+  /** Symlink to the guest console log (next to containerd's shim log). */
+  console: "runm-console.log",
+} as const;
+/** OCI annotations a container can set to size its VM. */
+export const ANNOTATION_CPUS = "io.containerd.runm.cpus";
+export const ANNOTATION_MEMORY = "io.containerd.runm.memory";
+/** ttrpc metadata key carrying the containerd namespace. */
+export const TTRPC_NAMESPACE_KEY = "containerd-namespace-ttrpc";
 /** In the guest: the agent's state (bundles, runc --root, console sockets), on tmpfs. */
 export const GUEST_AGENT_STATE_DIR = "/run/runm";
+/**
+ * OCI annotation carrying published ports for clients without -p (ctr): a comma-separated list of
+ * `HOSTIP:HOSTPORT:CONTAINERPORT[/tcp|udp]`. The shim maps each to a QEMU hostfwd.
+ */
+export const PUBLISH_ANNOTATION = "io.runm.publish";
+/** In the guest: where the shim's shares are mounted (<root>/<tag>) and container rootfs assembled. */
+export const GUEST_SHARE_ROOT = "/run/runm/shares";
+export const GUEST_ROOTFS_ROOT = "/run/runm/rootfs";

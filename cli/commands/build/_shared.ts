@@ -1,0 +1,51 @@
+// What the build subcommands share: the --arch/--force flags and the artifact table.
+
+import type { Artifact } from "../../../lib/build/cache.ts";
+import { GUEST_ARCHES, type GuestArch, hostGuestArch } from "../../../lib/constants.ts";
+import { invalidArgument } from "../../../lib/errors.ts";
+import { printTable } from "../../table.ts";
+
+export const archArg = {
+  arch: {
+    type: "string",
+    description: `Guest architecture: ${GUEST_ARCHES.join(" | ")} (default: this host's)`,
+  },
+} as const;
+
+export const forceArg = {
+  force: {
+    type: "boolean",
+    description: "Rebuild even if the cache has this exact artifact",
+    default: false,
+  },
+} as const;
+
+export function parseArch(value: string | undefined): GuestArch {
+  if (value === undefined || value === "") return hostGuestArch();
+  if ((GUEST_ARCHES as readonly string[]).includes(value)) return value as GuestArch;
+  throw invalidArgument(`unknown --arch ${value}`, { hint: `use one of: ${GUEST_ARCHES.join(", ")}` });
+}
+
+export function parseJobs(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw invalidArgument(`--jobs must be a positive integer, got ${value}`);
+  return n;
+}
+
+export const formatSize = (bytes: number) =>
+  bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(0)} KiB`;
+
+export function printArtifacts(artifacts: Artifact[]): void {
+  printTable(
+    ["artifact", "status", "size", "sha256", "seconds", "path"],
+    artifacts.map((a) => [
+      a.name,
+      a.status,
+      formatSize(a.size),
+      a.sha256.slice(0, 12),
+      a.seconds.toFixed(2),
+      a.path,
+    ]),
+  );
+}

@@ -1,0 +1,63 @@
+// The guest agent binary: `bun build --compile agent/main.ts`, keyed by the sources that can end
+// up in it (agent/, lib/), bun.lock and the Bun version. Returns null while agent/main.ts does
+// not exist, so the rest of the guest can be built and booted without it.
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import type { GuestArch } from "../constants.ts";
+import { run } from "../exec.ts";
+import { REPO_ROOT } from "../paths.ts";
+import { type Artifact, produce } from "./cache.ts";
+import { keyOf, sha256 } from "./hash.ts";
+
+export const AGENT_ENTRY = join(REPO_ROOT, "agent", "main.ts");
+
+function sourceFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) {
+      if (e.name !== "node_modules") out.push(...sourceFiles(p));
+    } else if (/\.(ts|js|json|proto)$/.test(e.name) && !/\.test\.ts$/.test(e.name)) out.push(p);
+  }
+  return out.sort();
+}
+
+/** Hash of everything the compiled agent depends on. */
+export function agentInputs(arch: GuestArch, root = REPO_ROOT): Record<string, string> {
+  const files = [
+    ...sourceFiles(join(root, "agent")),
+    ...sourceFiles(join(root, "lib")),
+    join(root, "bun.lock"),
+    join(root, "package.json"),
+  ].filter((f) => existsSync(f));
+  const h: Record<string, string> = { arch, bun: Bun.version };
+  for (const f of files) h[relative(root, f)] = sha256(readFileSync(f));
+  return h;
+}
+
+export async function buildAgent(o: {
+  arch: GuestArch;
+  cacheDir: string;
+  force?: boolean;
+}): Promise<Artifact | null> {
+  if (!existsSync(AGENT_ENTRY)) return null;
+  const key = keyOf({ kind: "agent", inputs: agentInputs(o.arch) });
+  const target = o.arch === "arm64" ? "bun-linux-arm64" : "bun-linux-x64";
+  return produce({
+    cacheDir: o.cacheDir,
+    kind: `agent-${o.arch}`,
+    key,
+    file: "runm-agent",
+    force: o.force,
+    build: async (dir) => {
+      // Not stripped: a compiled Bun binary carries its bundle after the ELF sections.
+      await run(
+        process.execPath,
+        ["build", "--compile", `--target=${target}`, AGENT_ENTRY, "--outfile", join(dir, "runm-agent")],
+        { cwd: REPO_ROOT, what: "compiling the guest agent" },
+      );
+      return { bun: Bun.version };
+    },
+  });
+}
