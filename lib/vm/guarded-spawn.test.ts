@@ -1,0 +1,59 @@
+import { expect, test } from "bun:test";
+import { join } from "node:path";
+import { guardArgv, pidAlive, stopPid } from "./guarded-spawn.ts";
+
+const CHILD = join(import.meta.dir, "testdata/guarded-child.ts");
+
+async function startChild(): Promise<{ parent: ReturnType<typeof Bun.spawn>; sleepPid: number }> {
+  const parent = Bun.spawn(["bun", CHILD], { stdout: "pipe", stderr: "inherit" });
+  const reader = (parent.stdout as ReadableStream<Uint8Array>).getReader();
+  const { value } = await reader.read();
+  reader.releaseLock();
+  const sleepPid = Number(new TextDecoder().decode(value).trim());
+  expect(sleepPid).toBeGreaterThan(0);
+  expect(pidAlive(sleepPid)).toBe(true);
+  return { parent, sleepPid };
+}
+
+async function goneWithin(pid: number, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (!pidAlive(pid)) return true;
+    await Bun.sleep(10);
+  }
+  return !pidAlive(pid);
+}
+
+test("on Linux the argv is wrapped in setpriv --pdeathsig SIGKILL; elsewhere it is unchanged", () => {
+  expect(guardArgv(["qemu", "-x"], "linux").slice(1)).toEqual(["--pdeathsig", "SIGKILL", "--", "qemu", "-x"]);
+  expect(guardArgv(["vfkit", "-x"], "darwin")).toEqual(["vfkit", "-x"]);
+});
+
+test("a guarded child dies when its parent is SIGKILLed (no cleanup code runs)", async () => {
+  const { parent, sleepPid } = await startChild();
+  parent.kill("SIGKILL");
+  await parent.exited;
+  expect(await goneWithin(sleepPid, 2000)).toBe(true);
+});
+
+test("SIGINT runs the cleanup registry and exits 130", async () => {
+  const { parent, sleepPid } = await startChild();
+  parent.kill("SIGINT");
+  expect(await parent.exited).toBe(130);
+  expect(await goneWithin(sleepPid, 2000)).toBe(true);
+});
+
+test("SIGTERM exits 143 after cleanup", async () => {
+  const { parent, sleepPid } = await startChild();
+  parent.kill("SIGTERM");
+  expect(await parent.exited).toBe(143);
+  expect(await goneWithin(sleepPid, 2000)).toBe(true);
+});
+
+test("stopPid ends a process that ignores SIGTERM with SIGKILL", async () => {
+  const p = Bun.spawn(["sh", "-c", "trap '' TERM; while :; do sleep 0.05; done"]);
+  await Bun.sleep(100);
+  await stopPid(p.pid, 200);
+  expect(await p.exited).not.toBe(0);
+  expect(pidAlive(p.pid)).toBe(false);
+});

@@ -1,0 +1,226 @@
+// One QEMU micro-VM: launch, readiness, agent stream, teardown. See vm-interface.ts for the
+// lifecycle contract this implements.
+import { existsSync, readFileSync } from "node:fs";
+import { createConnection } from "node:net";
+import { join } from "node:path";
+import type { Duplex } from "node:stream";
+import type { Subprocess } from "bun";
+import { deadlineExceeded, failedPrecondition, RunmError, unavailable } from "../../errors.ts";
+import { logger } from "../../log.ts";
+import { registerCleanup } from "../cleanup.ts";
+import { runmCmdlineWords } from "../cmdline.ts";
+import { ConsoleWatcher, tailLines } from "../console-log.ts";
+import { guardedSpawn, stopPid } from "../guarded-spawn.ts";
+import { createRuntimeDir, type RuntimeDir } from "../runtime-dir.ts";
+import { BootTimeline } from "../timeline.ts";
+import type { HasHostPids, Pausable, ReadyCheck, Vm, VmConfig } from "../vm-interface.ts";
+import type { Accel } from "./accel.ts";
+import { type QemuPaths, qemuArgv } from "./argv.ts";
+import { hostTscKhz } from "./host-tsc.ts";
+import { Qmp } from "./qmp.ts";
+import { startVirtiofsd } from "./virtiofsd.ts";
+
+const log = logger("qemu");
+
+/** The kernel prints this as it hands over to the initramfs (pr_info, shown at the default level). */
+export const INIT_PATTERN = /Run \/init as init process/;
+const DEFAULT_BOOT_TIMEOUT_MS = 60_000;
+
+export class QemuVm implements Vm, HasHostPids, Pausable {
+  readonly id: string;
+  readonly runtimeDir: string;
+  readonly consolePath: string;
+  private readonly rt: RuntimeDir;
+  private readonly paths: QemuPaths;
+  private proc: Subprocess | undefined;
+  private daemons: Subprocess[] = [];
+  private unregister: (() => void) | undefined;
+  private shutdownOnce: Promise<void> | undefined;
+  private startedOnce = false;
+
+  constructor(
+    readonly config: VmConfig,
+    private readonly qemu: string,
+    private readonly accel: Accel,
+  ) {
+    this.id = config.id;
+    this.rt = createRuntimeDir(config.id);
+    this.runtimeDir = this.rt.dir;
+    this.consolePath = join(this.rt.dir, "console.log");
+    const sock = (name: string) => join(this.rt.socketDir, name);
+    this.paths = {
+      consoleLog: this.consolePath,
+      pidfile: join(this.rt.dir, "vmm.pid"),
+      agentSocket: sock("agent.sock"),
+      qmpSocket: sock("qmp.sock"),
+      fsSockets: Object.fromEntries(config.shares.map((s) => [s.tag, sock(`fs-${s.tag}.sock`)])),
+    };
+    // Registered from configure on: even a VM that never starts has a dir to remove.
+    this.unregister = registerCleanup({
+      name: `vm ${this.id}`,
+      run: () => this.shutdown(),
+      runSync: () => this.shutdownSync(),
+    });
+  }
+
+  hostPids(): number[] {
+    return [this.proc, ...this.daemons]
+      .filter((p): p is Subprocess => p !== undefined && p.exitCode === null && !p.killed)
+      .map((p) => p.pid);
+  }
+
+  async start(ready: ReadyCheck): Promise<BootTimeline> {
+    if (this.startedOnce) throw failedPrecondition(`VM ${this.id} was already started`);
+    if (this.shutdownOnce) throw failedPrecondition(`VM ${this.id} was shut down`);
+    this.startedOnce = true;
+    const tl = new BootTimeline();
+    if (this.config.shareKind === "virtiofs") {
+      for (const s of this.config.shares) {
+        const socket = this.paths.fsSockets[s.tag] as string;
+        this.daemons.push(await startVirtiofsd(s, socket, join(this.rt.dir, `virtiofsd-${s.tag}.log`)));
+      }
+    }
+    const argv = qemuArgv(this.config, this.paths, {
+      qemu: this.qemu,
+      accel: this.accel,
+      tscKhz: hostTscKhz(),
+      runmWords: runmCmdlineWords(this.config),
+    });
+    log.debug(argv.join(" "));
+    this.proc = guardedSpawn(argv, {
+      stdio: this.config.console === "terminal" ? "inherit" : "ignore",
+      logPath: join(this.rt.dir, "qemu.log"),
+    });
+    tl.mark("launch");
+    const marker = ready.kind === "console" ? ready.marker : undefined;
+    const seen = new Promise<void>((resolveMarker) => {
+      const patterns: Record<string, RegExp> = { init: INIT_PATTERN };
+      if (marker) patterns.marker = new RegExp(marker.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+      const watcher = new ConsoleWatcher(this.consolePath, patterns, (name, at) => {
+        if (name === "init") tl.mark("init", at);
+        if (name === "marker") resolveMarker();
+      }).start();
+      this.proc?.exited.finally(() => watcher.stop());
+    });
+    const abort = new AbortController();
+    const timeoutMs = this.config.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const check =
+      ready.kind === "agent"
+        ? ready.handshake(this, abort.signal)
+        : ready.kind === "console"
+          ? seen
+          : Promise.resolve();
+    try {
+      await Promise.race([
+        check,
+        this.proc.exited.then((code) => {
+          throw this.bootError(`the VM exited during boot (qemu exit ${code})`);
+        }),
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(this.bootError(`the VM was not ready within ${timeoutMs} ms`, true)),
+            timeoutMs,
+          );
+        }),
+      ]);
+    } catch (e) {
+      abort.abort();
+      if (e instanceof RunmError && e.details.length) throw e;
+      throw this.bootError(`the guest agent did not come up: ${(e as Error).message}`, false, e);
+    } finally {
+      clearTimeout(timer);
+    }
+    tl.mark("ready");
+    return tl;
+  }
+
+  private bootError(msg: string, timeout = false, cause?: unknown): RunmError {
+    const qemuLog = tailLines(join(this.rt.dir, "qemu.log"), 5).map((l) => `qemu: ${l}`);
+    const details = [...tailLines(this.consolePath, 15), ...qemuLog];
+    const opts = {
+      cause,
+      details: details.length ? details : ["(the console is empty)"],
+      hint: "the console's last lines are below; rebuild the guest with: runm build all",
+    };
+    return timeout ? deadlineExceeded(msg, opts) : unavailable(msg, opts);
+  }
+
+  async openAgentStream(): Promise<Duplex> {
+    if (!this.proc) throw failedPrecondition(`VM ${this.id} is not started`);
+    const path = this.paths.agentSocket;
+    for (let i = 0; !existsSync(path); i++) {
+      if (this.proc.exitCode !== null || i > 1000) throw unavailable(`VM ${this.id} has no agent socket`);
+      await Bun.sleep(5);
+    }
+    const sock = createConnection(path);
+    await new Promise<void>((resolve, reject) => {
+      sock.once("connect", resolve);
+      sock.once("error", (e) =>
+        reject(unavailable(`cannot connect to the agent of VM ${this.id}`, { cause: e })),
+      );
+    });
+    return sock;
+  }
+
+  consoleTail(n = 20): string[] {
+    return tailLines(this.consolePath, n);
+  }
+
+  exited(): Promise<number | null> {
+    if (!this.proc) return Promise.resolve(null);
+    return this.proc.exited.then(() => this.proc?.exitCode ?? null);
+  }
+
+  private async qmp<T>(fn: (q: Qmp) => Promise<T>): Promise<T> {
+    const q = await Qmp.connect(this.paths.qmpSocket);
+    try {
+      return await fn(q);
+    } finally {
+      q.close();
+    }
+  }
+
+  async pause(): Promise<void> {
+    await this.qmp((q) => q.execute("stop"));
+  }
+
+  async resume(): Promise<void> {
+    await this.qmp((q) => q.execute("cont"));
+  }
+
+  shutdown(): Promise<void> {
+    this.shutdownOnce ??= (async () => {
+      const procs = [this.proc, ...this.daemons].filter((p): p is Subprocess => p !== undefined);
+      // QEMU first (SIGTERM makes it exit at once), then its daemons, which exit with it anyway.
+      for (const p of procs) await stopPid(p.pid, 2000);
+      await Promise.all(procs.map((p) => p.exited));
+      this.rt.remove();
+      this.unregister?.();
+      this.unregister = undefined;
+    })();
+    return this.shutdownOnce;
+  }
+
+  private shutdownSync(): void {
+    for (const p of [this.proc, ...this.daemons]) {
+      if (p && p.exitCode === null) {
+        try {
+          process.kill(p.pid, "SIGKILL");
+        } catch {
+          // gone
+        }
+      }
+    }
+    this.rt.remove();
+  }
+}
+
+/** The pid QEMU wrote to its -pidfile, if any (for stale-state checks). */
+export function readVmmPid(runtimeDir: string): number | null {
+  try {
+    return Number(readFileSync(join(runtimeDir, "vmm.pid"), "utf8").trim()) || null;
+  } catch {
+    return null;
+  }
+}

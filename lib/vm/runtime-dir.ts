@@ -1,0 +1,73 @@
+// Each VM's runtime dir: <state>/vms/<id>/ holds the console log, pidfiles and sockets. A unix
+// socket path must fit in sun_path (108 bytes with the NUL), so when the state dir is deep the
+// sockets go to a short sibling under /tmp instead, and both are removed at teardown.
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { alreadyExists, invalidArgument } from "../errors.ts";
+import { dirs } from "../paths.ts";
+import { pidAlive } from "./guarded-spawn.ts";
+
+/** Longest socket file name we create inside the socket dir ("fs-<31-char tag>.sock"). */
+const LONGEST_SOCKET_NAME = 40;
+const SUN_PATH_MAX = 107;
+
+export interface RuntimeDir {
+  dir: string;
+  socketDir: string;
+  remove(): void;
+}
+
+export function vmsRoot(stateDir = dirs().state): string {
+  return join(stateDir, "vms");
+}
+
+export function checkVmId(id: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(id)) {
+    throw invalidArgument(`bad VM id "${id}"`, { hint: "use up to 64 letters, digits, '.', '_' or '-'" });
+  }
+}
+
+export function socketDirFor(dir: string, id: string): string {
+  if (dir.length + 1 + LONGEST_SOCKET_NAME <= SUN_PATH_MAX) return dir;
+  const short = createHash("sha256").update(dir).digest("hex").slice(0, 12);
+  return join(tmpdir(), `runm-${process.getuid?.() ?? 0}`, `${id.slice(0, 8)}-${short}`);
+}
+
+/** Create the runtime dir for a VM; a stale dir (its VMM dead) is replaced, a live one refused. */
+export function createRuntimeDir(id: string, stateDir = dirs().state): RuntimeDir {
+  checkVmId(id);
+  const dir = join(vmsRoot(stateDir), id);
+  if (existsSync(dir)) {
+    const pid = Number(readPid(join(dir, "vmm.pid")));
+    if (pid > 0 && pidAlive(pid)) {
+      throw alreadyExists(`VM ${id} is already running (pid ${pid})`, {
+        hint: "pick another id or stop that VM first",
+      });
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const socketDir = socketDirFor(dir, id);
+  if (socketDir !== dir) {
+    rmSync(socketDir, { recursive: true, force: true });
+    mkdirSync(socketDir, { recursive: true, mode: 0o700 });
+  }
+  return {
+    dir,
+    socketDir,
+    remove() {
+      rmSync(dir, { recursive: true, force: true });
+      if (socketDir !== dir) rmSync(socketDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function readPid(path: string): string {
+  try {
+    return readFileSync(path, "utf8").trim();
+  } catch {
+    return "";
+  }
+}
