@@ -11,6 +11,7 @@ APT_PACKAGES=(
   linux-source-6.1 build-essential bc flex bison libelf-dev libssl-dev xz-utils  # guest kernel
   gcc-aarch64-linux-gnu                        # arm64 kernel (macOS guests) cross build
   tini                                         # guest PID 1 candidate (static reaper)
+  golang-go                                    # runm forks build (Debian 12: Go 1.19, too old for the forks; tests use it)
   git debootstrap iproute2 procps socat tmux zstd
 )
 

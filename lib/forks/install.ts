@@ -14,6 +14,9 @@ const log = logger("forks");
 
 export const UPSTREAM_REMOTE = "upstream";
 
+// git shows transfer progress on a terminal by itself; --progress forces it, so only then.
+const progressFlag = () => (process.stderr.isTTY ? ["--progress"] : []);
+
 export interface InstallResult {
   name: string;
   path: string;
@@ -46,7 +49,13 @@ export async function fetchUpstream(path: string, url: string): Promise<void> {
   log.info(`fetching ${url}`);
   const r = await gitTry(
     path,
-    ["fetch", "--progress", "--tags", UPSTREAM_REMOTE, `+refs/heads/*:refs/remotes/${UPSTREAM_REMOTE}/*`],
+    [
+      "fetch",
+      ...progressFlag(),
+      "--tags",
+      UPSTREAM_REMOTE,
+      `+refs/heads/*:refs/remotes/${UPSTREAM_REMOTE}/*`,
+    ],
     { progress: true },
   );
   if (!r.ok) throw failedPrecondition(`cannot fetch ${url}`, { hint: upstreamHint(url) });
@@ -73,7 +82,7 @@ async function clone(spec: ForkSpec, path: string, url: string): Promise<void> {
   log.info(`cloning ${spec.name} from ${url} into ${path}`);
   const r = await gitTry(
     dirname(path),
-    ["clone", "--progress", "--no-checkout", "--origin", UPSTREAM_REMOTE, url, path],
+    ["clone", ...progressFlag(), "--no-checkout", "--origin", UPSTREAM_REMOTE, url, path],
     {
       progress: true,
     },

@@ -21,7 +21,8 @@ export function checkUpstreamUrl(url: string, what = "upstream"): string {
     throw invalidArgument(`${what} "${url}" has unsupported scheme ${u.protocol}`, {
       hint: `use one of ${SCHEMES.map((s) => `${s}//`).join(", ")}`,
     });
-  if (u.protocol === "file:" ? !u.pathname.startsWith("/") : !u.hostname)
+  const local = u.hostname === "" || u.hostname === "localhost";
+  if (u.protocol === "file:" ? !local || u.pathname === "/" : !u.hostname)
     throw invalidArgument(`${what} "${url}" has no ${u.protocol === "file:" ? "absolute path" : "host"}`);
   return url;
 }

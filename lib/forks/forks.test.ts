@@ -1,0 +1,336 @@
+// runm forks against real git: an upstream repository made here, a manifest and series in a temp
+// forks root, and the real install / status / sync / export / build code paths (no network).
+import { afterAll, beforeEach, describe, expect, test } from "bun:test";
+import { execFileSync, spawnSync } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { isRunmError } from "../errors.ts";
+import { buildFork } from "./build.ts";
+import { forksContext } from "./context.ts";
+import { exportFork } from "./export.ts";
+import { installFork } from "./install.ts";
+import { type ForkSpec, loadManifest, saveManifest, seriesDir } from "./manifest.ts";
+import { readSeries } from "./series.ts";
+import { forkStatus } from "./status.ts";
+import { syncFork } from "./sync.ts";
+
+const TMP = mkdtempSync(join(tmpdir(), "runm-forks-test-"));
+const CLI = join(import.meta.dir, "..", "..", "cli", "main.ts");
+const IDENT = {
+  GIT_AUTHOR_NAME: "t",
+  GIT_AUTHOR_EMAIL: "t@example.invalid",
+  GIT_COMMITTER_NAME: "t",
+  GIT_COMMITTER_EMAIL: "t@example.invalid",
+};
+
+function sh(cwd: string, ...args: string[]): string {
+  return execFileSync("git", args, { cwd, env: { ...process.env, ...IDENT }, encoding: "utf8" }).trim();
+}
+const write = (dir: string, file: string, text: string) => writeFileSync(join(dir, file), text);
+const lines = (n: number, tag = "") =>
+  `${Array.from({ length: n }, (_, i) => `line ${i + 1}${tag}`).join("\n")}\n`;
+const commitAll = (dir: string, msg: string) => {
+  sh(dir, "add", "-A");
+  sh(dir, "commit", "-q", "-m", msg);
+  return sh(dir, "rev-parse", "HEAD");
+};
+
+let n = 0;
+interface World {
+  up: string;
+  root: string;
+  forks: string;
+  base: string;
+  env: Record<string, string>;
+}
+
+/** An upstream at tag v1, a series of two patches for it, and a manifest pinning v1. */
+function world(): World {
+  const w = join(TMP, `w${++n}`);
+  const up = join(w, "upstream");
+  mkdirSync(up, { recursive: true });
+  sh(up, "init", "-q", "-b", "main");
+  write(up, "a.txt", lines(20));
+  write(up, "c.txt", "unrelated\n");
+  const base = commitAll(up, "v1");
+  sh(up, "tag", "v1");
+  // Author the series in a scratch clone, as a developer would.
+  const dev = join(w, "dev");
+  sh(w, "clone", "-q", up, dev);
+  write(dev, "a.txt", lines(20).replace("line 3\n", "line 3 patched\n"));
+  commitAll(dev, "a: patch line 3\n\nThe first change, explained in one paragraph.");
+  write(dev, "b.txt", "added by the series\n");
+  commitAll(dev, "b: add b.txt\n\nThe second change, explained in one paragraph.");
+  const root = join(w, "forks-root");
+  mkdirSync(root);
+  sh(
+    dev,
+    "format-patch",
+    "-q",
+    "--zero-commit",
+    "--no-signature",
+    "--full-index",
+    "-o",
+    seriesDir(root, "demo"),
+    `${base}..HEAD`,
+  );
+  const spec: ForkSpec = {
+    name: "demo",
+    upstream: "https://example.invalid/demo.git",
+    base,
+    describe: "v1",
+    dir: "demo",
+    why: "test fork",
+    build: { cmd: ["true"], outputs: [] },
+  };
+  const other: ForkSpec = { ...spec, name: "other", dir: "other" };
+  writeFileSync(join(root, "forks.json"), JSON.stringify({ forks: [spec, other] }));
+  const forks = join(w, "checkouts");
+  return { up, root, forks, base, env: { RUNM_FORKS_ROOT: root, RUNM_FORKS_UPSTREAM_DEMO: up } };
+}
+
+function target(wd: World, dir = wd.forks) {
+  const ctx = forksContext({ names: ["demo"], dir, env: wd.env });
+  return { ctx, t: ctx.targets[0] as NonNullable<(typeof ctx.targets)[0]> };
+}
+
+async function install(wd: World, dir = wd.forks) {
+  const { t } = target(wd, dir);
+  return installFork(t.spec, t.series, t.path, t.url);
+}
+
+function cli(wd: World, ...args: string[]) {
+  const r = spawnSync("bun", [CLI, "forks", ...args], {
+    env: { ...process.env, ...wd.env },
+    encoding: "utf8",
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+async function rejects(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error("expected a rejection");
+}
+
+let wd: World;
+beforeEach(() => {
+  wd = world();
+});
+
+afterAll(() => {
+  rmSync(TMP, { recursive: true, force: true });
+  expect(existsSync(TMP)).toBe(false);
+});
+
+describe("install", () => {
+  test("clones, checks out the pin on branch runm and applies the series", async () => {
+    const r = await install(wd);
+    const fork = join(wd.forks, "demo");
+    expect(r).toMatchObject({
+      cloned: true,
+      unchanged: false,
+      appliedNow: readdirSync(seriesDir(wd.root, "demo")),
+    });
+    expect(sh(fork, "symbolic-ref", "--short", "HEAD")).toBe("runm");
+    expect(sh(fork, "rev-parse", "HEAD~2")).toBe(wd.base);
+    expect(readFileSync(join(fork, "a.txt"), "utf8")).toContain("line 3 patched\n");
+    expect(readFileSync(join(fork, "b.txt"), "utf8")).toBe("added by the series\n");
+    expect(sh(fork, "log", "-1", "--format=%s")).toBe("b: add b.txt");
+  });
+
+  test("a second run changes nothing and says so", async () => {
+    await install(wd);
+    const head = sh(join(wd.forks, "demo"), "rev-parse", "HEAD");
+    const r = cli(wd, "install", "demo", "--dir", wd.forks);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("demo: already installed, 2 patch(es) applied; nothing changed");
+    expect(sh(join(wd.forks, "demo"), "rev-parse", "HEAD")).toBe(head);
+  });
+
+  test("refuses a fork with uncommitted changes and leaves it alone", async () => {
+    await install(wd);
+    const fork = join(wd.forks, "demo");
+    write(fork, "a.txt", "local edit\n");
+    const e = await rejects(install(wd));
+    expect(isRunmError(e, "FailedPrecondition")).toBe(true);
+    expect(e.message).toContain("uncommitted changes");
+    expect(readFileSync(join(fork, "a.txt"), "utf8")).toBe("local edit\n");
+    const r = cli(wd, "install", "demo", "--dir", wd.forks);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("git -C");
+  });
+
+  test("a conflict names the patch and file and leaves git am resolvable", async () => {
+    // Upstream rewrote line 3 in v2; pin v2 with the series made for v1.
+    write(wd.up, "a.txt", lines(20).replace("line 3\n", "line 3 upstream\n"));
+    const v2 = commitAll(wd.up, "v2");
+    const m = loadManifest(wd.root);
+    (m.forks[0] as ForkSpec).base = v2;
+    await saveManifest(wd.root, m);
+    const e = await rejects(install(wd));
+    expect(e.message).toContain("0001-a-patch-line-3.patch does not apply; conflicts in a.txt");
+    expect((e as { hint?: string }).hint).toContain("am --continue");
+    const fork = join(wd.forks, "demo");
+    expect(existsSync(join(fork, ".git", "rebase-apply"))).toBe(true);
+    // A half-done am is refused, not trampled; aborting gets back to the pin.
+    expect((await rejects(install(wd))).message).toContain("git am in progress");
+    sh(fork, "am", "--abort");
+    expect(sh(fork, "rev-parse", "HEAD")).toBe(v2);
+  });
+
+  test("an unknown fork name lists the known ones", () => {
+    const r = cli(wd, "install", "dmeo", "--dir", wd.forks);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown fork "dmeo"; did you mean "demo"? known forks: demo, other');
+    expect(existsSync(wd.forks)).toBe(false);
+  });
+
+  test("upstream overrides must be URLs with a scheme or absolute paths", () => {
+    const bad = cli(wd, "install", "demo", "--dir", wd.forks, "--upstream", "demo=github.com/x/y");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("is not a URL");
+    const env = { ...wd.env, RUNM_FORKS_UPSTREAM_DEMO: "relative/path" };
+    expect(() => forksContext({ env })).toThrow("is not a URL");
+  });
+});
+
+describe("status", () => {
+  test("reports applied, pending, extra, dirty and whether upstream moved", async () => {
+    const { t } = target(wd);
+    const before = await forkStatus(t.spec, t.series, t.path, t.url, false);
+    expect(before).toMatchObject({ installed: false, pending: t.series.map((p) => p.file) });
+    await install(wd);
+    const fork = t.path;
+    write(fork, "extra.txt", "x\n");
+    commitAll(fork, "local extra commit");
+    write(fork, "a.txt", "dirty\n");
+    const s = await forkStatus(t.spec, t.series, t.path, t.url, false);
+    expect(s).toMatchObject({
+      installed: true,
+      branch: "runm",
+      onBase: true,
+      pending: [],
+      upstreamMoved: false,
+    });
+    expect(s.applied).toHaveLength(2);
+    expect(s.extra.map((c) => c.subject)).toEqual(["local extra commit"]);
+    expect(s.dirty).toEqual([" M a.txt"]);
+    write(wd.up, "c.txt", "moved\n");
+    commitAll(wd.up, "upstream moves");
+    const r = cli(wd, "status", "demo", "--json", "--dir", wd.forks);
+    expect(r.code).toBe(0);
+    const [j] = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ name: "demo", upstreamMoved: true, describe: "v1" });
+  });
+});
+
+describe("sync", () => {
+  test("rebases onto a new upstream ref, moves the pin and re-exports", async () => {
+    await install(wd);
+    write(wd.up, "c.txt", "upstream changed an unrelated file\n");
+    const v2 = commitAll(wd.up, "v2");
+    sh(wd.up, "tag", "v2");
+    const { ctx, t } = target(wd);
+    const r = await syncFork({ root: ctx.root, manifest: ctx.manifest, ...t, to: "v2" });
+    expect(r).toMatchObject({ from: wd.base, to: v2, describe: "v2", unchanged: false });
+    const m = loadManifest(wd.root);
+    expect(m.forks[0]).toMatchObject({ base: v2, describe: "v2" });
+    expect(m.forks[1]?.base).toBe(wd.base); // other forks untouched
+    expect(readSeries(seriesDir(wd.root, "demo"))).toHaveLength(2);
+    // The new pin + series install cleanly elsewhere, to the same tree.
+    await install(wd, join(wd.forks, "..", "again"));
+    const tree = (d: string) => sh(d, "rev-parse", "runm^{tree}");
+    expect(tree(join(wd.forks, "..", "again", "demo"))).toBe(tree(t.path));
+    expect(sh(t.path, "rev-parse", "runm~2")).toBe(v2);
+  });
+
+  test("a conflicting upstream stops with the patch and file named and keeps the pin", async () => {
+    await install(wd);
+    write(wd.up, "a.txt", lines(20).replace("line 3\n", "line 3 rewritten upstream\n"));
+    commitAll(wd.up, "v3");
+    const { ctx, t } = target(wd);
+    const e = await rejects(syncFork({ root: ctx.root, manifest: ctx.manifest, ...t, to: "main" }));
+    expect(isRunmError(e, "FailedPrecondition")).toBe(true);
+    expect(e.message).toContain('stopped at "a: patch line 3"; conflicts in a.txt');
+    expect((e as { hint?: string }).hint).toContain("rebase --abort");
+    expect(loadManifest(wd.root).forks[0]?.base).toBe(wd.base);
+    sh(t.path, "rebase", "--abort");
+    const s = await forkStatus(t.spec, t.series, t.path, t.url, true);
+    expect(s).toMatchObject({ operation: null, onBase: true, pending: [], extra: [] });
+  });
+});
+
+describe("export", () => {
+  test("round trip: edit the fork with git, export, install elsewhere gives the same tree", async () => {
+    await install(wd);
+    const fork = join(wd.forks, "demo");
+    write(fork, "d.txt", "a third change\n");
+    commitAll(fork, "d: add d.txt\n\nA change made in the fork with plain git.");
+    const { t } = target(wd);
+    const files = await exportFork(t.spec, t.path, seriesDir(wd.root, "demo"));
+    expect(files).toHaveLength(3);
+    expect(files[2]).toBe("0003-d-add-d.txt.patch");
+    const second = join(wd.forks, "..", "second");
+    const r = await install(wd, second);
+    expect(r.appliedNow).toHaveLength(3);
+    expect(sh(join(second, "demo"), "rev-parse", "runm^{tree}")).toBe(sh(fork, "rev-parse", "runm^{tree}"));
+    // And the first checkout already matches the new series.
+    expect((await install(wd)).unchanged).toBe(true);
+  });
+
+  test("refuses to export a dirty fork", async () => {
+    await install(wd);
+    write(join(wd.forks, "demo"), "a.txt", "uncommitted\n");
+    const { t } = target(wd);
+    const e = await rejects(exportFork(t.spec, t.path, seriesDir(wd.root, "demo")));
+    expect(e.message).toContain("uncommitted changes");
+    expect(readSeries(seriesDir(wd.root, "demo"))).toHaveLength(2);
+  });
+});
+
+describe("build", () => {
+  const goFork = (goVersion: string) => {
+    const dir = join(wd.forks, "demo");
+    mkdirSync(dir, { recursive: true });
+    sh(dir, "init", "-q");
+    write(dir, "go.mod", `module example.invalid/demo\n\ngo ${goVersion}\n`);
+    write(
+      dir,
+      "main.go",
+      'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("built by runm forks") }\n',
+    );
+    const spec: ForkSpec = {
+      ...(loadManifest(wd.root).forks[0] as ForkSpec),
+      build: { cmd: ["go", "build", "-o", "bin/demo", "."], outputs: ["bin/demo"] },
+    };
+    return { dir, spec };
+  };
+
+  test("builds with the host Go and produces the outputs", async () => {
+    const { dir, spec } = goFork("1.19");
+    const out = await buildFork(spec, dir);
+    expect(out).toEqual([join(dir, "bin/demo")]);
+    expect(execFileSync(join(dir, "bin/demo"), { encoding: "utf8" })).toBe("built by runm forks\n");
+  });
+
+  test("a Go older than go.mod asks for is a clear error", async () => {
+    const { dir, spec } = goFork("1.99.0");
+    const e = await rejects(buildFork(spec, dir));
+    expect(isRunmError(e, "FailedPrecondition")).toBe(true);
+    expect(e.message).toContain("Go 1.99.0 or newer is needed");
+    expect(existsSync(join(dir, "bin"))).toBe(false);
+  });
+});
