@@ -6,6 +6,7 @@ import { write } from "node:fs";
 import { promisify } from "node:util";
 import { failedPrecondition, invalidArgument } from "../lib/errors.ts";
 import type { ChildStdio } from "./runc.ts";
+import { readSome } from "./sys/fd-read.ts";
 import { closeFd, pipe } from "./sys/libc.ts";
 import { resizePty } from "./sys/pty.ts";
 
@@ -21,14 +22,25 @@ class OutputFd {
   private busy = false;
   private done = false;
 
-  constructor(private fd: number) {}
+  /** `charDevice`: a pty master, read with read(2) (see sys/fd-read.ts); else a pipe. */
+  constructor(
+    private fd: number,
+    private readonly charDevice = false,
+  ) {}
 
   async *chunks(): AsyncGenerator<Uint8Array> {
     if (this.busy) throw failedPrecondition("this output is already being read by another stream");
     if (this.done) return;
     this.busy = true;
     try {
-      this.reader ??= Bun.file(this.fd).stream().getReader() as ByteReader;
+      const fd = this.fd;
+      this.reader ??= this.charDevice
+        ? {
+            read: async () =>
+              ((c) => (c.length ? { done: false, value: c } : { done: true }))(await readSome(fd)),
+            cancel: async () => {},
+          }
+        : (Bun.file(fd).stream().getReader() as ByteReader);
       for (;;) {
         let chunk: Uint8Array | undefined;
         try {
@@ -148,7 +160,7 @@ export class TtyIo implements ProcessIo {
   attachMaster(fd: number): void {
     this.master = fd;
     // The reader owns the fd's lifetime: it closes the master at end of file or on close().
-    this.reader = new OutputFd(fd);
+    this.reader = new OutputFd(fd, true);
   }
 
   output(name: OutputName): AsyncGenerator<Uint8Array> {

@@ -3,15 +3,12 @@
 import { close as closeCb, write } from "node:fs";
 import { Duplex } from "node:stream";
 import { promisify } from "node:util";
-
-/** The part of a ReadableStream reader used here (Bun's types and Node's differ). */
-type ByteReader = { read(): Promise<{ done: boolean; value?: Uint8Array }>; cancel(): Promise<void> };
+import { readSome } from "../sys/fd-read.ts";
 
 const writeFd = promisify(write);
 const closeFd = promisify(closeCb);
 
 export class FdDuplex extends Duplex {
-  private reader: ByteReader | undefined;
   private reading = false;
   private fdsClosed = false;
 
@@ -26,13 +23,11 @@ export class FdDuplex extends Duplex {
   override _read(): void {
     if (this.reading) return;
     this.reading = true;
-    this.reader ??= Bun.file(this.readFd).stream().getReader() as ByteReader;
-    const reader = this.reader;
-    reader.read().then(
-      (r) => {
+    readSome(this.readFd).then(
+      (chunk) => {
         this.reading = false;
-        if (r.done) this.push(null);
-        else if (this.push(r.value)) this._read();
+        if (chunk.length === 0) this.push(null);
+        else if (this.push(chunk)) this._read();
       },
       (e: Error) => {
         this.reading = false;
@@ -54,7 +49,6 @@ export class FdDuplex extends Duplex {
       return;
     }
     this.fdsClosed = true;
-    void this.reader?.cancel().catch(() => {});
     const fds = new Set([this.readFd, this.writeFdNum]);
     Promise.all([...fds].map((fd) => closeFd(fd).catch(() => {}))).then(() => cb(err));
   }
