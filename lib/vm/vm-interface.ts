@@ -6,7 +6,7 @@
 //   2. vm.start(ready)           → timeline  launches the VMM and waits until `ready` passes;
 //                                            throws RunmError (with the console's last lines) if the
 //                                            VMM exits, the check fails or the deadline passes
-//   3. vm.openAgentStream()      → Duplex    the byte stream to the guest agent (one at a time)
+//   3. vm.agentSocket / vm.openAgentStream()  the byte stream to the guest agent (one at a time)
 //   4. vm.shutdown()                         stops every process, removes the runtime dir; safe after
 //                                            a failed or no start, idempotent, and also run by the
 //                                            process-wide cleanup registry on exit and signals
@@ -68,6 +68,8 @@ export interface Vm {
   /** Directory holding this VM's sockets, pidfiles and console log. */
   readonly runtimeDir: string;
   readonly consolePath: string;
+  /** Host unix socket that carries the agent's byte stream (AgentClient connects here). */
+  readonly agentSocket: string;
   start(ready: ReadyCheck): Promise<BootTimeline>;
   openAgentStream(): Promise<Duplex>;
   /** Last n lines of the guest console (for errors). */

@@ -5,11 +5,12 @@ import { createConnection } from "node:net";
 import { join } from "node:path";
 import type { Duplex } from "node:stream";
 import type { Subprocess } from "bun";
-import { deadlineExceeded, failedPrecondition, RunmError, unavailable } from "../../errors.ts";
+import { failedPrecondition, unavailable } from "../../errors.ts";
 import { logger } from "../../log.ts";
+import { waitForBoot } from "../boot-wait.ts";
 import { registerCleanup } from "../cleanup.ts";
 import { runmCmdlineWords } from "../cmdline.ts";
-import { ConsoleWatcher, tailLines } from "../console-log.ts";
+import { tailLines } from "../console-log.ts";
 import { guardedSpawn, stopPid } from "../guarded-spawn.ts";
 import { createRuntimeDir, type RuntimeDir } from "../runtime-dir.ts";
 import { BootTimeline } from "../timeline.ts";
@@ -22,14 +23,11 @@ import { startVirtiofsd } from "./virtiofsd.ts";
 
 const log = logger("qemu");
 
-/** The kernel prints this as it hands over to the initramfs (pr_info, shown at the default level). */
-export const INIT_PATTERN = /Run \/init as init process/;
-const DEFAULT_BOOT_TIMEOUT_MS = 60_000;
-
 export class QemuVm implements Vm, HasHostPids, Pausable {
   readonly id: string;
   readonly runtimeDir: string;
   readonly consolePath: string;
+  readonly agentSocket: string;
   private readonly rt: RuntimeDir;
   private readonly paths: QemuPaths;
   private proc: Subprocess | undefined;
@@ -55,6 +53,7 @@ export class QemuVm implements Vm, HasHostPids, Pausable {
       qmpSocket: sock("qmp.sock"),
       fsSockets: Object.fromEntries(config.shares.map((s) => [s.tag, sock(`fs-${s.tag}.sock`)])),
     };
+    this.agentSocket = this.paths.agentSocket;
     // Registered from configure on: even a VM that never starts has a dir to remove.
     this.unregister = registerCleanup({
       name: `vm ${this.id}`,
@@ -92,58 +91,17 @@ export class QemuVm implements Vm, HasHostPids, Pausable {
       logPath: join(this.rt.dir, "qemu.log"),
     });
     tl.mark("launch");
-    const marker = ready.kind === "console" ? ready.marker : undefined;
-    const seen = new Promise<void>((resolveMarker) => {
-      const patterns: Record<string, RegExp> = { init: INIT_PATTERN };
-      if (marker) patterns.marker = new RegExp(marker.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-      const watcher = new ConsoleWatcher(this.consolePath, patterns, (name, at) => {
-        if (name === "init") tl.mark("init", at);
-        if (name === "marker") resolveMarker();
-      }).start();
-      this.proc?.exited.finally(() => watcher.stop());
+    await waitForBoot({
+      vm: this,
+      ready,
+      timeline: tl,
+      vmmExited: this.exited(),
+      vmmLog: join(this.rt.dir, "qemu.log"),
+      vmmName: "qemu",
+      timeoutMs: this.config.bootTimeoutMs,
     });
-    const abort = new AbortController();
-    const timeoutMs = this.config.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const check =
-      ready.kind === "agent"
-        ? ready.handshake(this, abort.signal)
-        : ready.kind === "console"
-          ? seen
-          : Promise.resolve();
-    try {
-      await Promise.race([
-        check,
-        this.proc.exited.then((code) => {
-          throw this.bootError(`the VM exited during boot (qemu exit ${code})`);
-        }),
-        new Promise((_, reject) => {
-          timer = setTimeout(
-            () => reject(this.bootError(`the VM was not ready within ${timeoutMs} ms`, true)),
-            timeoutMs,
-          );
-        }),
-      ]);
-    } catch (e) {
-      abort.abort();
-      if (e instanceof RunmError && e.details.length) throw e;
-      throw this.bootError(`the guest agent did not come up: ${(e as Error).message}`, false, e);
-    } finally {
-      clearTimeout(timer);
-    }
     tl.mark("ready");
     return tl;
-  }
-
-  private bootError(msg: string, timeout = false, cause?: unknown): RunmError {
-    const qemuLog = tailLines(join(this.rt.dir, "qemu.log"), 5).map((l) => `qemu: ${l}`);
-    const details = [...tailLines(this.consolePath, 15), ...qemuLog];
-    const opts = {
-      cause,
-      details: details.length ? details : ["(the console is empty)"],
-      hint: "the console's last lines are below; rebuild the guest with: runm build all",
-    };
-    return timeout ? deadlineExceeded(msg, opts) : unavailable(msg, opts);
   }
 
   async openAgentStream(): Promise<Duplex> {
