@@ -6,7 +6,7 @@ import { write } from "node:fs";
 import { promisify } from "node:util";
 import { failedPrecondition, invalidArgument } from "../lib/errors.ts";
 import type { ChildStdio } from "./runc.ts";
-import { readSome } from "./sys/fd-read.ts";
+import { readSome, writeAll } from "./sys/fd-read.ts";
 import { closeFd, pipe } from "./sys/libc.ts";
 import { resizePty } from "./sys/pty.ts";
 
@@ -171,9 +171,7 @@ export class TtyIo implements ProcessIo {
 
   async writeStdin(data: Uint8Array): Promise<number> {
     if (this.master < 0) throw failedPrecondition("the terminal is not attached");
-    let off = 0;
-    while (off < data.length) off += (await writeFd(this.master, data, off)).bytesWritten;
-    return off;
+    return writeAll(this.master, data);
   }
 
   /** A terminal has no separate stdin to close: send end-of-file (^D), as a user would. */

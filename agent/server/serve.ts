@@ -1,5 +1,6 @@
 // The gRPC server: one grpc-js Server whose HTTP/2 sessions run over whatever byte stream a
-// transport hands it (Server.createConnectionInjector takes any Duplex).
+// transport hands it. Server.createConnectionInjector takes any Duplex; verified under Bun with a
+// unix socket and with FdDuplex over two pipes (agent/transport/transport.test.ts).
 import type { Duplex } from "node:stream";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { agentService } from "../../lib/proto/service.ts";

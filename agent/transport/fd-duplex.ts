@@ -1,11 +1,10 @@
 // A Duplex over raw file descriptors (a virtio-serial port, an accepted vsock socket): reads
 // are pulled from the fd only when the HTTP/2 session wants more, writes go straight to the fd.
-import { close as closeCb, write } from "node:fs";
+import { close as closeCb } from "node:fs";
 import { Duplex } from "node:stream";
 import { promisify } from "node:util";
-import { readSome } from "../sys/fd-read.ts";
+import { readSome, writeAll } from "../sys/fd-read.ts";
 
-const writeFd = promisify(write);
 const closeFd = promisify(closeCb);
 
 export class FdDuplex extends Duplex {
@@ -37,10 +36,7 @@ export class FdDuplex extends Duplex {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
-    (async () => {
-      let off = 0;
-      while (off < chunk.length) off += (await writeFd(this.writeFdNum, chunk, off)).bytesWritten;
-    })().then(() => cb(), cb);
+    writeAll(this.writeFdNum, chunk).then(() => cb(), cb);
   }
 
   override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {

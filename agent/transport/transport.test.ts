@@ -1,0 +1,85 @@
+// The channel pieces that do not need a VM: port discovery on a fake sysfs, sockaddr_vm layout,
+// and a whole gRPC session over a pipe-like FdDuplex (what a virtio-serial port is), with the
+// unary round trip and streaming rate measured under Bun.
+import { afterAll, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { AgentClient } from "../../lib/agent-client/index.ts";
+import { AGENT_PORT_NAME } from "../../lib/constants.ts";
+import { EventBus } from "../events.ts";
+import { Runc } from "../runc.ts";
+import { grpcEndpoint } from "../server/serve.ts";
+import { AgentService } from "../service.ts";
+import { pipe } from "../sys/libc.ts";
+import { Reaper } from "../sys/reaper.ts";
+import { FdDuplex } from "./fd-duplex.ts";
+import { findVirtioPort } from "./virtio-serial.ts";
+import { AF_VSOCK, sockaddrVm } from "./vsock.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "runm-transport-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+test("finds the virtio-serial port by its name", () => {
+  const sys = join(dir, "sys");
+  for (const [port, name] of [
+    ["vport0p0", "other"],
+    ["vport0p1", AGENT_PORT_NAME],
+  ] as const) {
+    mkdirSync(join(sys, port), { recursive: true });
+    writeFileSync(join(sys, port, "name"), `${name}\n`);
+  }
+  expect(findVirtioPort(AGENT_PORT_NAME, sys, "/dev")).toBe("/dev/vport0p1");
+  expect(findVirtioPort("missing", sys)).toBeUndefined();
+  expect(findVirtioPort(AGENT_PORT_NAME, join(dir, "nope"))).toBeUndefined();
+});
+
+test("sockaddr_vm layout", () => {
+  const a = new DataView(sockaddrVm(1024).buffer);
+  expect(a.byteLength).toBe(16);
+  expect(a.getUint16(0, true)).toBe(AF_VSOCK);
+  expect(a.getUint32(4, true)).toBe(1024);
+  expect(a.getUint32(8, true)).toBe(0xffffffff);
+});
+
+test("a gRPC session over a pipe-like FdDuplex: round trip and throughput", async () => {
+  // Agent side reads pipe A and writes pipe B; a unix socket bridges the client to them, as
+  // QEMU's chardev bridges the host socket to the guest's port.
+  const [aR, aW] = pipe();
+  const [bR, bW] = pipe();
+  const reaper = new Reaper();
+  const svc = new AgentService(
+    {
+      runc: new Runc({ binary: "runc", root: join(dir, "r"), logDir: join(dir, "l"), reaper }),
+      reaper,
+      events: new EventBus(),
+      stateDir: dir,
+    },
+    { uptimeAtStartMs: 1, uptimeAtReadyMs: 2 },
+  );
+  const endpoint = grpcEndpoint(svc);
+  endpoint.inject(new FdDuplex(aR, bW));
+  const hostEnd = new FdDuplex(bR, aW);
+  const sock = join(dir, "bridge.sock");
+  const bridge = createServer((c) => {
+    c.pipe(hostEnd);
+    hostEnd.pipe(c);
+  });
+  await new Promise<void>((r) => bridge.listen(sock, r));
+  const client = new AgentClient(sock);
+  try {
+    expect((await client.hello(5000)).uptimeAtReadyMs).toBe(2);
+    const n = 200;
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) await client.hello();
+    const rtt = (performance.now() - t0) / n;
+    console.log(`unary round trip over pipes: ${rtt.toFixed(3)} ms`);
+    expect(rtt).toBeLessThan(20);
+  } finally {
+    client.close();
+    endpoint.close();
+    hostEnd.destroy();
+    bridge.close();
+  }
+});
