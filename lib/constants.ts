@@ -86,7 +86,7 @@ export const GUEST_AGENT_STATE_DIR = "/run/runm";
  * OCI annotation carrying published ports for clients without -p (ctr): a comma-separated list of
  * `HOSTIP:HOSTPORT:CONTAINERPORT[/tcp|udp]`. The shim maps each to a QEMU hostfwd.
  */
-export const PUBLISH_ANNOTATION = "io.runm.publish";
+export const PUBLISH_ANNOTATION = "io.containerd.runm.publish";
 /** In the guest: where the shim's shares are mounted (<root>/<tag>) and container rootfs assembled. */
 export const GUEST_SHARE_ROOT = "/run/runm/shares";
 export const GUEST_ROOTFS_ROOT = "/run/runm/rootfs";

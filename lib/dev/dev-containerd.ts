@@ -3,7 +3,13 @@
 import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { DEV_LOG_DIR_ENV, hostGuestArch, RUNM_RUNTIME_NAME, RUNM_SHIM_BINARY } from "../constants.ts";
+import {
+  DEV_LOG_DIR_ENV,
+  hostGuestArch,
+  RUNM_RUNTIME_NAME,
+  RUNM_SHIM_BINARY,
+  SHIM_BUNDLE_FILES,
+} from "../constants.ts";
 import { messageOf } from "../errors.ts";
 import { writeFileAtomic } from "../fs-atomic.ts";
 import { readGuestManifest } from "../guest-manifest.ts";
@@ -11,7 +17,14 @@ import { logger } from "../log.ts";
 import { dirs, REPO_ROOT } from "../paths.ts";
 import { type ContainerdLayout, devLayout } from "./layout.ts";
 import { acquireLock, lockOwner } from "./lock.ts";
-import { followLogDir, formatLine, type LogLine, parseContainerdLine } from "./log-stream.ts";
+import {
+  bundleConsoleFiles,
+  followFiles,
+  formatLine,
+  type LogLine,
+  logDirFiles,
+  parseContainerdLine,
+} from "./log-stream.ts";
 import { startManagedContainerd } from "./managed-containerd.ts";
 import { killPids, leftoverProcesses } from "./teardown.ts";
 
@@ -86,7 +99,10 @@ export async function runDevContainerd(opts: DevOptions = {}): Promise<number> {
       pathPrepend: extraPath,
       onLine: (line) => emit(parseContainerdLine(line)),
     });
-    const stopFollowing = followLogDir(layout.logs, emit);
+    const stopFollowing = followFiles(
+      () => [...logDirFiles(layout.logs), ...bundleConsoleFiles(layout.state, SHIM_BUNDLE_FILES.console)],
+      emit,
+    );
     const env: DevEnv = {
       CONTAINERD_ADDRESS: ctd.address,
       CONTAINERD_NAMESPACE: layout.namespace,

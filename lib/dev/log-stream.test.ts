@@ -1,11 +1,13 @@
 import { expect, test } from "bun:test";
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  followLogDir,
+  bundleConsoleFiles,
+  followFiles,
   formatLine,
   type LogLine,
+  logDirFiles,
   parseContainerdLine,
   parseLogFileName,
 } from "./log-stream.ts";
@@ -32,10 +34,14 @@ test("log file names give source and id; lines are tagged, colour only when aske
   expect(formatLine({ source: "console", id: "web1", text: "hi" }, true)).toContain("\x1b[32m");
 });
 
-test("followLogDir streams whole lines from new and growing files", async () => {
+test("followFiles streams whole lines from new and growing files", async () => {
   const dir = mkdtempSync(join(tmpdir(), "runm-logs-"));
   const got: LogLine[] = [];
-  const stop = followLogDir(dir, (l) => got.push(l), 20);
+  const stop = followFiles(
+    () => logDirFiles(dir),
+    (l) => got.push(l),
+    20,
+  );
   writeFileSync(join(dir, "console-a.log"), "boot 1\nboo");
   await Bun.sleep(80);
   appendFileSync(join(dir, "console-a.log"), "t 2\n");
@@ -48,4 +54,16 @@ test("followLogDir streams whole lines from new and growing files", async () => 
     { source: "console", id: "a", text: "boot 2" },
     { source: "shim", id: "b", text: "created" },
   ]);
+});
+
+test("bundle consoles are found per namespace and container id", () => {
+  const state = mkdtempSync(join(tmpdir(), "runm-state-"));
+  const b = join(state, "io.containerd.runtime.v2.task", "default", "web1");
+  mkdirSync(b, { recursive: true });
+  writeFileSync(join(b, "runm-console.log"), "x\n");
+  mkdirSync(join(state, "io.containerd.runtime.v2.task", "default", "noconsole"));
+  expect(bundleConsoleFiles(state, "runm-console.log")).toEqual([
+    { path: join(b, "runm-console.log"), source: "console", id: "web1" },
+  ]);
+  rmSync(state, { recursive: true });
 });

@@ -1,7 +1,8 @@
 // One readable log for the dev containerd: containerd's own lines plus every shim's and guest
-// console's log file (written under the log dir as <source>-<container id>.log), each line tagged
+// console's log (files under the log dir named <source>-<container id>.log, and the console the shim
+// links into each bundle), each line tagged
 // with its source and container id and coloured by source.
-import { closeSync, openSync, readdirSync, readSync, statSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 export interface LogLine {
@@ -47,41 +48,80 @@ export function parseLogFileName(name: string): { source: string; id?: string } 
   return m ? { source: m[1] as string, id: m[2] } : undefined;
 }
 
-/** Follows every *.log file in `dir` (new ones too) by polling; returns a stop function. */
-export function followLogDir(dir: string, emit: (l: LogLine) => void, everyMs = 200): () => void {
+export interface FollowedFile {
+  path: string;
+  source: string;
+  id?: string;
+}
+
+/** `<source>-<id>.log` files in `dir` (what shims write under RUNM_DEV_LOG_DIR). */
+export function logDirFiles(dir: string): FollowedFile[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.flatMap((name) => {
+    const who = parseLogFileName(name);
+    return who ? [{ path: join(dir, name), ...who }] : [];
+  });
+}
+
+/** Guest consoles the shim links into each bundle: <state>/<runtime plugin>/<ns>/<id>/<console>. */
+export function bundleConsoleFiles(containerdState: string, consoleName: string): FollowedFile[] {
+  const out: FollowedFile[] = [];
+  const root = join(containerdState, "io.containerd.runtime.v2.task");
+  for (const ns of safeReaddir(root))
+    for (const id of safeReaddir(join(root, ns))) {
+      const path = join(root, ns, id, consoleName);
+      if (existsSync(path)) out.push({ path, source: "console", id });
+    }
+  return out;
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** Follows the files `list` returns (new ones too) by polling; returns a stop function. */
+export function followFiles(
+  list: () => FollowedFile[],
+  emit: (l: LogLine) => void,
+  everyMs = 200,
+): () => void {
   const offsets = new Map<string, number>();
   const partial = new Map<string, string>();
   const poll = () => {
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      const who = parseLogFileName(name);
-      if (!who) continue;
-      const path = join(dir, name);
+    for (const f of list()) {
       let size: number;
       try {
-        size = statSync(path).size;
+        size = statSync(f.path).size;
       } catch {
         continue;
       }
-      const from = offsets.get(name) ?? 0;
+      const from = offsets.get(f.path) ?? 0;
       if (size <= from) continue;
       const buf = Buffer.alloc(size - from);
-      const fd = openSync(path, "r");
       try {
-        readSync(fd, buf, 0, buf.length, from);
-      } finally {
-        closeSync(fd);
+        const fd = openSync(f.path, "r");
+        try {
+          readSync(fd, buf, 0, buf.length, from);
+        } finally {
+          closeSync(fd);
+        }
+      } catch {
+        continue; // removed meanwhile
       }
-      offsets.set(name, size);
-      const text = (partial.get(name) ?? "") + buf.toString("utf8");
+      offsets.set(f.path, size);
+      const text = (partial.get(f.path) ?? "") + buf.toString("utf8");
       const lines = text.split("\n");
-      partial.set(name, lines.pop() ?? "");
-      for (const line of lines) emit({ ...who, text: line.replace(/\r$/, "") });
+      partial.set(f.path, lines.pop() ?? "");
+      for (const line of lines) emit({ source: f.source, id: f.id, text: line.replace(/\r$/, "") });
     }
   };
   const timer = setInterval(poll, everyMs);

@@ -1,0 +1,53 @@
+import { RUNM_RUNTIME_NAME } from "../../../lib/constants.ts";
+import { invalidArgument } from "../../../lib/errors.ts";
+import { RESULT_HEADER, resultJson, resultRows, summaryLine } from "../../../lib/scenario/report.ts";
+import { runSession } from "../../../lib/scenario/session.ts";
+import type { Scenario } from "../../../lib/scenario/types.ts";
+import { command } from "../../command.ts";
+import { formatTable } from "../../table.ts";
+
+const runArgs = {
+  keep: { type: "boolean", description: "Leave containers and temp dirs in place for inspection" },
+  json: { type: "boolean", description: "Print the results as JSON on stdout (step output goes to stderr)" },
+  "with-containerd": { type: "boolean", description: "Start a private containerd for this run" },
+  address: { type: "string", description: "containerd socket (default: the running dev containerd)" },
+  runtime: { type: "string", description: `containerd runtime (default: ${RUNM_RUNTIME_NAME})` },
+  client: { type: "string", description: "ctr | nerdctl (default: nerdctl when on PATH, else ctr)" },
+} as const;
+
+/** `run <id...>` when no scenario is given, else the command for that one scenario. */
+export function runCommandFor(fixed?: Scenario) {
+  return command({
+    meta: {
+      name: fixed?.id ?? "run",
+      description: fixed?.description ?? "Run scenarios by id (a trailing * matches a prefix)",
+    },
+    args: fixed
+      ? runArgs
+      : { id: { type: "positional", description: "Scenario id(s)", required: true }, ...runArgs },
+    examples: fixed
+      ? [`runm scenario ${fixed.id}`, `runm scenario ${fixed.id} --with-containerd --json`]
+      : ["runm scenario run 2025-07-05:01", "runm scenario run 'checklist:*' --with-containerd"],
+    async run({ args }) {
+      const ids = fixed ? [fixed.id] : (args._ as string[]);
+      if (args.client !== undefined && args.client !== "ctr" && args.client !== "nerdctl")
+        throw invalidArgument(`unknown --client ${args.client}`, { hint: "use ctr or nerdctl" });
+      const out = args.json ? process.stderr : process.stdout;
+      const results = await runSession({
+        ids,
+        keep: args.keep,
+        withContainerd: args["with-containerd"],
+        address: args.address,
+        runtime: args.runtime,
+        client: args.client as "ctr" | "nerdctl" | undefined,
+        write: (line) => out.write(`${line}\n`),
+      });
+      if (args.json) process.stdout.write(`${resultJson(results)}\n`);
+      else process.stdout.write(`\n${formatTable(RESULT_HEADER, resultRows(results))}\n\n`);
+      const summary = summaryLine(results);
+      const failed = results.some((r) => r.status === "fail") || results.length === 0;
+      process.stderr.write(`${failed ? "runm: " : ""}${summary}\n`);
+      if (failed) process.exitCode = 1;
+    },
+  });
+}
