@@ -2,11 +2,12 @@
 // artifact's inputs, so a present entry is a finished build of exactly those inputs; entries are
 // produced in a temp dir and renamed into place, so a crash never leaves a half-entry.
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { failedPrecondition } from "../errors.ts";
 import { withAtomicDir } from "../fs-atomic.ts";
 import { sha256File } from "./hash.ts";
+import { withLock } from "./lock.ts";
 
 export type ArtifactStatus = "built" | "cached";
 
@@ -50,6 +51,20 @@ export interface ProduceOptions {
 /** The cached entry for (kind, key), or a fresh build of it. */
 export async function produce(o: ProduceOptions): Promise<Artifact> {
   const started = performance.now();
+  const cached = readCached(o, started);
+  if (cached) return cached;
+  const dir = artifactDir(o.cacheDir, o.kind, o.key);
+  await mkdir(dirname(dir), { recursive: true });
+  return withLock(`${dir}.lock`, async () => {
+    // Another process may have built it while we waited for the lock.
+    const done = readCached(o, started);
+    if (done) return done;
+    await sweepStaleTemps(dirname(dir));
+    return build(o, dir, started);
+  });
+}
+
+function readCached(o: ProduceOptions, started: number): Artifact | null {
   const dir = artifactDir(o.cacheDir, o.kind, o.key);
   const metaPath = join(dir, "meta.json");
   if (!o.force && existsSync(metaPath)) {
@@ -65,6 +80,27 @@ export async function produce(o: ProduceOptions): Promise<Artifact> {
       info: meta.info,
     };
   }
+  return null;
+}
+
+/** Temp dirs of builds whose process died (Ctrl-C, SIGKILL): never a valid entry, so remove them. */
+async function sweepStaleTemps(parent: string): Promise<void> {
+  for (const name of await readdir(parent)) {
+    const m = /\.tmp-(\d+)-\d+$/.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    let dead = pid !== process.pid;
+    try {
+      if (dead) process.kill(pid, 0);
+      dead = false;
+    } catch {
+      // no such process
+    }
+    if (dead) await rm(join(parent, name), { recursive: true, force: true });
+  }
+}
+
+async function build(o: ProduceOptions, dir: string, started: number): Promise<Artifact> {
   const meta = await withAtomicDir(dir, async (tmp) => {
     const info = (await o.build(tmp)) ?? {};
     const out = join(tmp, o.file);

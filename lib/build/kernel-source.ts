@@ -10,6 +10,7 @@ import { failedPrecondition, invalidArgument, messageOf, RunmError, unavailable 
 import { run } from "../exec.ts";
 import { tempSibling, withAtomicDir } from "../fs-atomic.ts";
 import { type HashMemo, sha256File } from "./hash.ts";
+import { withLock } from "./lock.ts";
 
 /** The upstream LTS tarball used when no local source exists (kernel.org sha256sums.asc). */
 export const PINNED_KERNEL = {
@@ -119,6 +120,13 @@ export async function download(url: string, expected: string | undefined, cacheD
 export async function extractSource(src: ResolvedSource, cacheDir: string): Promise<string> {
   const dest = join(cacheDir, "build", "src", `linux-${src.sha256.slice(0, 16)}`);
   if (existsSync(join(dest, "Makefile"))) return dest;
+  await withLock(`${dest}.lock`, () =>
+    existsSync(join(dest, "Makefile")) ? Promise.resolve() : extractInto(src, dest),
+  );
+  return dest;
+}
+
+async function extractInto(src: ResolvedSource, dest: string): Promise<void> {
   await withAtomicDir(dest, async (tmp) => {
     try {
       await run("tar", ["-xf", src.tarball, "-C", tmp, "--strip-components=1"], {
@@ -137,5 +145,4 @@ export async function extractSource(src: ResolvedSource, cacheDir: string): Prom
       });
     }
   });
-  return dest;
 }

@@ -19,6 +19,7 @@ import { assertConfig, fragmentPaths, requestedOptions } from "./kernel-config.t
 import { containerBuildArgv } from "./kernel-container.ts";
 import { kernelPlan, kernelTarget, planEnv } from "./kernel-plan.ts";
 import { extractSource, resolveKernelSource, type SourceRequest } from "./kernel-source.ts";
+import { withLock } from "./lock.ts";
 import { expectedSteps, Progress, recordSteps } from "./progress.ts";
 import { runLogged } from "./run-logged.ts";
 
@@ -65,40 +66,44 @@ export async function buildKernel(o: KernelOptions): Promise<Artifact> {
       // One build tree per (arch, source): kept between builds so an unchanged config rebuilds in seconds.
       const objDir = join(o.cacheDir, "build", "obj", `kernel-${o.arch}-${src.sha256.slice(0, 16)}`);
       const logFile = join(o.cacheDir, "build", "logs", `kernel-${o.arch}-${key}.log`);
-      const jobs = o.jobs ?? cpus().length;
-      const config = await configureKernel({
-        arch: o.arch,
-        srcDir,
-        objDir,
-        fragments,
-        logFile: `${logFile}.config`,
-      });
-      const plan = kernelPlan({ arch: o.arch, srcDir, objDir, fragments, jobs });
-      const env = { ...process.env, ...planEnv(t) };
-      const stepsKind = `kernel-${o.arch}`;
-      const progress = new Progress(`kernel ${o.arch}`, expectedSteps(o.cacheDir, stepsKind, 2000));
-      const started = performance.now();
-      for (const step of plan.build) {
-        const [file, ...args] = step.argv as [string, ...string[]];
-        log.info(`kernel ${o.arch}: ${step.what} -j${jobs} (log: ${logFile})`);
-        await runLogged({
-          file,
-          args,
-          cwd: srcDir,
-          env,
-          logFile,
-          progress,
-          what: `kernel ${o.arch} ${step.what}`,
+      // The build tree is shared by every config of this (arch, source): one make at a time.
+      const { config, makeSeconds } = await withLock(`${objDir}.lock`, async () => {
+        const jobs = o.jobs ?? cpus().length;
+        const config = await configureKernel({
+          arch: o.arch,
+          srcDir,
+          objDir,
+          fragments,
+          logFile: `${logFile}.config`,
         });
-      }
-      // A no-change rebuild prints a handful of steps; only a real build teaches the total.
-      if (progress.count > 200) await recordSteps(o.cacheDir, stepsKind, progress.count);
+        const plan = kernelPlan({ arch: o.arch, srcDir, objDir, fragments, jobs });
+        const env = { ...process.env, ...planEnv(t) };
+        const stepsKind = `kernel-${o.arch}`;
+        const progress = new Progress(`kernel ${o.arch}`, expectedSteps(o.cacheDir, stepsKind, 2000));
+        const started = performance.now();
+        for (const step of plan.build) {
+          const [file, ...args] = step.argv as [string, ...string[]];
+          log.info(`kernel ${o.arch}: ${step.what} -j${jobs} (log: ${logFile})`);
+          await runLogged({
+            file,
+            args,
+            cwd: srcDir,
+            env,
+            logFile,
+            progress,
+            what: `kernel ${o.arch} ${step.what}`,
+          });
+        }
+        // A no-change rebuild prints a handful of steps; only a real build teaches the total.
+        if (progress.count > 200) await recordSteps(o.cacheDir, stepsKind, progress.count);
+        return { config, makeSeconds: ((performance.now() - started) / 1000).toFixed(1) };
+      });
       await copyFile(join(objDir, t.output), join(out, t.file));
       await copyFile(join(objDir, ".config"), join(out, "config"));
       return {
         source: `${src.origin}:${src.tarball}`,
         config: sha256(config).slice(0, 12),
-        makeSeconds: ((performance.now() - started) / 1000).toFixed(1),
+        makeSeconds,
       };
     },
   });
