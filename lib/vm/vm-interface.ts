@@ -42,7 +42,7 @@ export interface VmConfig {
   mode: GuestMode;
   /** Guest agent log level (consola name). */
   guestLogLevel?: string;
-  /** Extra kernel command line words (tests use it to break the boot on purpose). */
+  /** Extra kernel command line words, placed before runm's own so they win (tests break boots with it). */
   extraCmdline?: string[];
   cpus: number;
   memoryMiB: number;

@@ -1,0 +1,58 @@
+import { parsePort, parseUser, parseVolume } from "../../../lib/oci/run-flags.ts";
+import { runContainer } from "../../../lib/vm/container-run.ts";
+import { afterDoubleDash, repeated, UsageError } from "../../args.ts";
+import { command } from "../../command.ts";
+
+const positiveInt = (v: string | undefined, flag: string, fallback: number): number => {
+  if (v === undefined) return fallback;
+  if (!/^\d+$/.test(v) || Number(v) < 1)
+    throw new UsageError(`bad --${flag} "${v}": want a positive integer`);
+  return Number(v);
+};
+
+export default command({
+  meta: { name: "run", description: "Boot a micro-VM and run one command as an OCI container in it" },
+  args: {
+    rootfs: { type: "string", description: "Container root filesystem directory", required: true },
+    tty: { type: "boolean", alias: "t", description: "Give the container a terminal" },
+    interactive: { type: "boolean", alias: "i", description: "Forward stdin" },
+    env: { type: "string", alias: "e", description: "KEY=VALUE (repeatable)" },
+    workdir: { type: "string", alias: "w", description: "Working directory in the container" },
+    user: { type: "string", alias: "u", description: "UID[:GID]" },
+    volume: { type: "string", alias: "v", description: "SRC:DST[:ro] (repeatable)" },
+    publish: { type: "string", alias: "p", description: "HOST:GUEST TCP port on 127.0.0.1 (repeatable)" },
+    cpus: { type: "string", description: "vCPUs (default 1)" },
+    memory: { type: "string", description: "Memory in MiB (default 512)" },
+    share: { type: "string", description: "Directory shares: 9p (default) or virtiofs" },
+    timings: { type: "boolean", description: "Print the boot timeline to stderr" },
+  },
+  examples: [
+    "runm vm run --rootfs ./rootfs -- echo hello",
+    "runm vm run --rootfs ./rootfs -it -- sh",
+    "runm vm run --rootfs ./rootfs -e A=1 -w /tmp -u 1000:1000 -v ./data:/data:ro -- ls /data",
+    "runm vm run --rootfs ./rootfs --timings -- true",
+  ],
+  async run({ args, rawArgs }) {
+    const cmd = afterDoubleDash(rawArgs);
+    if (cmd.length === 0) throw new UsageError("no command: put it after --, e.g. -- echo hello");
+    if (args.share !== undefined && args.share !== "9p" && args.share !== "virtiofs") {
+      throw new UsageError(`bad --share "${args.share}": want 9p or virtiofs`);
+    }
+    const { exitCode, timeline } = await runContainer({
+      rootfs: args.rootfs,
+      args: cmd,
+      env: repeated(rawArgs, ["e", "env"]),
+      cwd: args.workdir,
+      user: args.user ? parseUser(args.user) : undefined,
+      tty: args.tty,
+      interactive: args.interactive,
+      volumes: repeated(rawArgs, ["v", "volume"]).map((v) => parseVolume(v)),
+      ports: repeated(rawArgs, ["p", "publish"]).map(parsePort),
+      cpus: positiveInt(args.cpus, "cpus", 1),
+      memoryMiB: positiveInt(args.memory, "memory", 512),
+      shareKind: args.share as "9p" | "virtiofs" | undefined,
+    });
+    if (args.timings) process.stderr.write(`${timeline.format()}\n`);
+    process.exitCode = exitCode;
+  },
+});

@@ -1,0 +1,35 @@
+import { hostGuestArch } from "../../../lib/constants.ts";
+import { readGuestManifest } from "../../../lib/guest-manifest.ts";
+import { hostDriver } from "../../../lib/vm/select-driver.ts";
+import { command } from "../../command.ts";
+
+export default command({
+  meta: { name: "shell", description: "Boot a bare guest with a shell on the console (for debugging)" },
+  args: {
+    cpus: { type: "string", description: "vCPUs (default 1)" },
+    memory: { type: "string", description: "Memory in MiB (default 512)" },
+  },
+  examples: ["runm vm shell   # 'reboot -f' in the guest (or Ctrl-A x) quits"],
+  async run({ args }) {
+    const m = readGuestManifest(hostGuestArch());
+    const vm = (await hostDriver()).configure({
+      id: `shell-${process.pid}`,
+      arch: m.arch,
+      kernel: m.kernel.path,
+      initrd: m.initramfs.path,
+      mbinDisk: m.squashfs.path,
+      mode: "shell",
+      cpus: Number(args.cpus ?? 1),
+      memoryMiB: Number(args.memory ?? 512),
+      shares: [],
+      ports: [],
+      console: "terminal",
+    });
+    try {
+      await vm.start({ kind: "none" });
+      await vm.exited();
+    } finally {
+      await vm.shutdown();
+    }
+  },
+});
