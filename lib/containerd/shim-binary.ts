@@ -1,0 +1,56 @@
+// Builds containerd-shim-runm-v2 with `bun build --compile` into the cache, keyed by a hash of
+// the sources, and installs it where a containerd finds it (a dir on its PATH).
+import { createHash } from "node:crypto";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+} from "node:fs";
+import { dirname, join } from "node:path";
+import { run } from "../exec.ts";
+import { tempSibling } from "../fs-atomic.ts";
+import { dirs, REPO_ROOT } from "../paths.ts";
+import { SHIM_BINARY_NAME } from "./config.ts";
+
+function sourceHash(): string {
+  const h = createHash("sha256");
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (/\.(ts|proto)$/.test(name) && !name.endsWith(".test.ts")) h.update(p).update(readFileSync(p));
+    }
+  };
+  for (const d of ["shim", "lib"]) walk(join(REPO_ROOT, d));
+  h.update(Bun.version);
+  return h.digest("hex").slice(0, 16);
+}
+
+/** The compiled shim for the current sources (built once per source change). */
+export async function buildShimBinary(cacheDir = dirs().cache): Promise<string> {
+  const out = join(cacheDir, "shim", sourceHash(), SHIM_BINARY_NAME);
+  if (existsSync(out)) return out;
+  mkdirSync(dirname(out), { recursive: true });
+  const tmp = tempSibling(out);
+  await run(process.execPath, ["build", "--compile", join(REPO_ROOT, "shim/main.ts"), "--outfile", tmp], {
+    cwd: REPO_ROOT,
+    what: "compiling the shim",
+    timeout: 300_000,
+  });
+  renameSync(tmp, out);
+  return out;
+}
+
+/** Copy the shim into `binDir` (e.g. the private containerd's bin dir, or /usr/local/bin). */
+export async function installShim(binDir: string, cacheDir?: string): Promise<string> {
+  const src = await buildShimBinary(cacheDir);
+  const dst = join(binDir, SHIM_BINARY_NAME);
+  const tmp = tempSibling(dst);
+  copyFileSync(src, tmp);
+  renameSync(tmp, dst);
+  return dst;
+}

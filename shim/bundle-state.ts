@@ -1,0 +1,33 @@
+// What the shim records in containerd's bundle dir so that `delete` can clean up after a shim
+// that was SIGKILLed: its pid, its socket, and the VM's runtime dir and VMM pid.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { SHIM_BUNDLE_FILES } from "../lib/constants.ts";
+import { writeFileAtomic } from "../lib/fs-atomic.ts";
+
+export interface ShimRecord {
+  shimPid: number;
+  socket: string;
+  /** The VM's runtime dir (lib/vm) and every host pid the VM owns (VMM, virtiofsd). */
+  vmRuntimeDir?: string;
+  vmSocketDir?: string;
+  hostPids?: number[];
+}
+
+export function recordPath(bundle: string): string {
+  return join(bundle, SHIM_BUNDLE_FILES.state);
+}
+
+export async function writeRecord(bundle: string, r: ShimRecord): Promise<void> {
+  await writeFileAtomic(recordPath(bundle), `${JSON.stringify(r, null, 2)}\n`);
+}
+
+export function readRecord(bundle: string): ShimRecord | null {
+  const p = recordPath(bundle);
+  if (!existsSync(p)) return null;
+  try {
+    return JSON.parse(readFileSync(p, "utf8")) as ShimRecord;
+  } catch {
+    return null;
+  }
+}

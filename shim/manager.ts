@@ -1,0 +1,137 @@
+// The shim binary's lifecycle actions, as containerd runs them:
+//   start  — launch the long-lived server detached (own session), wait until it listens, print
+//            the address in the form this containerd expects, exit.
+//   delete — clean up after a shim that died (even by SIGKILL): VM processes by pid, sockets,
+//            runtime dirs; print a DeleteResponse with exit status 137.
+import { spawn } from "node:child_process";
+import {
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+} from "node:fs";
+import { connect } from "node:net";
+import { dirname, join } from "node:path";
+import { SHIM_BUNDLE_FILES } from "../lib/constants.ts";
+import { codec, timestamp } from "../lib/containerd/protos.ts";
+import { internal, unavailable } from "../lib/errors.ts";
+import { writeFileAtomic } from "../lib/fs-atomic.ts";
+import {
+  bootstrapAnswer,
+  legacyAnswer,
+  logLevelName,
+  parseBootstrapParams,
+  socketPath,
+} from "./bootstrap.ts";
+import { readRecord } from "./bundle-state.ts";
+import { type ShimFlags, serveArgs } from "./flags.ts";
+
+const DELETE_RESPONSE = codec("containerd.task.v2.DeleteResponse");
+const SIGKILL_STATUS = 128 + 9;
+
+/** argv that re-runs this program: the compiled binary itself, or `bun shim/main.ts` in development. */
+export function selfArgv(): string[] {
+  const script = process.argv[1] ?? "";
+  const compiled = script.startsWith("/$bunfs/") || script === process.execPath;
+  return compiled ? [process.execPath] : [process.execPath, script];
+}
+
+export async function startShim(f: ShimFlags, stdin: Uint8Array): Promise<Uint8Array | string> {
+  const bundle = f.bundle || process.cwd();
+  const params = parseBootstrapParams(stdin, f.id, f.namespace);
+  const socket = socketPath(f.address, f.namespace, f.id, params?.socketDir);
+  mkdirSync(dirname(socket), { recursive: true, mode: 0o711 });
+  rmSync(socket, { force: true });
+
+  // containerd reads the shim's log from the `log` FIFO in the bundle (already open for reading).
+  // O_RDWR never blocks on a FIFO, and the server keeps the fd as its stderr.
+  const logFifo = join(bundle, "log");
+  const logFd = existsSync(logFifo) ? openSync(logFifo, constants.O_RDWR) : "ignore";
+  const level = params ? logLevelName(params.logLevel) : f.debug ? "debug" : "info";
+  const [bin, ...pre] = selfArgv();
+  const child = spawn(bin as string, [...pre, ...serveArgs({ ...f, bundle, socket })], {
+    cwd: bundle,
+    detached: true,
+    stdio: ["ignore", "ignore", logFd],
+    env: {
+      ...process.env,
+      RUNM_LOG_LEVEL: process.env.RUNM_LOG_LEVEL ?? level,
+      ...(params?.ttrpcAddress ? { TTRPC_ADDRESS: params.ttrpcAddress } : {}),
+    },
+  });
+  if (typeof logFd === "number") closeSync(logFd);
+  const pid = child.pid;
+  if (pid === undefined) throw internal("could not launch the shim server");
+  let exitCode: number | null = null;
+  child.once("exit", (code) => {
+    exitCode = code ?? 1;
+  });
+  child.unref();
+
+  await waitListening(socket, () => exitCode);
+  await writeFileAtomic(join(bundle, SHIM_BUNDLE_FILES.pid), String(pid));
+  await writeFileAtomic(join(bundle, SHIM_BUNDLE_FILES.address), `unix://${socket}`);
+  return params ? bootstrapAnswer(socket) : legacyAnswer(socket);
+}
+
+async function waitListening(socket: string, exited: () => number | null): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const code = exited();
+    if (code !== null) throw unavailable(`the shim server exited with ${code} before listening`);
+    if (existsSync(socket) && (await canConnect(socket))) return;
+    await Bun.sleep(10);
+  }
+  throw unavailable(`the shim server did not listen on ${socket} within 10 s`);
+}
+
+function canConnect(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once("connect", () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once("error", () => resolve(false));
+  });
+}
+
+/** `delete`: everything the dead shim owned goes; answers a DeleteResponse (exit 137). */
+export async function deleteShim(f: ShimFlags): Promise<Uint8Array> {
+  const bundle = f.bundle || process.cwd();
+  const rec = readRecord(bundle);
+  const pidFile = join(bundle, SHIM_BUNDLE_FILES.pid);
+  const shimPid = rec?.shimPid ?? (existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8")) : 0);
+  // The shim first (it would restart nothing, but must not race us), then the VM's processes.
+  for (const pid of [shimPid, ...(rec?.hostPids ?? [])]) killPid(pid);
+  for (const dir of [rec?.vmRuntimeDir, rec?.vmSocketDir])
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  const socket = rec?.socket ?? socketPath(f.address, f.namespace, f.id);
+  rmSync(socket, { force: true });
+  for (const name of Object.values(SHIM_BUNDLE_FILES)) rmSync(join(bundle, name), { force: true });
+  return DELETE_RESPONSE.encode({ pid: 0, exitStatus: SIGKILL_STATUS, exitedAt: timestamp() });
+}
+
+function killPid(pid: number): void {
+  if (!pid || pid === process.pid) return;
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
+
+/** Point `runm-console.log` in the bundle at the guest console (next to containerd's shim log). */
+export function linkConsole(bundle: string, consolePath: string): void {
+  const link = join(bundle, SHIM_BUNDLE_FILES.console);
+  rmSync(link, { force: true });
+  try {
+    symlinkSync(consolePath, link);
+  } catch {
+    // informational only
+  }
+}

@@ -1,0 +1,128 @@
+// How big a VM to boot and with what: defaults from runm.toml, then containerd's runtime options
+// (runtimeoptions.v1.Options → a TOML file or body with a [shim] table), then the container's OCI
+// annotations io.containerd.runm.cpus / io.containerd.runm.memory (MiB).
+import { readFileSync } from "node:fs";
+import { loadConfig } from "../lib/config.ts";
+import { ANNOTATION_CPUS, ANNOTATION_MEMORY } from "../lib/constants.ts";
+import { type AnyValue, codec } from "../lib/containerd/protos.ts";
+import { invalidArgument, messageOf } from "../lib/errors.ts";
+import type { ShareKind } from "../lib/vm/vm-interface.ts";
+
+export interface ShimOptions {
+  cpus: number;
+  memoryMiB: number;
+  accel: "auto" | "kvm" | "tcg" | "hvf";
+  /** Guest image manifest (default: the cache's, from `runm build all`). */
+  guestManifest?: string;
+  shareKind: ShareKind;
+  bootTimeoutMs: number;
+}
+
+export const DEFAULT_OPTIONS: ShimOptions = {
+  cpus: 1,
+  memoryMiB: 256,
+  accel: "auto",
+  shareKind: "9p",
+  bootTimeoutMs: 60_000,
+};
+
+const RUNTIME_OPTIONS = codec("runtimeoptions.v1.Options");
+
+const KEYS: Record<string, keyof ShimOptions> = {
+  cpus: "cpus",
+  memory: "memoryMiB",
+  memory_mib: "memoryMiB",
+  accel: "accel",
+  guest_manifest: "guestManifest",
+  share: "shareKind",
+  boot_timeout_ms: "bootTimeoutMs",
+};
+
+/** Parse the TOML runm's runtime options use: `[shim]` (or top-level) cpus, memory, accel, ... */
+export function parseOptionsToml(text: string, where: string): Partial<ShimOptions> {
+  let raw: Record<string, unknown>;
+  try {
+    raw = Bun.TOML.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    throw invalidArgument(`${where}: not valid TOML: ${messageOf(e)}`, {
+      hint: "fix the runtime options file",
+    });
+  }
+  const table = (raw.shim as Record<string, unknown> | undefined) ?? raw;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(table)) {
+    const key = KEYS[k];
+    if (!key)
+      throw invalidArgument(`${where}: unknown option ${k}`, {
+        hint: `known: ${Object.keys(KEYS).join(", ")}`,
+      });
+    out[key] = v;
+  }
+  return validate(out as Partial<ShimOptions>, where);
+}
+
+function validate(o: Partial<ShimOptions>, where: string): Partial<ShimOptions> {
+  const posInt = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v > 0;
+  if (o.cpus !== undefined && !posInt(o.cpus))
+    throw invalidArgument(`${where}: cpus must be a positive integer`);
+  if (o.memoryMiB !== undefined && (!posInt(o.memoryMiB) || o.memoryMiB < 64))
+    throw invalidArgument(`${where}: memory must be an integer number of MiB ≥ 64`);
+  if (o.accel !== undefined && !["auto", "kvm", "tcg", "hvf"].includes(o.accel))
+    throw invalidArgument(`${where}: accel must be auto, kvm, tcg or hvf`);
+  if (o.shareKind !== undefined && !["9p", "virtiofs"].includes(o.shareKind))
+    throw invalidArgument(`${where}: share must be 9p or virtiofs`);
+  return o;
+}
+
+/** Options from containerd's CreateTaskRequest.options (runtimeoptions.v1.Options), if any. */
+export function fromRuntimeOptions(any: AnyValue | null | undefined): Partial<ShimOptions> {
+  if (!any || any.value.length === 0) return {};
+  if (!any.typeUrl.endsWith("runtimeoptions.v1.Options")) return {};
+  const o = RUNTIME_OPTIONS.decode(any.value);
+  if (o.configBody?.length)
+    return parseOptionsToml(new TextDecoder().decode(o.configBody), "runtime options body");
+  if (o.configPath) {
+    let text: string;
+    try {
+      text = readFileSync(o.configPath, "utf8");
+    } catch (e) {
+      throw invalidArgument(`cannot read runtime options ${o.configPath}: ${messageOf(e)}`, {
+        hint: "fix ConfigPath in containerd's runtime options",
+      });
+    }
+    return parseOptionsToml(text, o.configPath);
+  }
+  return {};
+}
+
+export function fromAnnotations(a: Record<string, string> | undefined): Partial<ShimOptions> {
+  const out: Partial<ShimOptions> = {};
+  const num = (key: string) => {
+    const v = a?.[key];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0)
+      throw invalidArgument(`annotation ${key}="${v}" must be a positive integer`);
+    return n;
+  };
+  const cpus = num(ANNOTATION_CPUS);
+  const mem = num(ANNOTATION_MEMORY);
+  if (cpus !== undefined) out.cpus = cpus;
+  if (mem !== undefined) out.memoryMiB = mem;
+  return validate(out, "annotations");
+}
+
+export function resolveOptions(
+  runtime: AnyValue | null | undefined,
+  annotations?: Record<string, string>,
+): ShimOptions {
+  const cfg = loadConfig().vm ?? {};
+  return {
+    ...DEFAULT_OPTIONS,
+    ...(cfg.cpus ? { cpus: cfg.cpus } : {}),
+    ...(cfg.memory ? { memoryMiB: cfg.memory } : {}),
+    ...(cfg.accel ? { accel: cfg.accel } : {}),
+    ...fromRuntimeOptions(runtime),
+    ...fromAnnotations(annotations),
+  };
+}

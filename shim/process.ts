@@ -1,0 +1,97 @@
+// One process the shim forwards for (a container's init or an exec): its host stdio, the pumps
+// between that stdio and the agent's streams, and the once-only exit handling that keeps
+// containerd's event order (start before exit, exit before delete, output flushed before exit).
+import type { AgentClient, ProcessId } from "../lib/agent-client/index.ts";
+import { messageOf } from "../lib/errors.ts";
+import { logger } from "../lib/log.ts";
+import type { HostIo, OutputSink, StdioPaths } from "./stdio.ts";
+
+const log = logger("shim");
+/** How long an exit waits for output still held open by the process's children. */
+const OUTPUT_DRAIN_MS = 2000;
+
+export interface Exit {
+  exitStatus: number;
+  exitedAt: Date;
+}
+
+function deferred<T = void>() {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+export class ShimProcess {
+  pid = 0;
+  exit?: Exit;
+  private readonly started = deferred();
+  private readonly exitDone = deferred<Exit>();
+  private exitClaimed = false;
+  private outputDone: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly ref: Required<ProcessId>,
+    readonly stdio: StdioPaths,
+    readonly io: HostIo,
+  ) {}
+
+  get execId(): string {
+    return this.ref.execId;
+  }
+
+  /** Wire the agent's stdout/stderr into the host sinks and the host stdin into the agent. */
+  startPumps(agent: AgentClient): void {
+    const pumps: Promise<void>[] = [];
+    const out = async (stream: "stdout" | "stderr", sink: OutputSink) => {
+      try {
+        for await (const chunk of agent.output(this.ref, stream)) await sink.write(chunk);
+      } catch (e) {
+        log.debug(`${stream} of ${this.name}: ${messageOf(e)}`);
+      }
+    };
+    if (this.io.stdout) pumps.push(out("stdout", this.io.stdout));
+    if (this.io.stderr && !this.stdio.terminal) pumps.push(out("stderr", this.io.stderr));
+    this.outputDone = Promise.all(pumps).then(() => {});
+    const stdin = this.io.stdin;
+    if (stdin) {
+      agent
+        .writeStdin(this.ref, stdin)
+        .then(() => agent.closeStdin(this.ref))
+        .catch((e) => log.debug(`stdin of ${this.name}: ${messageOf(e)}`));
+    }
+  }
+
+  markStarted(pid: number): void {
+    this.pid = pid;
+    this.started.resolve();
+  }
+
+  /**
+   * Record the exit once (from Wait or the agent's exit event, whichever comes first): wait until
+   * the start was published and the output drained, then run `publish` (the TaskExit event).
+   */
+  handleExit(e: Exit, publish: (e: Exit) => void): Promise<Exit> {
+    if (!this.exitClaimed) {
+      this.exitClaimed = true;
+      (async () => {
+        await Promise.race([this.started.promise, Bun.sleep(OUTPUT_DRAIN_MS)]);
+        await Promise.race([this.outputDone, Bun.sleep(OUTPUT_DRAIN_MS)]);
+        this.exit = e;
+        publish(e);
+        this.exitDone.resolve(e);
+      })();
+    }
+    return this.exitDone.promise;
+  }
+
+  /** Resolves once the exit was handled (for Delete: TaskExit goes out before TaskDelete). */
+  exited(timeoutMs = OUTPUT_DRAIN_MS * 2): Promise<Exit | undefined> {
+    return Promise.race([this.exitDone.promise, Bun.sleep(timeoutMs).then(() => undefined)]);
+  }
+
+  get name(): string {
+    return this.ref.execId ? `exec ${this.ref.execId} of ${this.ref.containerId}` : this.ref.containerId;
+  }
+}

@@ -1,0 +1,179 @@
+// A process's host-side stdio as containerd hands it over: FIFO paths (ctr, nerdctl), a
+// `binary://` logging driver or a `file://` log. Output from the agent's streams is written here;
+// stdin is read from the stdin FIFO and streamed to the agent. FIFOs are opened O_RDWR so opening
+// never blocks and a missing reader (detached `ctr run -d`, before `ctr task attach`) is no error;
+// Bun's file streams do non-blocking I/O on them, so a stalled reader never blocks the shim.
+import { type ChildProcess, spawn } from "node:child_process";
+import { closeSync, constants, mkdirSync, openSync } from "node:fs";
+import { dirname } from "node:path";
+import type { Writable } from "node:stream";
+import type { FileSink } from "bun";
+import { invalidArgument } from "../lib/errors.ts";
+import { logger } from "../lib/log.ts";
+
+const log = logger("shim");
+
+export interface StdioPaths {
+  stdin: string;
+  stdout: string;
+  stderr: string;
+  terminal: boolean;
+}
+
+/** Where one output stream goes. */
+export interface OutputSink {
+  write(chunk: Uint8Array): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface HostIo {
+  stdout?: OutputSink;
+  stderr?: OutputSink;
+  /** Bytes typed into the process, until closeStdin() or the FIFO's end. */
+  stdin?: AsyncIterable<Uint8Array>;
+  closeStdin(): void;
+  close(): Promise<void>;
+}
+
+function fileSink(fd: number): OutputSink {
+  const sink: FileSink = Bun.file(fd).writer();
+  return {
+    async write(chunk) {
+      sink.write(chunk);
+      await sink.flush();
+    },
+    async close() {
+      try {
+        await sink.end();
+      } catch {
+        // the reader is gone
+      }
+    },
+  };
+}
+
+function streamSink(w: Writable): OutputSink {
+  return {
+    write: (chunk) =>
+      new Promise((resolve) => {
+        if (w.destroyed) return resolve();
+        w.write(chunk, () => resolve());
+      }),
+    close: () => new Promise((resolve) => (w.destroyed ? resolve() : w.end(() => resolve()))),
+  };
+}
+
+function fifoReader(path: string): { iterable: AsyncIterable<Uint8Array>; close(): void } {
+  const fd = openSync(path, constants.O_RDWR);
+  const reader = Bun.file(fd).stream().getReader();
+  let closed = false;
+  return {
+    iterable: {
+      async *[Symbol.asyncIterator]() {
+        try {
+          while (!closed) {
+            const r = await reader.read();
+            if (r.done) break;
+            yield r.value;
+          }
+        } finally {
+          closed = true;
+        }
+      },
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      reader.cancel().catch(() => {});
+      try {
+        closeSync(fd);
+      } catch {}
+    },
+  };
+}
+
+export interface IoIdentity {
+  containerId: string;
+  namespace: string;
+}
+
+/** Open the host side of a process's stdio. */
+export async function openHostIo(p: StdioPaths, who: IoIdentity): Promise<HostIo> {
+  const closers: (() => Promise<void> | void)[] = [];
+  let stdout: OutputSink | undefined;
+  let stderr: OutputSink | undefined;
+  const uri = p.stdout.includes("://") ? new URL(p.stdout) : undefined;
+
+  if (uri?.protocol === "binary:") {
+    const child = await startLogBinary(uri, who);
+    stdout = streamSink(child.stdio[3] as Writable);
+    stderr = streamSink(child.stdio[4] as Writable);
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null) return resolve();
+          child.once("exit", () => resolve());
+          setTimeout(() => {
+            if (child.pid && child.exitCode === null) process.kill(child.pid, "SIGKILL");
+          }, 5000);
+        }),
+    );
+  } else if (uri?.protocol === "file:") {
+    mkdirSync(dirname(uri.pathname), { recursive: true });
+    const fd = openSync(uri.pathname, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o640);
+    stdout = fileSink(fd);
+    stderr = stdout;
+  } else if (uri) {
+    throw invalidArgument(`unsupported stdio URI ${p.stdout}`, {
+      hint: "use a FIFO path, binary:// or file://",
+    });
+  } else {
+    if (p.stdout) stdout = fileSink(openSync(p.stdout, constants.O_RDWR));
+    if (p.stderr && !p.terminal) stderr = fileSink(openSync(p.stderr, constants.O_RDWR));
+  }
+  const input = p.stdin ? fifoReader(p.stdin) : undefined;
+
+  return {
+    stdout,
+    stderr,
+    stdin: input?.iterable,
+    closeStdin: () => input?.close(),
+    async close() {
+      input?.close();
+      const sinks = new Set([stdout, stderr].filter((s): s is OutputSink => !!s));
+      for (const s of sinks) await s.close();
+      for (const c of closers) await c();
+    },
+  };
+}
+
+/**
+ * containerd's logging-binary protocol: the binary reads stdout on fd 3 and stderr on fd 4, and
+ * closes fd 5 once it is ready; CONTAINER_ID / CONTAINER_NAMESPACE name the container.
+ */
+async function startLogBinary(uri: URL, who: IoIdentity): Promise<ChildProcess> {
+  const args: string[] = [];
+  for (const [k, v] of uri.searchParams) {
+    args.push(k);
+    if (v) args.push(v);
+  }
+  const child = spawn(uri.pathname, args, {
+    stdio: ["ignore", "ignore", "ignore", "pipe", "pipe", "pipe"],
+    env: { ...process.env, CONTAINER_ID: who.containerId, CONTAINER_NAMESPACE: who.namespace },
+  });
+  await new Promise<void>((resolve, reject) => {
+    const ready = (child.stdio as unknown as (NodeJS.ReadableStream | null)[])[5];
+    const timer = setTimeout(() => resolve(), 10_000);
+    ready?.once("close", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    ready?.on("data", () => {});
+    child.once("error", (e) => {
+      clearTimeout(timer);
+      reject(invalidArgument(`logging binary ${uri.pathname} failed to start: ${e.message}`));
+    });
+  });
+  log.debug(`logging binary ${uri.pathname} ready`);
+  return child;
+}

@@ -1,0 +1,355 @@
+// containerd.task.v2.Task: the RPC table. Every call is forwarded to the guest agent, where the
+// container's state machine lives; this file only translates, wires stdio and publishes events
+// in containerd's order. Errors are RunmErrors; lib/ttrpc converts them to statuses.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { ProcessState } from "../lib/agent-client/index.ts";
+import { TTRPC_NAMESPACE_KEY } from "../lib/constants.ts";
+import { type AnyValue, codec, type Msg, packAny, TaskStatus, timestamp } from "../lib/containerd/protos.ts";
+import { alreadyExists, invalidArgument, messageOf, notFound, notImplemented } from "../lib/errors.ts";
+import { logger } from "../lib/log.ts";
+import type { CallContext, MethodHandler } from "../lib/ttrpc/index.ts";
+import { writeRecord } from "./bundle-state.ts";
+import { linkConsole } from "./manager.ts";
+import { planMounts } from "./mounts.ts";
+import { resolveOptions } from "./options.ts";
+import { type Exit, ShimProcess } from "./process.ts";
+import type { Publisher } from "./publisher.ts";
+import { Sandbox, sandboxId } from "./sandbox.ts";
+import { openHostIo } from "./stdio.ts";
+
+const log = logger("shim");
+export const TASK_SERVICE = "containerd.task.v2.Task";
+const EMPTY = new Uint8Array(0);
+
+interface Container {
+  id: string;
+  bundle: string;
+  sandbox: Sandbox;
+  init: ShimProcess;
+  execs: Map<string, ShimProcess>;
+  events: AbortController;
+}
+
+export interface TaskServiceDeps {
+  namespace: string;
+  /** The shim's own socket (recorded for `delete`). */
+  socket: string;
+  publisher: Publisher;
+  /** Called after Shutdown answered: close the server and exit. */
+  shutdown(): void;
+}
+
+const STATUS: Record<ProcessState["status"], number> = {
+  created: TaskStatus.CREATED,
+  running: TaskStatus.RUNNING,
+  paused: TaskStatus.PAUSED,
+  stopped: TaskStatus.STOPPED,
+  deleted: TaskStatus.STOPPED,
+};
+
+const ts = (d: Date | undefined) => (d ? timestamp(d.getTime()) : undefined);
+
+export class TaskService {
+  private container?: Container;
+
+  constructor(private readonly deps: TaskServiceDeps) {}
+
+  get hasContainer(): boolean {
+    return this.container !== undefined;
+  }
+
+  /** The table registered on the ttrpc server. */
+  methods(): Record<string, MethodHandler> {
+    const m = <Req extends string, Res extends string>(
+      req: Req,
+      res: Res,
+      fn: (r: Msg, ctx: CallContext) => Promise<Msg>,
+    ) => {
+      const rq = codec(`containerd.task.v2.${req}`);
+      const rs = res === "Empty" ? undefined : codec(`containerd.task.v2.${res}`);
+      return async (payload: Uint8Array, ctx: CallContext) => {
+        const r = rq.decode(payload);
+        log.debug(`${ctx.method} ${r.id ?? ""}${r.execId ? `/${r.execId}` : ""}`);
+        const out = await fn(r, ctx);
+        return rs ? rs.encode(out) : EMPTY;
+      };
+    };
+    return {
+      Create: m("CreateTaskRequest", "CreateTaskResponse", (r, c) => this.create(r, c)),
+      Start: m("StartRequest", "StartResponse", (r) => this.start(r)),
+      State: m("StateRequest", "StateResponse", (r) => this.state(r)),
+      Wait: m("WaitRequest", "WaitResponse", (r) => this.wait(r)),
+      Kill: m("KillRequest", "Empty", (r) => this.kill(r)),
+      Delete: m("DeleteRequest", "DeleteResponse", (r) => this.delete(r)),
+      Exec: m("ExecProcessRequest", "Empty", (r) => this.exec(r)),
+      ResizePty: m("ResizePtyRequest", "Empty", (r) => this.resizePty(r)),
+      CloseIO: m("CloseIORequest", "Empty", (r) => this.closeIO(r)),
+      Pids: m("PidsRequest", "PidsResponse", (r) => this.pids(r)),
+      Stats: m("StatsRequest", "StatsResponse", (r) => this.stats(r)),
+      Pause: m("PauseRequest", "Empty", (r) => this.pause(r)),
+      Resume: m("ResumeRequest", "Empty", (r) => this.resume(r)),
+      Update: m("UpdateTaskRequest", "Empty", (r) => this.update(r)),
+      Connect: m("ConnectRequest", "ConnectResponse", (r) => this.connect(r)),
+      Shutdown: m("ShutdownRequest", "Empty", (r) => this.shutdownTask(r)),
+      Checkpoint: m("CheckpointTaskRequest", "Empty", async () => {
+        throw notImplemented("checkpoint is not supported by runm");
+      }),
+    };
+  }
+
+  private get(id: string): Container {
+    const c = this.container;
+    if (!c || c.id !== id) throw notFound(`container ${id} not found`);
+    return c;
+  }
+
+  private proc(id: string, execId: string): ShimProcess {
+    const c = this.get(id);
+    if (!execId) return c.init;
+    const p = c.execs.get(execId);
+    if (!p) throw notFound(`exec ${execId} of ${id} not found`);
+    return p;
+  }
+
+  private publish(type: Parameters<Publisher["publish"]>[0], event: Msg): void {
+    this.deps.publisher.publish(type, event);
+  }
+
+  private async create(r: Msg, ctx: CallContext): Promise<Msg> {
+    if (this.container) throw alreadyExists(`this shim already runs container ${this.container.id}`);
+    const namespace = ctx.metadata[TTRPC_NAMESPACE_KEY]?.[0] ?? this.deps.namespace;
+    const spec = JSON.parse(readFileSync(join(r.bundle, "config.json"), "utf8"));
+    const opts = resolveOptions(r.options as AnyValue | null, spec.annotations);
+    const plan = planMounts(r.id, r.bundle, r.rootfs, spec);
+    const stdio = { stdin: r.stdin, stdout: r.stdout, stderr: r.stderr, terminal: r.terminal };
+    const io = await openHostIo(stdio, { containerId: r.id, namespace });
+    let sandbox: Sandbox | undefined;
+    try {
+      sandbox = await Sandbox.boot(sandboxId(namespace, r.id), plan.shares, opts);
+      await writeRecord(r.bundle, {
+        shimPid: process.pid,
+        socket: this.deps.socket,
+        vmRuntimeDir: sandbox.vm.runtimeDir,
+        vmSocketDir: sandbox.socketDir,
+        hostPids: sandbox.hostPids(),
+      });
+      linkConsole(r.bundle, sandbox.vm.consolePath);
+      await sandbox.mount(plan.guestMounts, opts.shareKind);
+      const init = new ShimProcess({ containerId: r.id, execId: "" }, stdio, io);
+      const pid = await sandbox.agent.create(
+        r.id,
+        { ...spec, mounts: plan.mounts },
+        { rootfs: plan.rootfs, stdio: { terminal: r.terminal, stdin: !!r.stdin } },
+      );
+      init.pid = pid;
+      init.startPumps(sandbox.agent);
+      const c: Container = {
+        id: r.id,
+        bundle: r.bundle,
+        sandbox,
+        init,
+        execs: new Map(),
+        events: new AbortController(),
+      };
+      this.container = c;
+      this.followEvents(c);
+      this.publish("containerd.events.TaskCreate", {
+        containerId: r.id,
+        bundle: r.bundle,
+        rootfs: r.rootfs,
+        io: { stdin: r.stdin, stdout: r.stdout, stderr: r.stderr, terminal: r.terminal },
+        pid,
+      });
+      return { pid };
+    } catch (e) {
+      await io.close();
+      await sandbox?.shutdown();
+      throw e;
+    }
+  }
+
+  /** Exit and OOM events come from the guest; the rest are published by the RPCs below. */
+  private followEvents(c: Container): void {
+    (async () => {
+      for await (const e of c.sandbox.agent.events(c.events.signal)) {
+        if (e.containerId !== c.id) continue;
+        if (e.type === "oom") this.publish("containerd.events.TaskOOM", { containerId: c.id });
+        if (e.type !== "exit") continue;
+        const p = e.execId ? c.execs.get(e.execId) : c.init;
+        p?.handleExit({ exitStatus: e.exitStatus, exitedAt: e.timestamp }, (x) => this.publishExit(c, p, x));
+      }
+    })().catch((e) => {
+      if (!c.events.signal.aborted) log.warn(`event stream from the guest ended: ${messageOf(e)}`);
+    });
+  }
+
+  private publishExit(c: Container, p: ShimProcess, x: Exit): void {
+    this.publish("containerd.events.TaskExit", {
+      containerId: c.id,
+      id: p.execId || c.id,
+      pid: p.pid,
+      exitStatus: x.exitStatus,
+      exitedAt: ts(x.exitedAt),
+    });
+  }
+
+  private async start(r: Msg): Promise<Msg> {
+    const c = this.get(r.id);
+    const p = this.proc(r.id, r.execId);
+    const pid = await c.sandbox.agent.start(p.ref);
+    if (p.execId)
+      this.publish("containerd.events.TaskExecStarted", { containerId: c.id, execId: p.execId, pid });
+    else this.publish("containerd.events.TaskStart", { containerId: c.id, pid });
+    p.markStarted(pid);
+    return { pid };
+  }
+
+  private async state(r: Msg): Promise<Msg> {
+    const c = this.get(r.id);
+    const p = this.proc(r.id, r.execId);
+    const s = await c.sandbox.agent.state(p.ref);
+    return {
+      id: p.execId || c.id,
+      bundle: c.bundle,
+      pid: s.pid,
+      status: STATUS[s.status] ?? TaskStatus.UNKNOWN,
+      stdin: p.stdio.stdin,
+      stdout: p.stdio.stdout,
+      stderr: p.stdio.stderr,
+      terminal: p.stdio.terminal,
+      exitStatus: s.exitStatus,
+      exitedAt: ts(s.exitedAt),
+      execId: p.execId,
+    };
+  }
+
+  private async wait(r: Msg): Promise<Msg> {
+    const c = this.get(r.id);
+    const p = this.proc(r.id, r.execId);
+    const x = await c.sandbox.agent.wait(p.ref);
+    const done = await p.handleExit(x, (e) => this.publishExit(c, p, e));
+    return { exitStatus: done.exitStatus, exitedAt: ts(done.exitedAt) };
+  }
+
+  private async kill(r: Msg): Promise<Msg> {
+    const c = this.get(r.id);
+    await c.sandbox.agent.kill(this.proc(r.id, r.execId).ref, r.signal, r.all);
+    return {};
+  }
+
+  private async delete(r: Msg): Promise<Msg> {
+    const c = this.get(r.id);
+    const p = this.proc(r.id, r.execId);
+    const d = await c.sandbox.agent.delete(p.ref);
+    await p.exited();
+    await p.io.close();
+    const out = { pid: d.pid, exitStatus: d.exitStatus, exitedAt: ts(d.exitedAt) };
+    if (p.execId) {
+      c.execs.delete(p.execId);
+      return out;
+    }
+    for (const e of c.execs.values()) await e.io.close();
+    this.publish("containerd.events.TaskDelete", { containerId: c.id, id: c.id, ...out });
+    c.events.abort();
+    await c.sandbox.shutdown();
+    this.container = undefined;
+    return out;
+  }
+
+  private async exec(r: Msg): Promise<Msg> {
+    const c = this.get(r.id);
+    if (c.execs.has(r.execId)) throw alreadyExists(`exec ${r.execId} already exists in ${r.id}`);
+    const spec = r.spec as AnyValue | null;
+    if (!spec?.value?.length) throw invalidArgument("exec without a process spec");
+    const processSpec = JSON.parse(new TextDecoder().decode(spec.value));
+    const stdio = { stdin: r.stdin, stdout: r.stdout, stderr: r.stderr, terminal: r.terminal };
+    const ref = { containerId: c.id, execId: r.execId as string };
+    await c.sandbox.agent.exec(ref, processSpec, { terminal: r.terminal, stdin: !!r.stdin });
+    const io = await openHostIo(stdio, { containerId: c.id, namespace: this.deps.namespace });
+    const p = new ShimProcess(ref, stdio, io);
+    c.execs.set(r.execId, p);
+    p.startPumps(c.sandbox.agent);
+    this.publish("containerd.events.TaskExecAdded", { containerId: c.id, execId: r.execId });
+    return {};
+  }
+
+  private async resizePty(r: Msg): Promise<Msg> {
+    const c = this.get(r.id);
+    await c.sandbox.agent.resizePty(this.proc(r.id, r.execId).ref, r.width, r.height);
+    return {};
+  }
+
+  private async closeIO(r: Msg): Promise<Msg> {
+    const p = this.proc(r.id, r.execId);
+    // Ending the FIFO reader ends WriteStdin, after which the agent's stdin is closed.
+    if (r.stdin) p.io.closeStdin();
+    return {};
+  }
+
+  private async pids(r: Msg): Promise<Msg> {
+    const c = this.get(r.id);
+    const ps = await c.sandbox.agent.ps(c.id);
+    return { processes: ps.map((p) => ({ pid: p.pid })) };
+  }
+
+  private async stats(r: Msg): Promise<Msg> {
+    const c = this.get(r.id);
+    const s = await c.sandbox.agent.stats(c.id);
+    const metrics = {
+      pids: { current: s.pidsCurrent, limit: s.pidsLimit },
+      cpu: { usageUsec: s.cpuUsageUsec, userUsec: s.cpuUserUsec, systemUsec: s.cpuSystemUsec },
+      memory: { usage: s.memoryUsageBytes, usageLimit: s.memoryLimitBytes },
+      memoryEvents: { oomKill: s.memoryOomKills },
+      io: { usage: [{ rbytes: s.ioReadBytes, wbytes: s.ioWriteBytes }] },
+    };
+    return { stats: packAny("io.containerd.cgroups.v2.Metrics", metrics) };
+  }
+
+  private async pause(r: Msg): Promise<Msg> {
+    const c = this.get(r.id);
+    await c.sandbox.agent.pause(c.id);
+    this.publish("containerd.events.TaskPaused", { containerId: c.id });
+    return {};
+  }
+
+  private async resume(r: Msg): Promise<Msg> {
+    const c = this.get(r.id);
+    await c.sandbox.agent.resume(c.id);
+    this.publish("containerd.events.TaskResumed", { containerId: c.id });
+    return {};
+  }
+
+  private async update(r: Msg): Promise<Msg> {
+    const c = this.get(r.id);
+    const res = r.resources as AnyValue | null;
+    if (res?.value?.length)
+      await c.sandbox.agent.update(c.id, JSON.parse(new TextDecoder().decode(res.value)));
+    return {};
+  }
+
+  private async connect(r: Msg): Promise<Msg> {
+    const c = this.container;
+    return { shimPid: process.pid, taskPid: c && c.id === r.id ? c.init.pid : 0, version: "runm" };
+  }
+
+  private async shutdownTask(r: Msg): Promise<Msg> {
+    if (this.container && !r.now) return {};
+    if (this.container) {
+      this.container.events.abort();
+      await this.container.sandbox.shutdown();
+      this.container = undefined;
+    }
+    setTimeout(() => this.deps.shutdown(), 10);
+    return {};
+  }
+
+  /** Teardown on SIGTERM or a lost containerd: the VM must not outlive the shim. */
+  async close(): Promise<void> {
+    const c = this.container;
+    this.container = undefined;
+    if (!c) return;
+    c.events.abort();
+    await c.sandbox.shutdown();
+  }
+}
