@@ -3,14 +3,13 @@
 // sandbox id, so a pod (several containers in one VM) can be added without reshaping this.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname } from "node:path";
 import { AgentClient } from "../lib/agent-client/index.ts";
 import { hostGuestArch } from "../lib/constants.ts";
 import { failedPrecondition, messageOf } from "../lib/errors.ts";
 import { type GuestManifest, readGuestManifest } from "../lib/guest-manifest.ts";
 import { logger } from "../lib/log.ts";
-import { QemuDriver } from "../lib/vm/qemu/driver.ts";
-import { socketDirFor } from "../lib/vm/runtime-dir.ts";
+import { hostDriver } from "../lib/vm/select-driver.ts";
 import { hasHostPids, type Vm, type VmShare } from "../lib/vm/vm-interface.ts";
 import type { GuestMount } from "./mounts.ts";
 import type { ShimOptions } from "./options.ts";
@@ -45,7 +44,7 @@ export class Sandbox {
   /** Boot the VM with these shares and wait for its agent; on failure nothing is left running. */
   static async boot(id: string, shares: VmShare[], o: ShimOptions): Promise<Sandbox> {
     const manifest = loadManifest(o.guestManifest);
-    const driver = await QemuDriver.create(manifest.arch);
+    const driver = await hostDriver();
     const vm = driver.configure({
       id,
       arch: manifest.arch,
@@ -62,7 +61,7 @@ export class Sandbox {
       console: "file",
       bootTimeoutMs: o.bootTimeoutMs,
     });
-    const agent = new AgentClient(join(socketDirFor(vm.runtimeDir, id), "agent.sock"));
+    const agent = new AgentClient(vm.agentSocket);
     try {
       const tl = await vm.start({
         kind: "agent",
@@ -116,7 +115,7 @@ export class Sandbox {
   }
 
   get socketDir(): string {
-    return socketDirFor(this.vm.runtimeDir, this.id);
+    return dirname(this.vm.agentSocket);
   }
 
   async shutdown(): Promise<void> {
