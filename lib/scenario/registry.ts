@@ -1,6 +1,6 @@
 // Finding scenarios: every .ts file in the scenarios dir (recursively; not *.test.ts, not _*.ts)
 // default-exports a Scenario or an array of them.
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { invalidArgument, notFound } from "../errors.ts";
 import { REPO_ROOT } from "../paths.ts";
@@ -22,6 +22,8 @@ function files(dir: string): string[] {
 }
 
 export async function loadScenarios(dir = scenarioDir()): Promise<Scenario[]> {
+  if (!existsSync(dir))
+    throw notFound(`no scenario dir at ${dir}`, { hint: `create it or unset ${SCENARIO_DIR_ENV}` });
   const out: Scenario[] = [];
   const seen = new Map<string, string>();
   for (const file of files(dir)) {

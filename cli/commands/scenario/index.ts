@@ -1,6 +1,6 @@
-// `runm scenario list`, `runm scenario run <id...>`, and `runm scenario <id>`: every known id is
-// also a subcommand (citty dispatches on the first positional), so an unknown one gets the usage,
-// which lists them.
+// `runm scenario list`, `runm scenario run <id...>`, and `runm scenario <id>`. citty dispatches on
+// the first positional as a subcommand name, so every known id is a subcommand, and any other name
+// resolves to a run of that id, which fails listing the known ones.
 import type { CommandDef } from "citty";
 import { loadScenarios } from "../../../lib/scenario/registry.ts";
 import { command } from "../../command.ts";
@@ -14,6 +14,13 @@ export default command({
       run: runCommandFor(),
     };
     for (const s of await loadScenarios()) subs[s.id] = runCommandFor(s);
-    return subs;
+    const isId = (key: string | symbol): key is string => typeof key === "string" && !key.startsWith("-");
+    return new Proxy(subs, {
+      has: (target, key) => key in target || isId(key),
+      get: (target, key) =>
+        isId(key) && !(key in target)
+          ? runCommandFor({ id: key, description: "", steps: [] }, { unknown: true })
+          : target[key as string],
+    });
   },
 });

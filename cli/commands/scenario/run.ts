@@ -1,5 +1,6 @@
 import { RUNM_RUNTIME_NAME } from "../../../lib/constants.ts";
 import { invalidArgument } from "../../../lib/errors.ts";
+import { loadScenarios, selectScenarios } from "../../../lib/scenario/registry.ts";
 import { RESULT_HEADER, resultJson, resultRows, summaryLine } from "../../../lib/scenario/report.ts";
 import { runSession } from "../../../lib/scenario/session.ts";
 import type { Scenario } from "../../../lib/scenario/types.ts";
@@ -16,7 +17,7 @@ const runArgs = {
 } as const;
 
 /** `run <id...>` when no scenario is given, else the command for that one scenario. */
-export function runCommandFor(fixed?: Scenario) {
+export function runCommandFor(fixed?: Scenario, o: { unknown?: boolean } = {}) {
   return command({
     meta: {
       name: fixed?.id ?? "run",
@@ -30,6 +31,7 @@ export function runCommandFor(fixed?: Scenario) {
       : ["runm scenario run 2025-07-05:01", "runm scenario run 'checklist:*' --with-containerd"],
     async run({ args }) {
       const ids = fixed ? [fixed.id] : (args._ as string[]);
+      if (o.unknown) selectScenarios(await loadScenarios(), ids); // throws, naming the known ids
       if (args.client !== undefined && args.client !== "ctr" && args.client !== "nerdctl")
         throw invalidArgument(`unknown --client ${args.client}`, { hint: "use ctr or nerdctl" });
       const out = args.json ? process.stderr : process.stdout;

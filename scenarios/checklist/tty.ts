@@ -1,0 +1,22 @@
+import { assertMatch, defineScenario, inPty } from "../../lib/scenario/index.ts";
+
+export default defineScenario({
+  id: "checklist:tty",
+  description: "run -t gives the container a terminal of the host terminal's size",
+  steps: [
+    {
+      name: "tty and stty size inside the container",
+      async run(ctx) {
+        const argv = ctx.client.runArgv({
+          image: await ctx.image("busybox"),
+          name: ctx.name("tty"),
+          rm: true,
+          tty: true,
+          cmd: ["sh", "-c", 'echo "tty=$(tty) size=$(stty size)"'],
+        });
+        const r = await ctx.sh(inPty(argv, { rows: 33, cols: 101 }), { timeoutMs: 120_000 });
+        assertMatch(r.stdout, /tty=\/dev\/(pts\/\d+|console) size=33 101/, "the container's terminal");
+      },
+    },
+  ],
+});
