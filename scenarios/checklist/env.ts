@@ -13,6 +13,7 @@ export default defineScenario({
             name: ctx.name("env"),
             rm: true,
             env: ["GREETING=hello env", "EMPTY="],
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not JS
             cmd: ["sh", "-c", 'echo "greeting=[$GREETING] empty=[${EMPTY-unset}] path=$PATH"'],
           },
           { timeoutMs: 120_000 },

@@ -9,6 +9,7 @@ import { runCommandFor } from "./run.ts";
 export default command({
   meta: { name: "scenario", description: "Run scripted end-to-end demos" },
   subCommands: async () => {
+    // biome-ignore lint/suspicious/noExplicitAny: commands with different args share one table
     const subs: Record<string, CommandDef<any>> = {
       list: await import("./list.ts").then((m) => m.default),
       run: runCommandFor(),
