@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isRunmError } from "../errors.ts";
@@ -76,32 +76,28 @@ describe("kernel option verifier (real merge, x86_64)", () => {
       await memo.save();
       const srcDir = await extractSource(src, cacheDir);
       const fragments = fragmentPaths("x86_64");
-      const config = await configureKernel({
-        arch: "x86_64",
-        srcDir,
-        objDir: join(scratch, "ok"),
-        fragments,
-        logFile: join(scratch, "ok.log"),
-      });
-      expect(verifyConfig(requestedOptions(fragments), config)).toEqual([]);
-      expect(config).toContain("CONFIG_PVH=y");
-      expect(config).not.toMatch(/^CONFIG_MODULES=y/m);
-
+      // One merge (each takes a minute or more) proves both: only the impossible lines are reported.
       const bad = join(scratch, "impossible.config");
-      // VIRTIO_IOMMU needs IOMMU_SUPPORT, which nothing enables; the other is not an option at all.
+      // VIRTIO_IOMMU sits inside the IOMMU_SUPPORT menu, which nothing enables; the other is no option at all.
       writeFileSync(bad, "CONFIG_RUNM_IMPOSSIBLE=y\nCONFIG_VIRTIO_IOMMU=y\n");
+      const objDir = join(scratch, "obj");
       const err = await configureKernel({
         arch: "x86_64",
         srcDir,
-        objDir: join(scratch, "bad"),
+        objDir,
         fragments: [...fragments, bad],
-        logFile: join(scratch, "bad.log"),
+        logFile: join(scratch, "config.log"),
       }).catch((e) => e);
       expect(isRunmError(err, "FailedPrecondition")).toBe(true);
-      expect(err.message).toContain("CONFIG_RUNM_IMPOSSIBLE");
-      expect(err.message).toContain("CONFIG_VIRTIO_IOMMU");
-      expect(existsSync(join(scratch, "bad", ".config"))).toBe(true);
-      expect(readdirSync(scratch)).toContain("bad.log");
+      expect(err.details).toEqual([
+        "CONFIG_RUNM_IMPOSSIBLE: wanted y, got not set",
+        "CONFIG_VIRTIO_IOMMU: wanted y, got not set",
+      ]);
+      const config = readFileSync(join(objDir, ".config"), "utf8");
+      expect(verifyConfig(requestedOptions(fragments), config)).toEqual([]);
+      expect(config).toContain("CONFIG_PVH=y");
+      expect(config).not.toMatch(/^CONFIG_MODULES=y/m);
+      expect(readdirSync(scratch)).toContain("config.log");
     },
     10 * 60_000,
   );
