@@ -30,7 +30,8 @@ export interface StartOptions extends PrivateConfigOptions {
   path?: string[];
   /** Parent of the temp dir (default: the OS temp dir). Keep it short: unix socket paths ≤ 107. */
   parent?: string;
-  env?: Record<string, string>;
+  /** Extra environment for the daemon (and so for every shim it starts); may use the layout. */
+  env?: Record<string, string> | ((l: PrivateLayout) => Record<string, string>);
 }
 
 export async function startPrivateContainerd(o: StartOptions = {}): Promise<PrivateContainerd> {
@@ -45,7 +46,7 @@ export async function startPrivateContainerd(o: StartOptions = {}): Promise<Priv
     stdio: ["ignore", out, out],
     env: {
       ...process.env,
-      ...o.env,
+      ...(typeof o.env === "function" ? o.env(l) : o.env),
       PATH: [...(o.path ?? []), l.bin, process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"].join(":"),
     },
   });

@@ -1,0 +1,151 @@
+// End-to-end harness: a private containerd (Debian's 1.6 unless told otherwise) with the compiled
+// containerd-shim-runm-v2 on its PATH, the busybox test image imported, ctr helpers that report
+// exit codes, and a leak check (no shim, QEMU, virtiofsd, socket or runtime dir left behind).
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { SHIM_SOCKET_DIR } from "../../lib/constants.ts";
+import { RUNTIME_NAME } from "../../lib/containerd/config.ts";
+import { type PrivateContainerd, startPrivateContainerd } from "../../lib/containerd/private.ts";
+import { installShim } from "../../lib/containerd/shim-binary.ts";
+import { buildImage } from "../../lib/image/build.ts";
+import { socketPath } from "../../shim/bootstrap.ts";
+
+/** The agent cannot assemble an overlay rootfs yet: runm tests use the native snapshotter. */
+export const SNAPSHOTTER = "native";
+
+export interface Harness {
+  ctd: PrivateContainerd;
+  image: string;
+  stateDir: string;
+  /** ctr with this daemon's address; never throws, returns what happened. */
+  ctr(args: string[], o?: { input?: string; timeoutMs?: number }): Promise<CtrResult>;
+  /** Start ctr in the background (for `ctr run` that must be killed or attached later). */
+  spawnCtr(args: string[], o?: { tty?: boolean }): CtrProcess;
+  /** `ctr run --runtime io.containerd.runm.v2 [flags] IMAGE ID args...` */
+  run(
+    id: string,
+    args: string[],
+    flags?: string[],
+    o?: { input?: string; tty?: boolean },
+  ): Promise<CtrResult>;
+  /** Everything runm left behind for these container ids (empty = clean). */
+  leftovers(ids: string[]): string[];
+  stop(): Promise<void>;
+}
+
+export interface CtrResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CtrProcess {
+  pid: number;
+  output(): string;
+  done: Promise<CtrResult>;
+  write(s: string): void;
+  kill(sig?: NodeJS.Signals): void;
+}
+
+export async function startHarness(o: { containerd?: string; ctr?: string } = {}): Promise<Harness> {
+  const ctd = await startPrivateContainerd({
+    binary: o.containerd,
+    logLevel: "debug",
+    // Every shim inherits this: VM runtime dirs stay under the private daemon's temp dir.
+    env: (l) => ({ RUNM_STATE_DIR: join(l.dir, "runm-state") }),
+  });
+  const stateDir = join(ctd.dir, "runm-state");
+  mkdirSync(stateDir, { recursive: true });
+  const base = ["--address", ctd.address];
+  const env = { ...process.env, CONTAINERD_SNAPSHOTTER: SNAPSHOTTER };
+
+  const spawnCtr = (args: string[], so: { tty?: boolean } = {}): CtrProcess => {
+    const argv = [o.ctr ?? "ctr", ...base, ...args];
+    // ctr -t wants a real terminal: give it one with script(1).
+    const cmd = so.tty ? ["script", "-qfec", argv.map(shq).join(" "), "/dev/null"] : argv;
+    const p = Bun.spawn(cmd, { stdin: "pipe", stdout: "pipe", stderr: "pipe", env });
+    let out = "";
+    let err = "";
+    const read = async (s: ReadableStream<Uint8Array>, add: (t: string) => void) => {
+      for await (const c of s) add(new TextDecoder().decode(c));
+    };
+    const r1 = read(p.stdout, (t) => {
+      out += t;
+    });
+    const r2 = read(p.stderr, (t) => {
+      err += t;
+    });
+    const done = (async () => {
+      const code = await p.exited;
+      await Promise.all([r1, r2]);
+      return { code, stdout: out, stderr: err };
+    })();
+    return {
+      pid: p.pid,
+      output: () => out,
+      done,
+      write: (s) => {
+        p.stdin.write(s);
+        p.stdin.flush();
+      },
+      kill: (sig = "SIGKILL") => p.kill(sig),
+    };
+  };
+
+  const ctr: Harness["ctr"] = async (args, co = {}) => {
+    const p = spawnCtr(args);
+    if (co.input !== undefined) p.write(co.input);
+    const timer = setTimeout(() => p.kill(), co.timeoutMs ?? 120_000);
+    const r = await p.done;
+    clearTimeout(timer);
+    return r;
+  };
+
+  const img = await buildImage("busybox");
+  const imp = await ctr(["images", "import", "--snapshotter", SNAPSHOTTER, img.path]);
+  if (imp.code !== 0) throw new Error(`image import failed: ${imp.stderr}`);
+  await installShim(ctd.bin);
+
+  return {
+    ctd,
+    image: img.ref,
+    stateDir,
+    ctr,
+    spawnCtr,
+    run: async (id, args, flags = [], ro = {}) => {
+      const full = ["run", "--runtime", RUNTIME_NAME, ...flags, img.ref, id, ...args];
+      if (!ro.tty) return ctr(full, { input: ro.input });
+      const p = spawnCtr(full, { tty: true });
+      if (ro.input !== undefined) p.write(ro.input);
+      return p.done;
+    },
+    leftovers: (ids) => leftovers(ctd, ids),
+    stop: () => ctd.stop(),
+  };
+}
+
+const shq = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+function leftovers(ctd: PrivateContainerd, ids: string[]): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    let cmd = "";
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+    } catch {
+      continue;
+    }
+    const ours = cmd.includes(ctd.dir) || ids.some((id) => cmd.includes(`default-${id}`));
+    if (ours && /containerd-shim-runm-v2|qemu-system|virtiofsd/.test(cmd))
+      found.push(`process ${pid}: ${cmd.slice(0, 160)}`);
+  }
+  for (const id of ids) {
+    const sock = socketPath(ctd.address, "default", id, SHIM_SOCKET_DIR);
+    if (existsSync(sock)) found.push(`socket ${sock}`);
+    const bundle = join(ctd.state, "io.containerd.runtime.v2.task", "default", id);
+    if (existsSync(bundle)) found.push(`bundle ${bundle}`);
+  }
+  const vms = join(ctd.dir, "runm-state", "vms");
+  if (existsSync(vms)) for (const d of readdirSync(vms)) found.push(`vm runtime dir ${join(vms, d)}`);
+  return found;
+}

@@ -1,0 +1,236 @@
+// The "Done when" list of issue 5, run against one containerd binary. Imported by one test file
+// per containerd version (containerd-1.6.test.ts, containerd-1.7.test.ts).
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Harness, startHarness } from "./harness.ts";
+
+async function until(what: string, fn: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await fn()) return;
+    await Bun.sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+export function shimSuite(
+  name: string,
+  binaries: () => Promise<{ containerd?: string; ctr?: string }> = async () => ({}),
+): void {
+  describe(`runm shim with ${name}`, () => {
+    let h: Harness;
+    let scratch: string;
+    const used: string[] = [];
+    const id = (s: string) => {
+      used.push(s);
+      return s;
+    };
+
+    beforeAll(async () => {
+      h = await startHarness(await binaries());
+      scratch = mkdtempSync(join(tmpdir(), "runm-shim-e2e-"));
+    });
+
+    afterAll(async () => {
+      await h?.stop();
+      rmSync(scratch, { recursive: true, force: true });
+    });
+
+    const taskStatus = async (c: string) => {
+      const r = await h.ctr(["task", "ls"]);
+      return (
+        r.stdout
+          .split("\n")
+          .find((l) => l.startsWith(`${c} `))
+          ?.trim()
+          .split(/\s+/)[2] ?? ""
+      );
+    };
+
+    const clean = async (c: string) => {
+      await until(`nothing left of ${c}`, () => h.leftovers([c]).length === 0, 15_000).catch(() => {});
+      expect(h.leftovers([c])).toEqual([]);
+    };
+
+    test("ctr run shows the container's output", async () => {
+      const r = await h.run(id("out"), ["echo", "hello from runm"], ["--rm"]);
+      expect(r.stderr).toBe("");
+      expect(r.stdout).toBe("hello from runm\n");
+      expect(r.code).toBe(0);
+      await clean("out");
+    });
+
+    test("exit code 42", async () => {
+      const r = await h.run(id("exit42"), ["sh", "-c", "echo bye >&2; exit 42"], ["--rm"]);
+      expect(r.code).toBe(42);
+      expect(r.stderr).toContain("bye");
+      await clean("exit42");
+    });
+
+    test("ctr run -t gives the container a real terminal", async () => {
+      const r = await h.run(
+        id("tty"),
+        ["sh", "-c", "tty; stty size; test -t 0 && echo IS-A-TTY"],
+        ["--rm", "-t"],
+        {
+          tty: true,
+        },
+      );
+      expect(r.stdout).toContain("/dev/pts/");
+      expect(r.stdout).toContain("IS-A-TTY");
+      expect(r.code).toBe(0);
+      await clean("tty");
+    });
+
+    test("env and cwd", async () => {
+      const r = await h.run(
+        id("envcwd"),
+        ["sh", "-c", 'echo "$GREETING"; pwd'],
+        ["--rm", "--env", "GREETING=hi there", "--cwd", "/tmp"],
+      );
+      expect(r.stdout).toBe("hi there\n/tmp\n");
+      await clean("envcwd");
+    });
+
+    test("rw and ro bind mounts (--mount)", async () => {
+      const rw = join(scratch, "rw");
+      const ro = join(scratch, "ro");
+      for (const d of [rw, ro]) rmSync(d, { recursive: true, force: true });
+      Bun.spawnSync(["mkdir", "-p", rw, ro]);
+      writeFileSync(join(ro, "in.txt"), "from the host\n");
+      const r = await h.run(
+        id("mounts"),
+        ["sh", "-c", "cat /ro/in.txt; echo written > /rw/out.txt; echo x > /ro/nope.txt || echo RO-REFUSED"],
+        [
+          "--rm",
+          "--mount",
+          `type=bind,src=${rw},dst=/rw,options=rbind:rw`,
+          "--mount",
+          `type=bind,src=${ro},dst=/ro,options=rbind:ro`,
+        ],
+      );
+      expect(r.stdout).toContain("from the host");
+      expect(r.stdout).toContain("RO-REFUSED");
+      expect(readFileSync(join(rw, "out.txt"), "utf8")).toBe("written\n");
+      expect(() => readFileSync(join(ro, "nope.txt"))).toThrow();
+      await clean("mounts");
+    });
+
+    test("ctr task exec into a running container, with and without a tty, and --user", async () => {
+      const c = id("exec");
+      expect((await h.run(c, ["sleep", "1000"], ["-d"])).code).toBe(0);
+      const plain = await h.ctr(["task", "exec", "--exec-id", "e1", c, "sh", "-c", "echo exec-out; exit 3"]);
+      expect(plain.stdout).toBe("exec-out\n");
+      expect(plain.code).toBe(3);
+      const user = await h.ctr(["task", "exec", "--exec-id", "e2", "--user", "1000", c, "id", "-u"]);
+      expect(user.stdout.trim()).toBe("1000");
+      const p = h.spawnCtr(["task", "exec", "-t", "--exec-id", "e3", c, "sh", "-c", "tty"], { tty: true });
+      const t = await p.done;
+      expect(t.stdout).toContain("/dev/pts/");
+      await h.ctr(["task", "kill", "-s", "SIGKILL", c]);
+      await until("stopped", async () => (await taskStatus(c)) === "STOPPED");
+      await h.ctr(["task", "delete", c]);
+      await h.ctr(["container", "rm", c]);
+      await clean(c);
+    });
+
+    test("ctr task kill with SIGTERM and SIGKILL gives 143 and 137", async () => {
+      for (const [sig, want] of [
+        ["SIGTERM", 143],
+        ["SIGKILL", 137],
+      ] as const) {
+        const c = id(`kill-${want}`);
+        // sh as PID 1 ignores SIGTERM unless it traps it; the trap re-raises it as a real signal death.
+        const p = h.spawnCtr([
+          "run",
+          "--rm",
+          "--runtime",
+          "io.containerd.runm.v2",
+          h.image,
+          c,
+          "sh",
+          "-c",
+          "trap 'trap - TERM; kill -TERM $$' TERM; echo ready; while true; do sleep 1; done",
+        ]);
+        await until("container ready", () => p.output().includes("ready"));
+        await h.ctr(["task", "kill", "-s", sig, c]);
+        const r = await p.done;
+        expect(r.code).toBe(want);
+        await clean(c);
+      }
+    });
+
+    test("ctr task ps and ctr task metrics", async () => {
+      const c = id("psmetrics");
+      await h.run(c, ["sh", "-c", "sleep 1000 & sleep 1000"], ["-d"]);
+      await until(
+        "two sleeps",
+        async () => (await h.ctr(["task", "ps", c])).stdout.trim().split("\n").length >= 3,
+      );
+      const ps = await h.ctr(["task", "ps", c]);
+      expect(ps.stdout).toMatch(/^PID/);
+      const m = await h.ctr(["task", "metrics", c]);
+      expect(m.code).toBe(0);
+      expect(m.stdout).toMatch(/pids\.current\s+[1-9]/);
+      expect(m.stdout).toMatch(/memory\.usage\s+[1-9]/);
+      await h.ctr(["task", "kill", "-s", "SIGKILL", c]);
+      await until("stopped", async () => (await taskStatus(c)) === "STOPPED");
+      await h.ctr(["task", "delete", c]);
+      await h.ctr(["container", "rm", c]);
+      await clean(c);
+    });
+
+    test("pause and resume", async () => {
+      const c = id("pause");
+      await h.run(c, ["sleep", "1000"], ["-d"]);
+      expect(await taskStatus(c)).toBe("RUNNING");
+      expect((await h.ctr(["task", "pause", c])).code).toBe(0);
+      expect(await taskStatus(c)).toBe("PAUSED");
+      expect((await h.ctr(["task", "resume", c])).code).toBe(0);
+      expect(await taskStatus(c)).toBe("RUNNING");
+      await h.ctr(["task", "kill", "-s", "SIGKILL", c]);
+      await until("stopped", async () => (await taskStatus(c)) === "STOPPED");
+      expect((await h.ctr(["task", "delete", c])).code).toBe(0);
+      expect((await h.ctr(["container", "rm", c])).code).toBe(0);
+      await clean(c);
+    });
+
+    test("a detached container, then ctr task attach", async () => {
+      const c = id("attach");
+      await h.run(c, ["sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done"], ["-d"]);
+      const a = h.spawnCtr(["task", "attach", c]);
+      await until("ticks through attach", () => /tick \d+/.test(a.output()), 30_000);
+      await h.ctr(["task", "kill", "-s", "SIGKILL", c]);
+      await a.done;
+      await h.ctr(["task", "delete", c]);
+      await h.ctr(["container", "rm", c]);
+      await clean(c);
+    });
+
+    test("SIGKILL of the shim: containerd's cleanup leaves nothing behind", async () => {
+      const c = id("shimkill");
+      await h.run(c, ["sleep", "1000"], ["-d"]);
+      const pid = Number(
+        readFileSync(join(h.ctd.state, "io.containerd.runtime.v2.task", "default", c, "shim.pid"), "utf8"),
+      );
+      process.kill(pid, "SIGKILL");
+      await until("task gone", async () => (await taskStatus(c)) !== "RUNNING");
+      await h.ctr(["task", "delete", c]);
+      await h.ctr(["container", "rm", c]);
+      await clean(c);
+    });
+
+    test("three containers at once", async () => {
+      const ids = [id("three-a"), id("three-b"), id("three-c")];
+      const rs = await Promise.all(ids.map((c) => h.run(c, ["sh", "-c", `echo I am ${c}`], ["--rm"])));
+      expect(rs.map((r) => r.stdout.trim())).toEqual(ids.map((c) => `I am ${c}`));
+      for (const c of ids) await clean(c);
+    });
+
+    test("nothing is left at the end", () => {
+      expect(h.leftovers(used)).toEqual([]);
+    });
+  });
+}
