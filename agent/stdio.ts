@@ -2,18 +2,25 @@
 // end of its stdin pipe, or one pty master for a terminal. Output is pulled from the fd only while
 // a ReadOutput stream asks for more, so unread output waits in the pipe (the process blocks when
 // it is full, as with containerd's fifos) and nothing is lost before the host attaches.
-import { write } from "node:fs";
-import { promisify } from "node:util";
 import { failedPrecondition, invalidArgument } from "../lib/errors.ts";
 import type { ChildStdio } from "./runc.ts";
-import { readSome, writeAll } from "./sys/fd-read.ts";
+import { FdReader, FdWriter } from "./sys/fd-worker.ts";
 import { closeFd, pipe } from "./sys/libc.ts";
 import { resizePty } from "./sys/pty.ts";
 
 /** The part of a ReadableStream reader used here (Bun's types and Node's differ). */
 type ByteReader = { read(): Promise<{ done: boolean; value?: Uint8Array }>; cancel(): Promise<void> };
 
-const writeFd = promisify(write);
+function chunkReader(r: FdReader): ByteReader {
+  return {
+    read: async () => {
+      const value = await r.read();
+      return value.length ? { done: false, value } : { done: true };
+    },
+    cancel: async () => r.finish(),
+  };
+}
+
 export type OutputName = "stdout" | "stderr";
 
 /** One readable fd, read by at most one consumer at a time, closed at end of file. */
@@ -33,14 +40,9 @@ class OutputFd {
     if (this.done) return;
     this.busy = true;
     try {
-      const fd = this.fd;
       this.reader ??= this.charDevice
-        ? {
-            read: async () =>
-              ((c) => (c.length ? { done: false, value: c } : { done: true }))(await readSome(fd)),
-            cancel: async () => {},
-          }
-        : (Bun.file(fd).stream().getReader() as ByteReader);
+        ? chunkReader(new FdReader(this.fd))
+        : (Bun.file(this.fd).stream().getReader() as ByteReader);
       for (;;) {
         let chunk: Uint8Array | undefined;
         try {
@@ -61,6 +63,7 @@ class OutputFd {
   finish(): void {
     if (this.done) return;
     this.done = true;
+    void this.reader?.cancel();
     closeFd(this.fd);
     this.fd = -1;
   }
@@ -89,6 +92,8 @@ export class PipeIo implements ProcessIo {
   private readonly err: [number, number];
   private readonly readers: Record<OutputName, OutputFd>;
   private stdinClosed = false;
+  /** Writes block in a worker: a process that does not read its stdin must not stall the agent. */
+  private stdinWriter: FdWriter | undefined;
 
   constructor(withStdin: boolean) {
     this.stdin = withStdin ? pipe() : undefined;
@@ -121,14 +126,14 @@ export class PipeIo implements ProcessIo {
   async writeStdin(data: Uint8Array): Promise<number> {
     if (!this.stdin || this.stdinClosed)
       throw failedPrecondition("this process's stdin is closed or was not opened");
-    let off = 0;
-    while (off < data.length) off += (await writeFd(this.stdin[1], data, off)).bytesWritten;
-    return off;
+    this.stdinWriter ??= new FdWriter(this.stdin[1]);
+    return this.stdinWriter.write(data);
   }
 
   async closeStdin(): Promise<void> {
     if (!this.stdin || this.stdinClosed) return;
     this.stdinClosed = true;
+    this.stdinWriter?.finish();
     closeFd(this.stdin[1]);
   }
 
@@ -150,6 +155,7 @@ export class TtyIo implements ProcessIo {
   readonly terminal = true;
   private master = -1;
   private reader: OutputFd | undefined;
+  private writer: FdWriter | undefined;
 
   childStdio(): ChildStdio {
     return ["ignore", "ignore", "ignore"];
@@ -161,6 +167,7 @@ export class TtyIo implements ProcessIo {
     this.master = fd;
     // The reader owns the fd's lifetime: it closes the master at end of file or on close().
     this.reader = new OutputFd(fd, true);
+    this.writer = new FdWriter(fd);
   }
 
   output(name: OutputName): AsyncGenerator<Uint8Array> {
@@ -170,8 +177,8 @@ export class TtyIo implements ProcessIo {
   }
 
   async writeStdin(data: Uint8Array): Promise<number> {
-    if (this.master < 0) throw failedPrecondition("the terminal is not attached");
-    return writeAll(this.master, data);
+    if (!this.writer) throw failedPrecondition("the terminal is not attached");
+    return this.writer.write(data);
   }
 
   /** A terminal has no separate stdin to close: send end-of-file (^D), as a user would. */
@@ -185,6 +192,7 @@ export class TtyIo implements ProcessIo {
   }
 
   close(): void {
+    this.writer?.finish();
     this.reader?.finish();
     this.master = -1;
   }

@@ -1,28 +1,30 @@
-// A Duplex over raw file descriptors (a virtio-serial port, an accepted vsock socket): reads
-// are pulled from the fd only when the HTTP/2 session wants more, writes go straight to the fd.
-import { close as closeCb } from "node:fs";
+// A Duplex over raw file descriptors (a virtio-serial port, an accepted vsock socket). Reads and
+// writes block in worker threads (sys/fd-worker.ts); a read is issued only when the HTTP/2
+// session wants more, so flow control reaches the fd.
+import { closeSync } from "node:fs";
 import { Duplex } from "node:stream";
-import { promisify } from "node:util";
-import { readSome, writeAll } from "../sys/fd-read.ts";
-
-const closeFd = promisify(closeCb);
+import { FdReader, FdWriter } from "../sys/fd-worker.ts";
 
 export class FdDuplex extends Duplex {
+  private readonly reader: FdReader;
+  private readonly writer: FdWriter;
   private reading = false;
   private fdsClosed = false;
 
-  /** `readFd` and `writeFd` may be the same fd; it is closed once. */
+  /** `readFd` and `writeFd` may be the same fd; it is closed once, on destroy. */
   constructor(
     private readonly readFd: number,
-    private readonly writeFdNum: number,
+    private readonly writeFd: number,
   ) {
     super();
+    this.reader = new FdReader(readFd);
+    this.writer = new FdWriter(writeFd);
   }
 
   override _read(): void {
     if (this.reading) return;
     this.reading = true;
-    readSome(this.readFd).then(
+    this.reader.read().then(
       (chunk) => {
         this.reading = false;
         if (chunk.length === 0) this.push(null);
@@ -36,16 +38,22 @@ export class FdDuplex extends Duplex {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
-    writeAll(this.writeFdNum, chunk).then(() => cb(), cb);
+    this.writer.write(chunk).then(() => cb(), cb);
   }
 
   override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
-    if (this.fdsClosed) {
-      cb(err);
-      return;
+    if (!this.fdsClosed) {
+      this.fdsClosed = true;
+      this.reader.finish();
+      this.writer.finish();
+      for (const fd of new Set([this.readFd, this.writeFd])) {
+        try {
+          closeSync(fd);
+        } catch {
+          // already closed
+        }
+      }
     }
-    this.fdsClosed = true;
-    const fds = new Set([this.readFd, this.writeFdNum]);
-    Promise.all([...fds].map((fd) => closeFd(fd).catch(() => {}))).then(() => cb(err));
+    cb(err);
   }
 }
