@@ -1,7 +1,7 @@
 // The agent as it ships: `bun build --compile agent/main.ts` (the .proto inlined, ffi, worker
 // threads from Blob URLs), run and driven through the client with a real runc.
 import { afterAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { run } from "../lib/exec.ts";
@@ -18,6 +18,8 @@ test("the compiled agent runs a container with a terminal", async () => {
   });
   const h = await startAgent({ binary });
   try {
+    // It is the binary that answers, not a bun running main.ts.
+    expect(readFileSync(`/proc/${h.agentPid}/cmdline`, "utf8").split("\0")[0]).toBe(binary);
     const c = "compiled-1";
     await h.client.create(c, ociSpec(["sh", "-c", "tty; echo hi"], { terminal: true }), {
       rootfs: h.rootfs,

@@ -12,7 +12,6 @@ const symbols = {
   waitpid: { args: [i32, ptr, i32], returns: i32 },
   pipe2: { args: [ptr, i32], returns: i32 },
   close: { args: [i32], returns: i32 },
-  fcntl: { args: [i32, i32, i32], returns: i32 },
   ioctl: { args: [i32, u64, ptr], returns: i32 },
   socket: { args: [i32, i32, i32], returns: i32 },
   bind: { args: [i32, ptr, u32], returns: i32 },
@@ -38,7 +37,6 @@ export function errno(): number {
 
 export const EAGAIN = 11;
 export const ECHILD = 10;
-export const EINTR = 4;
 
 export class SysError extends Error {
   constructor(
@@ -56,7 +54,6 @@ export function check(call: string, rc: number | bigint): number {
 }
 
 export const O_CLOEXEC = 0o2000000;
-export const O_NONBLOCK = 0o4000;
 
 /** pipe2(O_CLOEXEC): [read end, write end]. CLOEXEC so only the child we hand them to keeps them. */
 export function pipe(): [number, number] {
@@ -67,11 +64,4 @@ export function pipe(): [number, number] {
 
 export function closeFd(fd: number): void {
   if (fd >= 0) libc().close(fd);
-}
-
-export function setNonBlocking(fd: number): void {
-  const F_GETFL = 3;
-  const F_SETFL = 4;
-  const flags = check("fcntl", libc().fcntl(fd, F_GETFL, 0));
-  check("fcntl", libc().fcntl(fd, F_SETFL, flags | O_NONBLOCK));
 }

@@ -16,7 +16,7 @@ import { pipe } from "../sys/libc.ts";
 import { Reaper } from "../sys/reaper.ts";
 import { FdDuplex } from "./fd-duplex.ts";
 import { findVirtioPort } from "./virtio-serial.ts";
-import { AF_VSOCK, sockaddrVm } from "./vsock.ts";
+import { AF_VSOCK, sockaddrVm, VsockTransport } from "./vsock.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "runm-transport-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -82,4 +82,22 @@ test("a gRPC session over a pipe-like FdDuplex: round trip and throughput", asyn
     hostEnd.destroy();
     bridge.close();
   }
+});
+
+test("the vsock listener binds a real AF_VSOCK port (a second bind on it is refused)", async () => {
+  // No vsock loopback transport on these hosts, so no connection: binding is what can be checked.
+  const port = 40_000 + (process.pid % 20_000);
+  const a = new VsockTransport(port);
+  await a.start(() => {});
+  const b = new VsockTransport(port);
+  try {
+    await expect(b.start(() => {})).rejects.toThrow(/bind\(vsock port \d+\).*Address already in use/);
+  } finally {
+    await b.close();
+    await a.close();
+  }
+  // Closed: the port is free again.
+  const c = new VsockTransport(port);
+  await c.start(() => {});
+  await c.close();
 });
