@@ -1,0 +1,66 @@
+// `runm vm run -t` through a real pty: tmux runs runm in a detached 80x24 session, the container
+// reports `tty` and `stty size`, the tmux window is resized, and the container sees the new size.
+import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildBusyboxRootfs } from "../../test/fixtures/busybox-rootfs.ts";
+import { RUNM, vmTestEnv } from "./testdata/vm-env.ts";
+
+const env = vmTestEnv();
+const work = mkdtempSync(join(tmpdir(), "runm-vmtty-"));
+const rootfs = join(work, "rootfs");
+const out = join(work, "out");
+const tmuxSocket = `runm-tty-test-${process.pid}`;
+const tmux = (...args: string[]) => Bun.spawnSync(["tmux", "-L", tmuxSocket, "-f", "/dev/null", ...args]);
+
+beforeAll(async () => {
+  await buildBusyboxRootfs(rootfs);
+  mkdirSync(out);
+});
+afterEach(async () => expect(await env.settle()).toEqual({ pids: [], dirs: [] }));
+afterAll(() => {
+  tmux("kill-server"); // our private tmux server, by its socket
+  env.cleanup();
+  rmSync(work, { recursive: true, force: true });
+});
+
+async function waitFile(path: string, ms: number): Promise<string> {
+  const until = Date.now() + ms;
+  while (!existsSync(path) || readFileSync(path, "utf8") === "") {
+    if (Date.now() > until) throw new Error(`${path} did not appear within ${ms} ms`);
+    await Bun.sleep(50);
+  }
+  await Bun.sleep(50);
+  return readFileSync(path, "utf8");
+}
+
+test("-t gives a tty whose size follows the host terminal's resize", async () => {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const script =
+    "tty > /out/tty; stty size > /out/s1; while [ ! -e /out/go ]; do sleep 0.1; done; stty size > /out/s2";
+  const runmCmd = [
+    ...RUNM,
+    "vm",
+    "run",
+    "-t",
+    "--rootfs",
+    rootfs,
+    "-v",
+    `${out}:/out`,
+    "--",
+    "sh",
+    "-c",
+    script,
+  ];
+  const shell = `RUNM_STATE_DIR=${q(env.stateDir)} ${runmCmd.map(q).join(" ")}; echo $? > ${q(join(out, "code"))}`;
+  const started = tmux("new-session", "-d", "-s", "t", "-x", "80", "-y", "24", shell);
+  expect(started.exitCode).toBe(0);
+  expect((await waitFile(join(out, "tty"), 60_000)).trim()).toMatch(/^\/dev\/pts\/\d+$/);
+  expect((await waitFile(join(out, "s1"), 5_000)).trim()).toBe("24 80");
+  expect(tmux("resize-window", "-t", "t", "-x", "100", "-y", "30").exitCode).toBe(0);
+  await Bun.sleep(1000);
+  writeFileSync(join(out, "go"), "");
+  expect((await waitFile(join(out, "s2"), 10_000)).trim()).toBe("30 100");
+  expect((await waitFile(join(out, "code"), 20_000)).trim()).toBe("0");
+});
