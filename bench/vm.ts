@@ -91,7 +91,9 @@ export async function benchVm(runs = 5): Promise<Record<string, number>> {
       const { timeline } = await runOnce(rootfs, ["echo", "x"]);
       for (const p of PHASES) {
         const t = timeline.get(p);
-        if (t !== undefined) (phases[p] ??= []).push(t);
+        if (t === undefined) continue;
+        phases[p] ??= [];
+        phases[p].push(t);
       }
     }
     const result: Record<string, number> = { "vm.runs": runs };
