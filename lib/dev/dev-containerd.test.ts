@@ -1,6 +1,6 @@
 // `runm dev containerd` through the real CLI and a real containerd: prints its env, refuses a
 // second instance, runs a container (runc), and after SIGINT leaves no process or runtime dir.
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -8,6 +8,9 @@ import { join } from "node:path";
 import { REPO_ROOT } from "../paths.ts";
 import { containerdLayout } from "./layout.ts";
 import { findProcesses, isRunning } from "./teardown.ts";
+
+// Real containerd (and with runm, VMs under TCG): seconds per step.
+setDefaultTimeout(120_000);
 
 const state = await mkdtemp(join(tmpdir(), "runm-dev-test-"));
 const cache = await mkdtemp(join(tmpdir(), "runm-dev-cache-"));
@@ -30,7 +33,7 @@ async function waitFor(cond: () => boolean | Promise<boolean>, ms: number, what:
 }
 
 test("dev containerd: env, lock, a container, and SIGINT leaves nothing behind", async () => {
-  const dev = cli(["dev", "containerd"]);
+  const dev = cli(["dev", "containerd", "--no-build"]);
   let out = "";
   const reader = (async () => {
     for await (const chunk of dev.stdout) out += new TextDecoder().decode(chunk);
@@ -47,7 +50,7 @@ test("dev containerd: env, lock, a container, and SIGINT leaves nothing behind",
   expect(await envCmd.exited).toBe(0);
   expect(await new Response(envCmd.stdout).text()).toContain(`CONTAINERD_ADDRESS=${layout.socket}`);
 
-  const second = cli(["dev", "containerd"]);
+  const second = cli(["dev", "containerd", "--no-build"]);
   expect(await second.exited).toBe(1);
   expect(await new Response(second.stderr).text()).toContain(`already running (pid ${dev.pid})`);
 
@@ -92,7 +95,7 @@ test("dev containerd: env, lock, a container, and SIGINT leaves nothing behind",
 });
 
 test("dev containerd --clean wipes its state on exit", async () => {
-  const dev = cli(["dev", "containerd", "--clean"]);
+  const dev = cli(["dev", "containerd", "--clean", "--no-build"]);
   let out = "";
   const reader = (async () => {
     for await (const chunk of dev.stdout) out += new TextDecoder().decode(chunk);

@@ -14,7 +14,7 @@ import { messageOf } from "../errors.ts";
 import { writeFileAtomic } from "../fs-atomic.ts";
 import { readGuestManifest } from "../guest-manifest.ts";
 import { logger } from "../log.ts";
-import { dirs, REPO_ROOT } from "../paths.ts";
+import { REPO_ROOT } from "../paths.ts";
 import { type ContainerdLayout, devLayout } from "./layout.ts";
 import { acquireLock, lockOwner } from "./lock.ts";
 import {
@@ -26,6 +26,7 @@ import {
   parseContainerdLine,
 } from "./log-stream.ts";
 import { startManagedContainerd } from "./managed-containerd.ts";
+import { prepareRuntime } from "./prepare.ts";
 import { killPids, leftoverProcesses } from "./teardown.ts";
 
 const log = logger("dev");
@@ -45,9 +46,9 @@ export function devEnvLines(env: DevEnv): string[] {
   ];
 }
 
-/** Dirs that hold the shim binary, in the order containerd should search them. */
+/** Dirs that hold an already-built shim binary (RUNM_SHIM_DIR first), for containerd's PATH. */
 export function shimDirs(): string[] {
-  const candidates = [process.env.RUNM_SHIM_DIR, join(dirs().cache, "bin"), join(REPO_ROOT, "bin")];
+  const candidates = [process.env.RUNM_SHIM_DIR, join(REPO_ROOT, "bin")];
   return candidates.filter((d): d is string => !!d && existsSync(join(d, RUNM_SHIM_BINARY)));
 }
 
@@ -66,6 +67,8 @@ export interface DevOptions {
   clean?: boolean;
   cri?: boolean;
   layout?: ContainerdLayout;
+  /** Skip building the guest image and shim (use what is there). */
+  noBuild?: boolean;
   /** Where the tagged log goes (default stderr). */
   write?: (s: string) => void;
   colour?: boolean;
@@ -92,7 +95,7 @@ export async function runDevContainerd(opts: DevOptions = {}): Promise<number> {
         await rm(p, { recursive: true, force: true });
     }
     await rm(layout.logs, { recursive: true, force: true });
-    const extraPath = shimDirs();
+    const extraPath = opts.noBuild ? shimDirs() : [await prepareRuntime(), ...shimDirs()];
     checkParts(extraPath);
     const ctd = await startManagedContainerd(layout, {
       cri: opts.cri,

@@ -1,5 +1,5 @@
 // Busybox image: deterministic archive, imported into a real private containerd, run with runc.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +8,9 @@ import { leftoverProcesses } from "../dev/teardown.ts";
 import { run } from "../exec.ts";
 import { buildImage } from "./build.ts";
 import { ctrBase, importImage, listImages } from "./import.ts";
+
+// Real containerd (and with runm, VMs under TCG): seconds per step.
+setDefaultTimeout(120_000);
 
 let cache: string;
 let ctd: ManagedContainerd;

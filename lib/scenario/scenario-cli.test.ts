@@ -1,12 +1,15 @@
 // The framework through the real CLI: a fake scenario dir (RUNM_SCENARIO_DIR) whose second step's
 // assertion fails must exit non-zero naming that step, skip the rest, run cleanups and report
 // JSON; a passing one exits 0. --with-containerd starts (and stops) a real private containerd.
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findProcesses } from "../dev/teardown.ts";
 import { REPO_ROOT } from "../paths.ts";
+
+// Real containerd (and with runm, VMs under TCG): seconds per step.
+setDefaultTimeout(120_000);
 
 const dir = mkdtempSync(join(tmpdir(), "runm-fake-scenarios-"));
 const marker = join(dir, "cleanup-ran");
@@ -41,6 +44,9 @@ export default [
 `,
 );
 
+// The fake scenarios run no containers: runc's runtime spares them the guest image build.
+const RUNC = ["--runtime", "io.containerd.runc.v2"];
+
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function cli(args: string[]) {
@@ -58,7 +64,7 @@ async function cli(args: string[]) {
 }
 
 test("a failing assertion exits non-zero naming the failing step; later steps are skipped", async () => {
-  const r = await cli(["fake:fails", "--with-containerd"]);
+  const r = await cli(["fake:fails", "--with-containerd", ...RUNC]);
   expect(r.code).toBe(1);
   expect(r.stderr).toContain('fake:fails failed at step "check the answer"');
   expect(r.stderr).toContain('the answer: expected "42", got "41"');
@@ -71,7 +77,7 @@ test("a failing assertion exits non-zero naming the failing step; later steps ar
 
 test("--json reports each step; a passing scenario exits 0", async () => {
   rmSync(marker, { force: true });
-  const r = await cli(["run", "fake:*", "--with-containerd", "--json"]);
+  const r = await cli(["run", "fake:*", "--with-containerd", ...RUNC, "--json"]);
   expect(r.code).toBe(1);
   const j = JSON.parse(r.stdout);
   expect(j.ok).toBe(false);
@@ -83,7 +89,7 @@ test("--json reports each step; a passing scenario exits 0", async () => {
   expect(j.scenarios[0].steps.map((s: { status: string }) => s.status)).toEqual(["pass", "fail", "skip"]);
   expect(r.stderr).toContain("hello from step one"); // with --json, step output goes to stderr
 
-  const ok = await cli(["fake:passes", "--with-containerd"]);
+  const ok = await cli(["fake:passes", "--with-containerd", ...RUNC]);
   expect(ok.code).toBe(0);
   expect(ok.stderr).toContain("1 passed, 0 failed");
 });

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { DEV_NAMESPACE, RUNM_RUNTIME_NAME } from "../constants.ts";
 import { readDevEnv, shimDirs } from "../dev/dev-containerd.ts";
 import { type ManagedContainerd, startPrivateContainerd } from "../dev/managed-containerd.ts";
+import { prepareRuntime } from "../dev/prepare.ts";
 import { failedPrecondition, unavailable } from "../errors.ts";
 import { probe } from "../exec.ts";
 import { dirs } from "../paths.ts";
@@ -63,7 +64,9 @@ export async function runSession(o: SessionOptions): Promise<ScenarioResult[]> {
   let ctd: ManagedContainerd | undefined;
   try {
     if (o.withContainerd) {
-      ctd = await startPrivateContainerd({ pathPrepend: shimDirs() });
+      // runm's runtime needs a current guest image and shim; runc needs nothing.
+      const built = runtime === RUNM_RUNTIME_NAME ? [await prepareRuntime()] : [];
+      ctd = await startPrivateContainerd({ pathPrepend: [...built, ...shimDirs()] });
       o.write(`# private containerd pid ${ctd.pid} at ${ctd.address}`);
     }
     const address = ctd?.address ?? (await resolveAddress(o));

@@ -9,6 +9,11 @@ export default command({
   args: {
     clean: { type: "boolean", description: "Start from empty state and wipe it (images, snapshots) on exit" },
     cri: { type: "boolean", description: "Keep containerd's CRI plugin on (off by default)" },
+    build: {
+      type: "boolean",
+      default: true,
+      description: "Rebuild the guest image and shim when stale (--no-build: use what is there)",
+    },
   },
   examples: [
     "runm dev containerd",
@@ -16,7 +21,7 @@ export default command({
     'eval "$(runm dev env)"  # in another terminal',
   ],
   async run({ args }) {
-    const code = await runDevContainerd({ clean: args.clean, cri: args.cri });
+    const code = await runDevContainerd({ clean: args.clean, cri: args.cri, noBuild: !args.build });
     if (code) process.exitCode = code;
   },
 });
