@@ -106,8 +106,11 @@ export async function deleteShim(f: ShimFlags): Promise<Uint8Array> {
   const rec = readRecord(bundle);
   const pidFile = join(bundle, SHIM_BUNDLE_FILES.pid);
   const shimPid = rec?.shimPid ?? (existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8")) : 0);
-  // The shim first (it would restart nothing, but must not race us), then the VM's processes.
-  for (const pid of [shimPid, ...(rec?.hostPids ?? [])]) killPid(pid);
+  // The shim first (it must not race us), then the VM's processes; each only if its command line
+  // still names this container (a pid may have been reused since it was recorded).
+  killPid(shimPid, ["containerd-shim-runm-v2", `-id ${f.id} `]);
+  const vmMarks = [rec?.vmRuntimeDir, rec?.vmSocketDir].filter((d): d is string => !!d);
+  for (const pid of rec?.hostPids ?? []) killPid(pid, [], vmMarks);
   for (const dir of [rec?.vmRuntimeDir, rec?.vmSocketDir])
     if (dir) rmSync(dir, { recursive: true, force: true });
   const socket = rec?.socket ?? socketPath(f.address, f.namespace, f.id);
@@ -116,8 +119,16 @@ export async function deleteShim(f: ShimFlags): Promise<Uint8Array> {
   return DELETE_RESPONSE.encode({ pid: 0, exitStatus: SIGKILL_STATUS, exitedAt: timestamp() });
 }
 
-function killPid(pid: number): void {
+/** SIGKILL pid if its command line has every one of `all` and, when given, one of `any`. */
+function killPid(pid: number, all: string[], any: string[] = []): void {
   if (!pid || pid === process.pid) return;
+  let cmd: string;
+  try {
+    cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+  } catch {
+    return; // gone
+  }
+  if (!all.every((s) => cmd.includes(s)) || (any.length > 0 && !any.some((s) => cmd.includes(s)))) return;
   try {
     process.kill(pid, "SIGKILL");
   } catch {

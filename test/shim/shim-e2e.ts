@@ -142,7 +142,9 @@ export function shimSuite(
         ["SIGKILL", 137],
       ] as const) {
         const c = id(`kill-${want}`);
-        // sh as PID 1 ignores SIGTERM unless it traps it; the trap re-raises it as a real signal death.
+        // A container's PID 1 gets only the signals it handles (SIGKILL aside), as with runc on
+        // the host: the init traps TERM and exits 128+15 itself; SIGKILL is a real signal death.
+        const script = `trap 'echo got TERM; exit 143' TERM; echo ready; while :; do sleep 1; done`;
         const p = h.spawnCtr([
           "run",
           "--rm",
@@ -152,7 +154,7 @@ export function shimSuite(
           c,
           "sh",
           "-c",
-          "trap 'trap - TERM; kill -TERM $$' TERM; echo ready; while true; do sleep 1; done",
+          script,
         ]);
         await until("container ready", () => p.output().includes("ready"));
         await h.ctr(["task", "kill", "-s", sig, c]);
