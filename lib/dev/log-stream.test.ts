@@ -22,6 +22,13 @@ test("containerd logfmt lines: message, level, error and container id", () => {
   );
   expect(shim.source).toBe("shim");
   expect(parseContainerdLine("plain text")).toEqual({ source: "containerd", text: "plain text" });
+  // runm's shim writes consola lines to its log fifo; containerd copies them through.
+  expect(parseContainerdLine("\x1b[90m[shim]\x1b[39m ℹ shim default/web1 listening on /run/x.sock")).toEqual({
+    source: "shim",
+    id: "web1",
+    text: "ℹ shim default/web1 listening on /run/x.sock",
+  });
+  expect(parseContainerdLine("[shim] listening on /run/runm/s/abc.sock").id).toBeUndefined();
 });
 
 test("log file names give source and id; lines are tagged, colour only when asked", () => {

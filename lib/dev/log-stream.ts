@@ -28,8 +28,22 @@ export function formatLine(l: LogLine, colour: boolean): string {
   return `${src} ${id} | ${l.text}`;
 }
 
-/** containerd's logfmt line: its msg (plus the error, if any) and the container id, when named. */
-export function parseContainerdLine(line: string): LogLine {
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI escapes is the point
+const ANSI = /\x1b\[[0-9;]*m/g;
+
+/**
+ * A line from containerd's output: its own logfmt (msg, error, container id when named), or a
+ * line a shim wrote to its log fifo, which containerd copies through unchanged: runm's shim
+ * logs `[shim] ...` (consola's tag), optionally naming the container as `ns/id`.
+ */
+export function parseContainerdLine(raw: string): LogLine {
+  const line = raw.replace(ANSI, "");
+  const tagged = line.match(/^\[([\w-]+)\]\s*(.*)$/);
+  if (tagged) {
+    const text = tagged[2] as string;
+    const id = text.match(/(?:^|\s)[\w.-]+\/([\w.-]+)(?=[\s:,]|$)/)?.[1];
+    return { source: tagged[1] as string, id, text };
+  }
   const field = (k: string) => line.match(new RegExp(`(?:^|\\s)${k}=("(?:[^"\\\\]|\\\\.)*"|\\S+)`))?.[1];
   const unq = (v?: string) => (v?.startsWith('"') ? (JSON.parse(v) as string) : v);
   const msg = unq(field("msg"));

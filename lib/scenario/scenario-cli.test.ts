@@ -4,8 +4,8 @@
 import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { findProcesses } from "../dev/teardown.ts";
+import { dirname, join } from "node:path";
+import { findProcesses, isRunning } from "../dev/teardown.ts";
 import { REPO_ROOT } from "../paths.ts";
 
 // Real containerd (and with runm, VMs under TCG): seconds per step.
@@ -36,6 +36,14 @@ export default [
     ],
   }),
   defineScenario({
+    id: "fake:sleeps",
+    description: "a long step, for Ctrl-C",
+    steps: [{ name: "sleep", async run(ctx) {
+      ctx.defer(() => writeFileSync(${JSON.stringify(marker)}, "interrupted"));
+      await ctx.sh(["sleep", "97"]);
+    } }],
+  }),
+  defineScenario({
     id: "fake:passes",
     description: "all good",
     steps: [{ name: "true", async run(ctx) { await ctx.sh(["true"]); } }],
@@ -48,6 +56,14 @@ export default [
 const RUNC = ["--runtime", "io.containerd.runc.v2"];
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The run's own containerd (named in its output) is gone, and so is its temp dir. */
+function expectPrivateContainerdGone(output: string) {
+  const m = output.match(/# private containerd pid (\d+) at (\S+)/);
+  expect(m).not.toBeNull();
+  expect(isRunning(Number(m?.[1]))).toBe(false);
+  expect(existsSync(dirname(m?.[2] ?? "/nonexistent/x"))).toBe(false);
+}
 
 async function cli(args: string[]) {
   const p = Bun.spawn(["bun", join(REPO_ROOT, "cli/main.ts"), "scenario", ...args], {
@@ -72,12 +88,12 @@ test("a failing assertion exits non-zero naming the failing step; later steps ar
   expect(r.stdout).toMatch(/check the answer\s+fail\s+\d+\.\d+s/);
   expect(r.stdout).toMatch(/never runs\s+skip/);
   expect(existsSync(marker)).toBe(true);
-  expect(findProcesses(["runm-ctd-"])).toEqual([]);
+  expectPrivateContainerdGone(r.stdout);
 });
 
 test("--json reports each step; a passing scenario exits 0", async () => {
   rmSync(marker, { force: true });
-  const r = await cli(["run", "fake:*", "--with-containerd", ...RUNC, "--json"]);
+  const r = await cli(["run", "fake:fails", "fake:passes", "--with-containerd", ...RUNC, "--json"]);
   expect(r.code).toBe(1);
   const j = JSON.parse(r.stdout);
   expect(j.ok).toBe(false);
@@ -97,10 +113,37 @@ test("--json reports each step; a passing scenario exits 0", async () => {
 test("an unknown id lists the known ones; list shows them", async () => {
   const r = await cli(["fake:nope"]);
   expect(r.code).toBe(1);
-  expect(r.stderr).toContain("unknown scenario fake:nope; known: fake:fails, fake:passes");
+  expect(r.stderr).toContain("unknown scenario fake:nope; known: fake:fails, fake:passes, fake:sleeps");
   const run = await cli(["run", "fake:nope"]);
   expect(run.code).toBe(1);
-  expect(run.stderr).toContain("unknown scenario fake:nope; known: fake:fails, fake:passes");
+  expect(run.stderr).toContain("unknown scenario fake:nope; known: fake:fails, fake:passes, fake:sleeps");
   const list = await cli(["list"]);
   expect(list.stdout).toMatch(/fake:fails\s+3\s+second step's assertion fails/);
+});
+
+test("Ctrl-C stops the running step, runs cleanups, stops the private containerd", async () => {
+  rmSync(marker, { force: true });
+  const p = Bun.spawn(
+    ["bun", join(REPO_ROOT, "cli/main.ts"), "scenario", "fake:sleeps", "--with-containerd", ...RUNC],
+    {
+      env: { ...process.env, RUNM_SCENARIO_DIR: dir },
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
+  let out = "";
+  const reader = (async () => {
+    for await (const c of p.stdout) out += new TextDecoder().decode(c);
+  })();
+  const end = Date.now() + 30_000;
+  while (!out.includes("$ sleep 97") && Date.now() < end) await Bun.sleep(50);
+  await Bun.sleep(200);
+  expect(findProcesses(["sleep 97"]).length).toBe(1);
+  p.kill("SIGINT");
+  expect(await p.exited).toBe(1);
+  await reader;
+  expect(out).toMatch(/sleep\s+fail\s+[\d.]+s\s+interrupted/);
+  expect(existsSync(marker)).toBe(true);
+  expect(findProcesses(["sleep 97"])).toEqual([]);
+  expectPrivateContainerdGone(out);
 });
