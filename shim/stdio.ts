@@ -48,6 +48,10 @@ function fileSink(fd: number): OutputSink {
       } catch {
         // the reader is gone
       }
+      // Bun leaves an fd it did not open to its owner: close it, or the reader never sees EOF.
+      try {
+        closeSync(fd);
+      } catch {}
     },
   };
 }

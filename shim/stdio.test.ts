@@ -1,0 +1,62 @@
+// Host-side stdio through real FIFOs, a file:// log and a binary:// logging driver.
+import { afterAll, expect, test } from "bun:test";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openHostIo } from "./stdio.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "runm-stdio-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const enc = (s: string) => new TextEncoder().encode(s);
+const who = { containerId: "c1", namespace: "ns1" };
+
+test("FIFOs: output reaches a reader that attaches late; stdin flows until closeStdin", async () => {
+  const [i, o, e] = ["in", "out", "err"].map((n) => join(dir, n)) as [string, string, string];
+  for (const f of [i, o, e]) Bun.spawnSync(["mkfifo", f]);
+  const io = await openHostIo({ stdin: i, stdout: o, stderr: e, terminal: false }, who);
+  // No reader yet (a detached container): writing does not block or fail.
+  await io.stdout?.write(enc("early "));
+  const reader = Bun.spawn(["cat", o], { stdout: "pipe" });
+  await io.stdout?.write(enc("late\n"));
+  const writer = Bun.spawn(["sh", "-c", `printf 'typed' > ${i}`]);
+  await writer.exited;
+  const got: string[] = [];
+  const it = io.stdin?.[Symbol.asyncIterator]();
+  const first = await it?.next();
+  got.push(new TextDecoder().decode(first?.value));
+  io.closeStdin();
+  expect(got).toEqual(["typed"]);
+  expect((await it?.next())?.done).toBe(true);
+  await io.close();
+  expect(await new Response(reader.stdout).text()).toBe("early late\n");
+});
+
+test("file:// appends stdout and stderr to one file", async () => {
+  const log = join(dir, "logs", "c1.log");
+  const io = await openHostIo(
+    { stdin: "", stdout: `file://${log}`, stderr: `file://${log}`, terminal: false },
+    who,
+  );
+  await io.stdout?.write(enc("out\n"));
+  await io.stderr?.write(enc("err\n"));
+  await io.close();
+  expect(readFileSync(log, "utf8")).toBe("out\nerr\n");
+});
+
+test("binary://: the logging binary gets stdout on fd 3, stderr on fd 4, its identity in env", async () => {
+  const out = join(dir, "binlog.txt");
+  const bin = join(dir, "logger.sh");
+  writeFileSync(
+    bin,
+    `#!/bin/sh\nexec 5>&-\necho "id=$CONTAINER_ID ns=$CONTAINER_NAMESPACE arg=$1" > ${out}\ncat <&3 >> ${out}\ncat <&4 >> ${out}\n`,
+  );
+  chmodSync(bin, 0o755);
+  const io = await openHostIo(
+    { stdin: "", stdout: `binary://${bin}?--flag`, stderr: `binary://${bin}?--flag`, terminal: false },
+    who,
+  );
+  await io.stdout?.write(enc("to stdout\n"));
+  await io.stderr?.write(enc("to stderr\n"));
+  await io.close();
+  expect(readFileSync(out, "utf8")).toBe("id=c1 ns=ns1 arg=--flag\nto stdout\nto stderr\n");
+});
