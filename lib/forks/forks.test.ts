@@ -1,6 +1,6 @@
 // runm forks against real git: an upstream repository made here, a manifest and series in a temp
 // forks root, and the real install / status / sync / export / build code paths (no network).
-import { afterAll, beforeEach, describe, expect, test } from "bun:test";
+import { afterAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { execFileSync, spawnSync } from "node:child_process";
 import {
   existsSync,
@@ -23,6 +23,9 @@ import { readSeries } from "./series.ts";
 import { forkStatus } from "./status.ts";
 import { syncFork } from "./sync.ts";
 
+// Each test runs several git commands (and one a Go build): seconds on a busy 2-core machine.
+setDefaultTimeout(60_000);
+
 const TMP = mkdtempSync(join(tmpdir(), "runm-forks-test-"));
 const CLI = join(import.meta.dir, "..", "..", "cli", "main.ts");
 const IDENT = {
@@ -30,6 +33,7 @@ const IDENT = {
   GIT_AUTHOR_EMAIL: "t@example.invalid",
   GIT_COMMITTER_NAME: "t",
   GIT_COMMITTER_EMAIL: "t@example.invalid",
+  GIT_EDITOR: "true", // rebase --continue / am --continue must not wait for an editor
 };
 
 function sh(cwd: string, ...args: string[]): string {
@@ -191,6 +195,22 @@ describe("install", () => {
     expect(sh(fork, "rev-parse", "HEAD")).toBe(v2);
   });
 
+  test("after resolving a conflict with git am --continue, install applies the rest", async () => {
+    write(wd.up, "a.txt", lines(20).replace("line 3\n", "line 3 upstream\n"));
+    const m = loadManifest(wd.root);
+    (m.forks[0] as ForkSpec).base = commitAll(wd.up, "v2");
+    await saveManifest(wd.root, m);
+    await rejects(install(wd));
+    const fork = join(wd.forks, "demo");
+    write(fork, "a.txt", lines(20).replace("line 3\n", "line 3 upstream patched\n"));
+    sh(fork, "add", "a.txt");
+    sh(fork, "am", "--continue");
+    const r = await install(wd);
+    expect(r.appliedNow).toEqual(["0002-b-add-b.txt.patch"]);
+    expect(r.modified).toEqual(["0001-a-patch-line-3.patch"]);
+    expect(readFileSync(join(fork, "b.txt"), "utf8")).toBe("added by the series\n");
+  });
+
   test("an unknown fork name lists the known ones", () => {
     const r = cli(wd, "install", "dmeo", "--dir", wd.forks);
     expect(r.code).toBe(2);
@@ -270,6 +290,30 @@ describe("sync", () => {
     sh(t.path, "rebase", "--abort");
     const s = await forkStatus(t.spec, t.series, t.path, t.url, true);
     expect(s).toMatchObject({ operation: null, onBase: true, pending: [], extra: [] });
+  });
+});
+
+test("sync: after a conflict resolved with rebase --continue, sync again records the pin", async () => {
+  await install(wd);
+  write(wd.up, "a.txt", lines(20).replace("line 3\n", "line 3 rewritten upstream\n"));
+  const v3 = commitAll(wd.up, "v3");
+  const { ctx, t } = target(wd);
+  await rejects(syncFork({ root: ctx.root, manifest: ctx.manifest, ...t, to: "main" }));
+  write(t.path, "a.txt", lines(20).replace("line 3\n", "line 3 rewritten upstream, patched\n"));
+  sh(t.path, "add", "a.txt");
+  sh(t.path, "rebase", "--continue");
+  const again = target(wd);
+  const r = await syncFork({ root: again.ctx.root, manifest: again.ctx.manifest, ...again.t, to: "main" });
+  expect(r).toMatchObject({ to: v3, describe: expect.stringMatching(/^v1-1-g/), unchanged: false });
+  expect(r.files).toHaveLength(2);
+  expect(loadManifest(wd.root).forks[0]?.base).toBe(v3);
+  expect(readSeries(seriesDir(wd.root, "demo"))[0]?.text).toContain("+line 3 rewritten upstream, patched");
+  const fresh = target(wd).t;
+  expect(await forkStatus(fresh.spec, fresh.series, fresh.path, fresh.url, true)).toMatchObject({
+    onBase: true,
+    modified: [],
+    pending: [],
+    extra: [],
   });
 });
 

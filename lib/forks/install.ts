@@ -22,6 +22,8 @@ export interface InstallResult {
   path: string;
   cloned: boolean;
   appliedNow: string[];
+  /** Patches on the branch that differ from their series file (conflicts resolved by hand). */
+  modified: string[];
   /** True when nothing had to change. */
   unchanged: boolean;
 }
@@ -117,7 +119,14 @@ export async function installFork(
   path: string,
   url: string,
 ): Promise<InstallResult> {
-  const res: InstallResult = { name: spec.name, path, cloned: false, appliedNow: [], unchanged: false };
+  const res: InstallResult = {
+    name: spec.name,
+    path,
+    cloned: false,
+    appliedNow: [],
+    modified: [],
+    unchanged: false,
+  };
   if (!isGitCheckout(path)) {
     await clone(spec, path, url);
     res.cloned = true;
@@ -150,6 +159,11 @@ export async function installFork(
   if (st.branch !== FORK_BRANCH) await git(path, ["checkout", "--quiet", FORK_BRANCH]);
   const pending = series.filter((p) => st.pending.includes(p.file));
   res.appliedNow = await applyPatches(spec.name, path, pending);
+  res.modified = st.modified;
+  if (st.modified.length)
+    log.warn(
+      `${spec.name}: ${st.modified.join(", ")} applied with changes; run runm forks export ${spec.name} to keep them`,
+    );
   res.unchanged = !res.cloned && !res.appliedNow.length && st.branch === FORK_BRANCH;
   return res;
 }

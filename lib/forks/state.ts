@@ -34,6 +34,8 @@ export interface ForkState {
   /** The pinned base is present in the checkout and is an ancestor of branch runm. */
   onBase: boolean;
   applied: string[];
+  /** Applied patches whose commit differs from the series file (a resolved conflict): export them. */
+  modified: string[];
   pending: string[];
   extra: { commit: string; subject: string }[];
   dirty: string[];
@@ -56,6 +58,7 @@ export async function inspectFork(spec: ForkSpec, series: SeriesPatch[], path: s
     base: spec.base,
     onBase: false,
     applied: [],
+    modified: [],
     pending: series.map((p) => p.file),
     extra: [],
     dirty: [],
@@ -74,8 +77,15 @@ export async function inspectFork(spec: ForkSpec, series: SeriesPatch[], path: s
   st.onBase = true;
   const commits = await commitsOnTop(path, spec.base, runm);
   const ids = await seriesIds(path, series);
+  // In order: same patch id, or (a conflict resolved by hand during git am) the same subject.
   let k = 0;
-  while (k < commits.length && k < ids.length && commits[k]?.patchId === ids[k]) k++;
+  for (; k < commits.length && k < series.length; k++) {
+    const c = commits[k] as { patchId: string; subject: string };
+    const p = series[k] as SeriesPatch;
+    if (c.patchId === ids[k]) continue;
+    if (c.subject !== p.subject) break;
+    st.modified.push(p.file);
+  }
   st.applied = series.slice(0, k).map((p) => p.file);
   st.pending = series.slice(k).map((p) => p.file);
   st.extra = commits.slice(k).map(({ commit, subject }) => ({ commit, subject }));

@@ -63,7 +63,8 @@ export async function syncFork(opts: {
   if (target === from) return { ...result, unchanged: true };
   const runm = (await resolveCommit(path, `refs/heads/${FORK_BRANCH}`)) as string;
   // A rebase the user finished by hand after a conflict: only the pin is left to record.
-  const resumed = !st.onBase && (await isAncestor(path, target, runm));
+  // (target is then below runm, but not below the old pin as it would be for a downgrade).
+  const resumed = (await isAncestor(path, target, runm)) && !(await isAncestor(path, target, from));
   if (!resumed) {
     if (!st.onBase || st.extra.length || st.pending.length)
       throw failedPrecondition(`${spec.name}: branch ${FORK_BRANCH} does not match the series`, {

@@ -33,7 +33,9 @@ export default command({
       all.map((s) => [
         s.name,
         `${short(s.base)} ${s.describe ?? "(untagged)"}`,
-        s.installed ? `${s.applied.length}/${s.applied.length + s.pending.length} applied` : "not installed",
+        s.installed
+          ? `${s.applied.length}/${s.applied.length + s.pending.length} applied${s.modified.length ? ` (${s.modified.length} modified)` : ""}`
+          : "not installed",
         String(s.extra.length),
         s.operation
           ? `${s.operation} in progress`
