@@ -53,7 +53,8 @@ export class ShimProcess {
     };
     if (this.io.stdout) pumps.push(out("stdout", this.io.stdout));
     if (this.io.stderr && !this.stdio.terminal) pumps.push(out("stderr", this.io.stderr));
-    this.outputDone = Promise.all(pumps).then(() => {});
+    // At the end of output the host side closes too: ctr waits for EOF before it deletes.
+    this.outputDone = Promise.all(pumps).then(() => this.io.closeOutput());
     const stdin = this.io.stdin;
     if (stdin) {
       agent

@@ -32,17 +32,22 @@ export interface HostIo {
   /** Bytes typed into the process, until closeStdin() or the FIFO's end. */
   stdin?: AsyncIterable<Uint8Array>;
   closeStdin(): void;
+  /** Close stdout/stderr (at the process's end of output: readers such as ctr wait for EOF). */
+  closeOutput(): Promise<void>;
   close(): Promise<void>;
 }
 
 function fileSink(fd: number): OutputSink {
   const sink: FileSink = Bun.file(fd).writer();
+  let closed = false;
   return {
     async write(chunk) {
       sink.write(chunk);
       await sink.flush();
     },
     async close() {
+      if (closed) return;
+      closed = true;
       try {
         await sink.end();
       } catch {
@@ -136,17 +141,25 @@ export async function openHostIo(p: StdioPaths, who: IoIdentity): Promise<HostIo
     if (p.stderr && !p.terminal) stderr = fileSink(openSync(p.stderr, constants.O_RDWR));
   }
   const input = p.stdin ? fifoReader(p.stdin) : undefined;
+  let outputClosed: Promise<void> | undefined;
+  const closeOutput = () => {
+    outputClosed ??= (async () => {
+      const sinks = new Set([stdout, stderr].filter((s): s is OutputSink => !!s));
+      for (const s of sinks) await s.close();
+      for (const c of closers) await c();
+    })();
+    return outputClosed;
+  };
 
   return {
     stdout,
     stderr,
     stdin: input?.iterable,
     closeStdin: () => input?.close(),
+    closeOutput,
     async close() {
       input?.close();
-      const sinks = new Set([stdout, stderr].filter((s): s is OutputSink => !!s));
-      for (const s of sinks) await s.close();
-      for (const c of closers) await c();
+      await closeOutput();
     },
   };
 }
