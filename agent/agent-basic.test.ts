@@ -12,8 +12,8 @@ beforeAll(async () => {
   h = await startAgent();
 }, 30_000);
 afterAll(async () => {
-  await h.stop();
   expect(descendants(h.agentPid)).toEqual([]);
+  expect(await h.stop()).toBe(0); // the agent never crashed and stopped cleanly
 });
 afterEach(async () => {
   // Between tests: no runc, container process or zombie under the agent.
@@ -108,3 +108,30 @@ test("two containers at once", async () => {
   expect(a).toMatchObject({ stdout: "A\n", exitStatus: 3 });
   expect(b).toMatchObject({ stdout: "B\n", exitStatus: 4 });
 });
+
+test("measured: unary round trip and container stdout throughput through the agent", async () => {
+  const n = 200;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await h.client.hello();
+  const rttMs = (performance.now() - t0) / n;
+  const c = id();
+  const mib = 256;
+  await h.client.create(c, ociSpec(["dd", "if=/dev/zero", "bs=65536", `count=${mib * 16}`]), {
+    rootfs: h.rootfs,
+  });
+  let bytes = 0;
+  const reading = (async () => {
+    for await (const chunk of h.client.output({ containerId: c })) bytes += chunk.length;
+  })();
+  const t1 = performance.now();
+  await h.client.start({ containerId: c });
+  await reading;
+  const secs = (performance.now() - t1) / 1000;
+  expect((await h.client.wait({ containerId: c })).exitStatus).toBe(0);
+  await h.client.delete({ containerId: c });
+  console.log(
+    `agent unary round trip ${rttMs.toFixed(3)} ms; stdout stream ${(mib / secs).toFixed(0)} MiB/s`,
+  );
+  expect(bytes).toBe(mib * 1024 * 1024);
+  expect(rttMs).toBeLessThan(10);
+}, 60_000);

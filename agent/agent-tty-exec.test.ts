@@ -19,8 +19,8 @@ beforeAll(async () => {
   h = await startAgent();
 }, 30_000);
 afterAll(async () => {
-  await h.stop();
   expect(descendants(h.agentPid)).toEqual([]);
+  expect(await h.stop()).toBe(0); // the agent never crashed and stopped cleanly
 });
 afterEach(async () => {
   await Bun.sleep(50);

@@ -30,8 +30,8 @@ test("the compiled agent runs a container with a terminal", async () => {
     expect((await h.client.wait({ containerId: c })).exitStatus).toBe(0);
     expect(await output).toMatch(/^\/dev\/pts\/\d+\r\nhi\r\n$/);
     await h.client.delete({ containerId: c });
+    expect(descendants(h.agentPid)).toEqual([]);
   } finally {
-    await h.stop();
+    expect(await h.stop()).toBe(0);
   }
-  expect(descendants(h.agentPid)).toEqual([]);
 }, 120_000);

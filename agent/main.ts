@@ -8,6 +8,9 @@ import { parseAgentOptions } from "./options.ts";
 
 const log = logger("agent");
 const uptimeAtStartMs = uptimeMs();
+// The guest has nobody to restart the agent: a bug in one request is logged, not fatal.
+process.on("uncaughtException", (e) => log.error("uncaught:", e));
+process.on("unhandledRejection", (e) => log.error("unhandled rejection:", e));
 
 try {
   if (setClockFromEnv()) log.debug(`clock set to ${new Date().toISOString()}`);

@@ -4,6 +4,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { failedPrecondition, invalidArgument, notFound } from "../lib/errors.ts";
 import { logger } from "../lib/log.ts";
 import { type CgroupStats, readStats } from "./cgroup.ts";
+import { coalesce } from "./coalesce.ts";
 import { type AgentContext, Container, type ProcessState, type StdioRequest } from "./container.ts";
 import type { AgentEvent } from "./events.ts";
 import type { ExitStatus } from "./process/process.ts";

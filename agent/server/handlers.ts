@@ -1,7 +1,6 @@
 // The handler table: each RPC of lib/proto/agent.proto mapped onto AgentService. This file and
 // status.ts are the only agent modules that see wire types. Streams are pull-based: the next
 // chunk is read from the process only after the previous one was accepted by HTTP/2.
-import { once } from "node:events";
 import type {
   ServerReadableStream,
   ServerUnaryCall,
@@ -39,7 +38,7 @@ function serverStream<Req, Item, Res>(
       items = fn(call.request, abort.signal);
       for await (const item of items) {
         if (abort.signal.aborted) break;
-        if (!call.write(wrap(item))) await Promise.race([once(call, "drain"), once(abort.signal, "abort")]);
+        if (!call.write(wrap(item))) await drainOrCancel(call, abort.signal);
         if (abort.signal.aborted) break;
       }
       if (!abort.signal.aborted) call.end();
@@ -49,6 +48,19 @@ function serverStream<Req, Item, Res>(
       await items?.return(undefined);
     }
   };
+}
+
+/** Wait for 'drain' or cancellation, removing both listeners after (one pair per full buffer). */
+function drainOrCancel(call: NodeJS.EventEmitter, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      call.off("drain", done);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    call.on("drain", done);
+    signal.addEventListener("abort", done);
+  });
 }
 
 const ref = (r: { process?: W.ProcessRef }): W.ProcessRef => {

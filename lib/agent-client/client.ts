@@ -23,6 +23,8 @@ type Rpc = (req: object, opts: object, cb: Callback) => void;
 const ref = (p: ProcessId): W.ProcessRef => ({ containerId: p.containerId, execId: p.execId ?? "" });
 const stdio = (s: StdioOptions = {}): W.Stdio => ({ terminal: !!s.terminal, stdin: !!s.stdin });
 const date = (ms: number) => new Date(ms);
+/** Output chunks buffered on the host per stream before the HTTP/2 stream is paused. */
+const OUTPUT_QUEUE_MAX = 16;
 
 export class AgentClient {
   private readonly grpc: Client & Record<string, unknown>;
@@ -151,18 +153,53 @@ export class AgentClient {
     await this.call("CloseStdin", { process: ref(p) });
   }
 
-  /** The process's stdout or stderr until end of file. Breaking out of the loop cancels the stream. */
+  /**
+   * The process's stdout or stderr until end of file. Chunks are queued from 'data' events and
+   * the call is paused while the queue is full (Readable's async iterator is 3x slower under Bun,
+   * measured). Breaking out of the loop cancels the stream.
+   */
   async *output(p: ProcessId, stream: "stdout" | "stderr" = "stdout"): AsyncGenerator<Uint8Array> {
-    const call = (this.grpc.ReadOutput as (r: object) => AsyncIterable<W.OutputChunk> & { cancel(): void })({
+    const call = (this.grpc.ReadOutput as (r: object) => NodeJS.ReadableStream & { cancel(): void })({
       process: ref(p),
       stream,
     });
+    const queue: Uint8Array[] = [];
+    let ended = false;
+    let failure: unknown;
+    let wake: (() => void) | undefined;
+    const notify = () => {
+      wake?.();
+      wake = undefined;
+    };
+    call.on("data", (m: W.OutputChunk) => {
+      queue.push(m.data);
+      if (queue.length >= OUTPUT_QUEUE_MAX) call.pause();
+      notify();
+    });
+    call.on("end", () => {
+      ended = true;
+      notify();
+    });
+    call.on("error", (e) => {
+      failure = e;
+      notify();
+    });
     try {
-      for await (const chunk of call) yield chunk.data;
-    } catch (e) {
-      throw fromStatus(e, "ReadOutput");
+      for (;;) {
+        const chunk = queue.shift();
+        if (chunk) {
+          if (queue.length < OUTPUT_QUEUE_MAX / 2) call.resume();
+          yield chunk;
+          continue;
+        }
+        if (failure) throw fromStatus(failure, "ReadOutput");
+        if (ended) return;
+        await new Promise<void>((r) => {
+          wake = r;
+        });
+      }
     } finally {
-      call.cancel();
+      if (!ended) call.cancel();
     }
   }
 
