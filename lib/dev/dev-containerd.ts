@@ -6,8 +6,10 @@ import { join } from "node:path";
 import {
   DEV_LOG_DIR_ENV,
   hostGuestArch,
+  LOCAL_IMAGE_REFS,
   RUNM_RUNTIME_NAME,
   RUNM_SHIM_BINARY,
+  RUNM_SNAPSHOTTER,
   SHIM_BUNDLE_FILES,
 } from "../constants.ts";
 import { messageOf } from "../errors.ts";
@@ -35,6 +37,7 @@ export interface DevEnv {
   CONTAINERD_ADDRESS: string;
   CONTAINERD_NAMESPACE: string;
   RUNM_RUNTIME: string;
+  CONTAINERD_SNAPSHOTTER: string;
   pid: number;
 }
 
@@ -43,6 +46,7 @@ export function devEnvLines(env: DevEnv): string[] {
     `export CONTAINERD_ADDRESS=${env.CONTAINERD_ADDRESS}`,
     `export CONTAINERD_NAMESPACE=${env.CONTAINERD_NAMESPACE}`,
     `export RUNM_RUNTIME=${env.RUNM_RUNTIME}`,
+    `export CONTAINERD_SNAPSHOTTER=${env.CONTAINERD_SNAPSHOTTER}`,
   ];
 }
 
@@ -110,6 +114,7 @@ export async function runDevContainerd(opts: DevOptions = {}): Promise<number> {
       CONTAINERD_ADDRESS: ctd.address,
       CONTAINERD_NAMESPACE: layout.namespace,
       RUNM_RUNTIME: RUNM_RUNTIME_NAME,
+      CONTAINERD_SNAPSHOTTER: RUNM_SNAPSHOTTER,
       pid: process.pid,
     };
     await writeFileAtomic(layout.envFile, JSON.stringify(env, null, 2));
@@ -119,7 +124,8 @@ export async function runDevContainerd(opts: DevOptions = {}): Promise<number> {
         "",
         ...devEnvLines(env).map((l) => `  ${l}`),
         "",
-        `  ctr run --rm --runtime ${RUNM_RUNTIME_NAME} localhost/runm/busybox:latest hello echo hi`,
+        "  runm image build busybox",
+        `  ctr run --rm --runtime ${RUNM_RUNTIME_NAME} ${LOCAL_IMAGE_REFS.busybox} hello echo hi`,
         "  runm scenario 2025-07-05:01",
         "",
         "Ctrl-C stops containerd and every shim and VM it started.",

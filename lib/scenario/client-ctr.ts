@@ -12,6 +12,8 @@ export interface CtrOptions {
   runtime: string;
   /** Where named volumes live as host dirs. */
   volumeRoot: string;
+  /** containerd snapshotter for rootfs (unset: containerd's default, overlayfs). */
+  snapshotter?: string;
   /** Where detached containers' output goes (ctr --log-uri file://...). */
   logRoot: string;
   bin?: string;
@@ -28,6 +30,10 @@ export class CtrClient implements ContainerClient {
     return [this.o.bin ?? "ctr", "--address", this.o.address, "--namespace", this.o.namespace];
   }
 
+  private snap(): string[] {
+    return this.o.snapshotter ? ["--snapshotter", this.o.snapshotter] : [];
+  }
+
   private mountArg(m: Mount): string {
     let src = m.source;
     if (m.type === "volume") {
@@ -38,7 +44,7 @@ export class CtrClient implements ContainerClient {
   }
 
   runArgv(s: RunSpec): string[] {
-    const a = [...this.base(), "run", "--runtime", this.o.runtime];
+    const a = [...this.base(), "run", "--runtime", this.o.runtime, ...this.snap()];
     if (s.detach) {
       mkdirSync(this.o.logRoot, { recursive: true });
       a.push("--detach", "--log-uri", `file://${this.logFile(s.name)}`);
@@ -118,6 +124,6 @@ export class CtrClient implements ContainerClient {
   }
 
   async load(archive: string): Promise<void> {
-    await this.sh([...this.base(), "images", "import", archive], { timeoutMs: 600_000 });
+    await this.sh([...this.base(), "images", "import", ...this.snap(), archive], { timeoutMs: 600_000 });
   }
 }

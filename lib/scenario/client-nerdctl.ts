@@ -6,6 +6,7 @@ export interface NerdctlOptions {
   namespace: string;
   runtime: string;
   bin: string;
+  snapshotter?: string;
 }
 
 export class NerdctlClient implements ContainerClient {
@@ -16,7 +17,8 @@ export class NerdctlClient implements ContainerClient {
   ) {}
 
   private base(): string[] {
-    return [this.o.bin, "--address", this.o.address, "--namespace", this.o.namespace];
+    const snap = this.o.snapshotter ? ["--snapshotter", this.o.snapshotter] : [];
+    return [this.o.bin, "--address", this.o.address, "--namespace", this.o.namespace, ...snap];
   }
 
   private mountArg(m: Mount): string {

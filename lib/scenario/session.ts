@@ -1,7 +1,7 @@
 // One `runm scenario` invocation: pick the scenarios, find (or start) the containerd, choose the
 // client, run them in order and always tear down what the run started, also on Ctrl-C.
 import { join } from "node:path";
-import { DEV_NAMESPACE, RUNM_RUNTIME_NAME } from "../constants.ts";
+import { DEV_NAMESPACE, RUNM_RUNTIME_NAME, RUNM_SNAPSHOTTER } from "../constants.ts";
 import { readDevEnv, shimDirs } from "../dev/dev-containerd.ts";
 import { type ManagedContainerd, startPrivateContainerd } from "../dev/managed-containerd.ts";
 import { prepareRuntime } from "../dev/prepare.ts";
@@ -22,6 +22,7 @@ export interface SessionOptions {
   address?: string;
   runtime?: string;
   client?: "ctr" | "nerdctl";
+  snapshotter?: string;
   write: (line: string) => void;
 }
 
@@ -39,16 +40,19 @@ async function resolveAddress(o: SessionOptions): Promise<string> {
 }
 
 function clientFactory(o: SessionOptions, address: string, runtime: string): (sh: Sh) => ContainerClient {
+  const snapshotter = o.snapshotter ?? (runtime === RUNM_RUNTIME_NAME ? RUNM_SNAPSHOTTER : undefined);
   const nerdctl = findTool("nerdctl");
   const kind = o.client ?? (nerdctl ? "nerdctl" : "ctr");
   if (kind === "nerdctl") {
     if (!nerdctl)
       throw failedPrecondition("nerdctl not found on PATH", { hint: "install nerdctl, or use --client ctr" });
-    return (sh) => new NerdctlClient({ address, namespace: DEV_NAMESPACE, runtime, bin: nerdctl }, sh);
+    return (sh) =>
+      new NerdctlClient({ address, namespace: DEV_NAMESPACE, runtime, bin: nerdctl, snapshotter }, sh);
   }
   const volumeRoot = join(dirs().state, "scenario", "volumes");
   const logRoot = join(dirs().state, "scenario", "logs");
-  return (sh) => new CtrClient({ address, namespace: DEV_NAMESPACE, runtime, volumeRoot, logRoot }, sh);
+  return (sh) =>
+    new CtrClient({ address, namespace: DEV_NAMESPACE, runtime, volumeRoot, logRoot, snapshotter }, sh);
 }
 
 export async function runSession(o: SessionOptions): Promise<ScenarioResult[]> {

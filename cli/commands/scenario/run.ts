@@ -14,6 +14,7 @@ const runArgs = {
   address: { type: "string", description: "containerd socket (default: the running dev containerd)" },
   runtime: { type: "string", description: `containerd runtime (default: ${RUNM_RUNTIME_NAME})` },
   client: { type: "string", description: "ctr | nerdctl (default: nerdctl when on PATH, else ctr)" },
+  snapshotter: { type: "string", description: "containerd snapshotter (default: native for runm)" },
 } as const;
 
 /** `run <id...>` when no scenario is given, else the command for that one scenario. */
@@ -42,6 +43,7 @@ export function runCommandFor(fixed?: Scenario, o: { unknown?: boolean } = {}) {
         address: args.address,
         runtime: args.runtime,
         client: args.client as "ctr" | "nerdctl" | undefined,
+        snapshotter: args.snapshotter,
         write: (line) => out.write(`${line}\n`),
       });
       if (args.json) process.stdout.write(`${resultJson(results)}\n`);
