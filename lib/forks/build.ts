@@ -1,11 +1,12 @@
 // `runm forks build`: build a fork's binaries with the host's Go toolchain. The forks need a Go
 // as new as their go.mod says; an older one (Debian 12 ships 1.19) is reported with the fix
 // instead of a wall of compiler errors.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { failedPrecondition, internal } from "../errors.ts";
 import { run } from "../exec.ts";
 import { logger } from "../log.ts";
+import { dirs } from "../paths.ts";
 import { findTool, installHint } from "../tools.ts";
 import { isGitCheckout } from "./git.ts";
 import type { ForkSpec } from "./manifest.ts";
@@ -51,16 +52,20 @@ export async function checkGo(need: string | null): Promise<{ go: string; versio
   return { go, version };
 }
 
-export async function buildFork(spec: ForkSpec, path: string): Promise<string[]> {
+/** Where built binaries go by default: outside the checkouts, so a build never dirties a fork. */
+export const defaultBuildOut = () => join(dirs().cache, "forks", "bin");
+
+export async function buildFork(spec: ForkSpec, path: string, outDir = defaultBuildOut()): Promise<string[]> {
   if (!isGitCheckout(path))
     throw failedPrecondition(`fork ${spec.name} is not installed at ${path}`, {
       hint: `install it with: runm forks install ${spec.name}`,
     });
   await checkGo(goModVersion(path));
-  const [tool, ...args] = spec.build.cmd as [string, ...string[]];
-  log.info(`${spec.name}: ${spec.build.cmd.join(" ")}`);
+  mkdirSync(outDir, { recursive: true });
+  const [tool, ...args] = spec.build.cmd.map((a) => a.replaceAll("{out}", outDir)) as [string, ...string[]];
+  log.info(`${spec.name}: ${[tool, ...args].join(" ")}`);
   await run(tool, args, { cwd: path, what: `building ${spec.name}` });
-  const outputs = spec.build.outputs.map((o) => join(path, o));
+  const outputs = spec.build.outputs.map((o) => join(outDir, o));
   const missing = outputs.filter((o) => !existsSync(o));
   if (missing.length) throw internal(`${spec.name}: the build did not produce ${missing.join(", ")}`);
   return outputs;

@@ -358,23 +358,26 @@ describe("build", () => {
     );
     const spec: ForkSpec = {
       ...(loadManifest(wd.root).forks[0] as ForkSpec),
-      build: { cmd: ["go", "build", "-o", "bin/demo", "."], outputs: ["bin/demo"] },
+      build: { cmd: ["go", "build", "-o", "{out}/demo", "."], outputs: ["demo"] },
     };
     return { dir, spec };
   };
 
   test("builds with the host Go and produces the outputs", async () => {
     const { dir, spec } = goFork("1.19");
-    const out = await buildFork(spec, dir);
-    expect(out).toEqual([join(dir, "bin/demo")]);
-    expect(execFileSync(join(dir, "bin/demo"), { encoding: "utf8" })).toBe("built by runm forks\n");
+    const outDir = join(wd.forks, "out");
+    const out = await buildFork(spec, dir, outDir);
+    expect(out).toEqual([join(outDir, "demo")]);
+    expect(execFileSync(join(outDir, "demo"), { encoding: "utf8" })).toBe("built by runm forks\n");
+    expect(sh(dir, "status", "--porcelain", "--ignored")).not.toContain("demo"); // the fork stays clean
   });
 
   test("a Go older than go.mod asks for is a clear error", async () => {
     const { dir, spec } = goFork("1.99.0");
-    const e = await rejects(buildFork(spec, dir));
+    const outDir = join(wd.forks, "out");
+    const e = await rejects(buildFork(spec, dir, outDir));
     expect(isRunmError(e, "FailedPrecondition")).toBe(true);
     expect(e.message).toContain("Go 1.99.0 or newer is needed");
-    expect(existsSync(join(dir, "bin"))).toBe(false);
+    expect(existsSync(outDir)).toBe(false);
   });
 });

@@ -9,9 +9,9 @@ import { closestName } from "./names.ts";
 import { checkUpstreamUrl } from "./upstream.ts";
 
 export interface ForkBuild {
-  /** argv run in the fork's directory, e.g. ["go", "build", "-o", "bin/", "./cmd/ctr"]. */
+  /** argv run in the fork's directory; "{out}" stands for the output directory. */
   cmd: string[];
-  /** Files the build produces, relative to the fork's directory. */
+  /** Files the build produces, relative to the output directory. */
   outputs: string[];
 }
 

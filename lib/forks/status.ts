@@ -8,6 +8,7 @@ import { type ForkState, inspectFork } from "./state.ts";
 
 export interface ForkStatus extends ForkState {
   describe: string | null;
+  why: string;
   upstream: string;
   /** Commit of the upstream's HEAD, or null when not asked (--offline) or unreachable. */
   upstreamHead: string | null;
@@ -30,6 +31,7 @@ export async function forkStatus(
   return {
     ...st,
     describe: spec.describe,
+    why: spec.why,
     upstream: url,
     upstreamHead,
     upstreamMoved: upstreamHead ? upstreamHead !== spec.base : null,
