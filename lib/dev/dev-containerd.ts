@@ -15,7 +15,7 @@ import {
 import { messageOf } from "../errors.ts";
 import { writeFileAtomic } from "../fs-atomic.ts";
 import { readGuestManifest } from "../guest-manifest.ts";
-import { logger } from "../log.ts";
+import { logger, logLevelName } from "../log.ts";
 import { REPO_ROOT } from "../paths.ts";
 import { type ContainerdLayout, devLayout } from "./layout.ts";
 import { acquireLock, lockOwner } from "./lock.ts";
@@ -23,6 +23,7 @@ import {
   bundleConsoleFiles,
   followFiles,
   formatLine,
+  isStartupNoise,
   type LogLine,
   logDirFiles,
   parseContainerdLine,
@@ -84,6 +85,7 @@ export async function runDevContainerd(opts: DevOptions = {}): Promise<number> {
   const write = opts.write ?? ((s: string) => process.stderr.write(s));
   const colour = opts.colour ?? (process.stderr.isTTY && !process.env.NO_COLOR);
   const emit = (l: LogLine) => write(`${formatLine(l, colour)}\n`);
+  const verbose = ["debug", "trace"].includes(logLevelName());
 
   const lock = await acquireLock(layout.lock, "runm dev containerd");
   try {
@@ -104,7 +106,10 @@ export async function runDevContainerd(opts: DevOptions = {}): Promise<number> {
     const ctd = await startManagedContainerd(layout, {
       cri: opts.cri,
       pathPrepend: extraPath,
-      onLine: (line) => emit(parseContainerdLine(line)),
+      onLine: (line) => {
+        const l = parseContainerdLine(line);
+        if (verbose || !isStartupNoise(l)) emit(l);
+      },
     });
     const stopFollowing = followFiles(
       () => [...logDirFiles(layout.logs), ...bundleConsoleFiles(layout.state, SHIM_BUNDLE_FILES.console)],

@@ -6,6 +6,7 @@ import {
   bundleConsoleFiles,
   followFiles,
   formatLine,
+  isStartupNoise,
   type LogLine,
   logDirFiles,
   parseContainerdLine,
@@ -29,6 +30,13 @@ test("containerd logfmt lines: message, level, error and container id", () => {
     text: "ℹ shim default/web1 listening on /run/x.sock",
   });
   expect(parseContainerdLine("[shim] listening on /run/runm/s/abc.sock").id).toBeUndefined();
+});
+
+test("plugin loading is start-up noise; task lines are not", () => {
+  expect(
+    isStartupNoise(parseContainerdLine('level=info msg="loading plugin \\"io.containerd.x\\"..."')),
+  ).toBe(true);
+  expect(isStartupNoise(parseContainerdLine('level=info msg="shim disconnected" id=web1'))).toBe(false);
 });
 
 test("log file names give source and id; lines are tagged, colour only when asked", () => {

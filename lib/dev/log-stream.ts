@@ -56,6 +56,16 @@ export function parseContainerdLine(raw: string): LogLine {
   return { source: fromShim ? "shim" : "containerd", id, text };
 }
 
+/** containerd's start-up chatter (each plugin it loads or skips): shown only at debug level. */
+export function isStartupNoise(l: LogLine): boolean {
+  return (
+    l.source === "containerd" &&
+    /^(warning: )?(loading plugin|skip loading plugin|failed to load plugin|could not use snapshotter)/.test(
+      l.text,
+    )
+  );
+}
+
 /** `<source>-<id>.log` → source and id (`console-web1.log` → console, web1). */
 export function parseLogFileName(name: string): { source: string; id?: string } | undefined {
   const m = name.match(/^([a-z]+)(?:-(.+))?\.log$/);
