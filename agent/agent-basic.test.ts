@@ -135,3 +135,16 @@ test("measured: unary round trip and container stdout throughput through the age
   expect(bytes).toBe(mib * 1024 * 1024);
   expect(rttMs).toBeLessThan(10);
 }, 60_000);
+
+test("SetTime and MountShare: the clock is set, bad input is InvalidArgument, a missing share names the fix", async () => {
+  await h.client.setTime(new Date());
+  expect(Math.abs((await h.client.hello()).guestTime.getTime() - Date.now())).toBeLessThan(2000);
+  const bad = await h.client.setTime(new Date(5)).catch((e) => e);
+  expect(isRunmError(bad, "InvalidArgument")).toBe(true);
+  const share = { tag: "no-such-tag", target: `${h.dir}/share`, readOnly: true };
+  const e1 = await h.client.mountShare({ ...share, fstype: "nfs" as "9p" }).catch((e) => e);
+  expect(isRunmError(e1, "InvalidArgument")).toBe(true);
+  const e2 = await h.client.mountShare({ ...share, fstype: "9p" }).catch((e) => e);
+  expect(isRunmError(e2, "FailedPrecondition")).toBe(true);
+  expect((e2 as { hint?: string }).hint).toContain("9p share tagged no-such-tag");
+});

@@ -1,7 +1,7 @@
 // The agent's API in plain TypeScript: what each RPC does, independent of gRPC. agent/server
 // maps the wire messages onto these methods and converts errors to status codes.
 import { mkdir, readFile } from "node:fs/promises";
-import { failedPrecondition, invalidArgument, notFound } from "../lib/errors.ts";
+import { failedPrecondition, invalidArgument, messageOf, notFound } from "../lib/errors.ts";
 import { logger } from "../lib/log.ts";
 import { type CgroupStats, readStats } from "./cgroup.ts";
 import { coalesce } from "./coalesce.ts";
@@ -13,6 +13,11 @@ import { mountFs, setWallClock } from "./sys/mount.ts";
 
 const log = logger("agent");
 export const AGENT_VERSION = "0.1.0";
+/** mount(2) data per share type; msize 256 KiB makes 9p reads several times faster than 8 KiB. */
+const SHARE_MOUNT_DATA: Record<string, string> = {
+  "9p": "trans=virtio,version=9p2000.L,msize=262144",
+  virtiofs: "",
+};
 
 export interface HelloInfo {
   version: string;
@@ -61,10 +66,17 @@ export class AgentService {
 
   async mountShare(fstype: string, tag: string, target: string, readOnly: boolean): Promise<void> {
     if (!target.startsWith("/")) throw invalidArgument(`mount target must be absolute: ${target}`);
+    const data = SHARE_MOUNT_DATA[fstype];
+    if (data === undefined) throw invalidArgument(`unknown share type ${fstype}: want 9p or virtiofs`);
     await mkdir(target, { recursive: true });
-    if (fstype === "9p") mountFs("9p", tag, target, readOnly, "trans=virtio,version=9p2000.L,msize=262144");
-    else if (fstype === "virtiofs") mountFs("virtiofs", tag, target, readOnly);
-    else throw invalidArgument(`unknown share type ${fstype}: want 9p or virtiofs`);
+    try {
+      mountFs(fstype, tag, target, readOnly, data);
+    } catch (e) {
+      throw failedPrecondition(`cannot mount ${fstype} share ${tag} at ${target}: ${messageOf(e)}`, {
+        hint: `start the VM with a ${fstype} share tagged ${tag} (and the guest kernel with ${fstype} support)`,
+        cause: e,
+      });
+    }
     log.debug(`mounted ${fstype} ${tag} at ${target}${readOnly ? " (ro)" : ""}`);
   }
 
@@ -144,9 +156,11 @@ export class AgentService {
   output(id: string, execId: string, name: string): AsyncGenerator<Uint8Array> {
     if (name !== "stdout" && name !== "stderr")
       throw invalidArgument(`unknown stream ${name}: want stdout or stderr`);
-    return this.get(id)
-      .handleOf(execId)
-      .io.output(name as OutputName);
+    return coalesce(
+      this.get(id)
+        .handleOf(execId)
+        .io.output(name as OutputName),
+    );
   }
 
   writeStdin(id: string, execId: string, data: Uint8Array): Promise<number> {

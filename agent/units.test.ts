@@ -1,0 +1,38 @@
+// Pure pieces of the agent: flag parsing, wait-status decoding, runc error classification.
+import { expect, test } from "bun:test";
+import { isRunmError } from "../lib/errors.ts";
+import { parseAgentOptions, parseListen } from "./options.ts";
+import { errorLines, runcError } from "./runc.ts";
+import { decodeWaitStatus, zombieChildren } from "./sys/reaper.ts";
+
+test("--listen forms", () => {
+  expect(parseListen("unix:/tmp/a.sock")).toEqual({ kind: "unix", path: "/tmp/a.sock" });
+  expect(parseListen("vsock")).toEqual({ kind: "vsock", port: 1024 });
+  expect(parseListen("vsock:2000")).toEqual({ kind: "vsock", port: 2000 });
+  expect(parseListen("virtio-serial")).toEqual({ kind: "virtio-serial" });
+  expect(() => parseListen("tcp:1")).toThrow("bad --listen tcp:1");
+  expect(parseAgentOptions([])).toMatchObject({ listen: { kind: "auto" }, stateDir: "/run/runm" });
+});
+
+test("wait statuses decode the shell way", () => {
+  expect(decodeWaitStatus(0)).toBe(0);
+  expect(decodeWaitStatus(42 << 8)).toBe(42);
+  expect(decodeWaitStatus(9)).toBe(137); // SIGKILL
+  expect(decodeWaitStatus(15 | 0x80)).toBe(143); // SIGTERM with core flag
+});
+
+test("no zombie children of this test process", () => {
+  expect(zombieChildren(process.pid)).toEqual([]);
+});
+
+test("runc errors: message from the JSON log, kind from the message", () => {
+  const log = '{"level":"info","msg":"x"}\n{"level":"error","msg":"container does not exist"}\n';
+  expect(errorLines(log, "ignored")).toBe("container does not exist");
+  expect(errorLines("", " plain stderr \n")).toBe("plain stderr");
+  expect(isRunmError(runcError(["kill"], 1, "container does not exist"), "NotFound")).toBe(true);
+  expect(
+    isRunmError(runcError(["create"], 1, "container with id exists: x already exists"), "AlreadyExists"),
+  ).toBe(true);
+  expect(isRunmError(runcError(["pause"], 1, "container not running"), "FailedPrecondition")).toBe(true);
+  expect(isRunmError(runcError(["create"], 1, "exec: permission denied"), "Internal")).toBe(true);
+});
