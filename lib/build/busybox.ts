@@ -1,17 +1,20 @@
 // `runm build busybox`: the guest's static busybox. Offline here the source is Debian's
 // busybox-static binary, verified to be a static ELF for the guest arch that carries every
 // applet the boot chain uses; a binary that fails a check is refused with the reason.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { copyFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { GuestArch } from "../constants.ts";
-import { failedPrecondition } from "../errors.ts";
-import { run } from "../exec.ts";
-import { findTool } from "../tools.ts";
+import { failedPrecondition, invalidArgument } from "../errors.ts";
+import { probe, run } from "../exec.ts";
+import { findTool, requireTool } from "../tools.ts";
+import { BUSYBOX_FRAGMENT, buildBusyboxFromSource, PINNED_BUSYBOX } from "./busybox-source.ts";
 import { type Artifact, produce } from "./cache.ts";
 import { ELF_MACHINE, readElf } from "./elf.ts";
 import type { HashMemo } from "./hash.ts";
-import { keyOf } from "./hash.ts";
+import { keyOf, sha256 } from "./hash.ts";
+import { kernelTarget } from "./kernel-plan.ts";
+import { download, pinnedPath } from "./kernel-source.ts";
 
 /** Applets initramfs/init and the guest shell rely on. */
 export const REQUIRED_APPLETS = [
@@ -46,6 +49,9 @@ export interface BusyboxOptions {
   memo: HashMemo;
   /** A prebuilt static busybox; default: Debian's busybox-static (/bin/busybox). */
   binary?: string;
+  /** Build from source: a tarball path, an http(s) URL, or "pinned" (download busybox.net's). */
+  source?: string;
+  jobs?: number;
   force?: boolean;
 }
 
@@ -72,7 +78,56 @@ export function defaultBusybox(arch: GuestArch): string | null {
   return findTool("busybox");
 }
 
+/** The source tarball to build from, or null to use a prebuilt binary. */
+async function sourceTarball(o: BusyboxOptions): Promise<string | null> {
+  if (o.binary) return null;
+  if (o.source === "pinned") return download(PINNED_BUSYBOX.url, PINNED_BUSYBOX.sha256, o.cacheDir);
+  if (o.source && /^https?:\/\//.test(o.source)) return download(o.source, undefined, o.cacheDir);
+  if (o.source) {
+    if (!existsSync(o.source)) throw invalidArgument(`busybox source ${o.source} does not exist`);
+    return resolve(o.source);
+  }
+  // Offline default: the pinned tarball once it has been downloaded, else Debian's binary.
+  const cached = pinnedPath(PINNED_BUSYBOX.url, PINNED_BUSYBOX.sha256, o.cacheDir);
+  return existsSync(cached) ? cached : null;
+}
+
+async function buildFromSource(o: BusyboxOptions, tarball: string): Promise<Artifact> {
+  const t = kernelTarget(o.arch);
+  requireTool("make", "to build busybox");
+  requireTool(t.cc, "to build busybox");
+  const cc = (await probe(t.cc, ["--version"]))?.split("\n")[0] ?? t.cc;
+  const key = keyOf({
+    kind: "busybox-source",
+    arch: o.arch,
+    tarball: await o.memo.hash(tarball),
+    fragment: sha256(readFileSync(BUSYBOX_FRAGMENT)),
+    cc,
+    recipe: 1,
+  });
+  return produce({
+    cacheDir: o.cacheDir,
+    kind: `busybox-${o.arch}`,
+    key,
+    file: "busybox",
+    force: o.force,
+    build: async (dir) => {
+      const out = join(dir, "busybox");
+      const logFile = join(o.cacheDir, "build", "logs", `busybox-${o.arch}-${key}.log`);
+      await buildBusyboxFromSource({ arch: o.arch, tarball, workDir: dir, out, logFile, jobs: o.jobs });
+      const why = await checkBusybox(out, o.arch);
+      if (why)
+        throw failedPrecondition(`the busybox built from ${tarball} is unusable: ${why}`, {
+          hint: `see ${logFile}`,
+        });
+      return { source: tarball };
+    },
+  });
+}
+
 export async function buildBusybox(o: BusyboxOptions): Promise<Artifact> {
+  const tarball = await sourceTarball(o);
+  if (tarball) return buildFromSource(o, tarball);
   const bin = o.binary ?? defaultBusybox(o.arch);
   if (!bin) {
     throw failedPrecondition(`no static busybox for ${o.arch}`, {

@@ -79,11 +79,15 @@ export async function resolveKernelSource(
   return { tarball, origin: "pinned", sha256: pinned.sha256 };
 }
 
+/** Where download() keeps url (named by its sha256 when known). */
+export function pinnedPath(url: string, expected: string | undefined, cacheDir: string): string {
+  const name = basename(new URL(url).pathname) || "download";
+  return join(cacheDir, "build", "downloads", expected ? `${expected.slice(0, 16)}-${name}` : name);
+}
+
 /** Download url into the cache (by sha256 when known), verifying the checksum before the rename. */
 export async function download(url: string, expected: string | undefined, cacheDir: string): Promise<string> {
-  const dir = join(cacheDir, "build", "downloads");
-  const name = basename(new URL(url).pathname) || "download";
-  const final = join(dir, expected ? `${expected.slice(0, 16)}-${name}` : name);
+  const final = pinnedPath(url, expected, cacheDir);
   if (expected && existsSync(final)) return final;
   const tmp = tempSibling(final);
   try {
@@ -92,7 +96,7 @@ export async function download(url: string, expected: string | undefined, cacheD
       res = await fetch(url);
     } catch (e) {
       throw unavailable(`cannot download ${url}: ${messageOf(e)}`, {
-        hint: "install a distro kernel source (apt-get install linux-source-6.1) or pass --source FILE",
+        hint: "pass a local tarball with --source FILE (for the kernel, apt-get install linux-source-6.1 also works offline)",
       });
     }
     if (!res.ok || !res.body) {

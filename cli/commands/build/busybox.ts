@@ -2,7 +2,7 @@ import { buildBusybox } from "../../../lib/build/busybox.ts";
 import { HashMemo } from "../../../lib/build/hash.ts";
 import { dirs } from "../../../lib/paths.ts";
 import { command } from "../../command.ts";
-import { archArg, forceArg, parseArch, printArtifacts } from "./_shared.ts";
+import { archArg, forceArg, parseArch, parseJobs, printArtifacts } from "./_shared.ts";
 
 export default command({
   meta: {
@@ -12,9 +12,19 @@ export default command({
   args: {
     ...archArg,
     binary: { type: "string", description: "A static busybox to use instead of Debian's" },
+    source: {
+      type: "string",
+      description:
+        "Build from source: busybox-*.tar.bz2, a URL, or 'pinned' (busybox.net 1.35.0, sha256-checked)",
+    },
+    jobs: { type: "string", description: "make -j value (default: number of CPUs)" },
     ...forceArg,
   },
-  examples: ["runm build busybox", "runm build busybox --binary ./busybox-arm64 --arch arm64"],
+  examples: [
+    "runm build busybox",
+    "runm build busybox --source pinned",
+    "runm build busybox --source ./busybox-1.35.0.tar.bz2 --arch arm64",
+  ],
   async run({ args }) {
     const cacheDir = dirs().cache;
     const memo = HashMemo.in(cacheDir);
