@@ -1,8 +1,6 @@
 // Assembles the agent: subreaper, runc driver, service, gRPC endpoint, transport; and tears it
 // all down (containers first) on SIGTERM/SIGINT.
-import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { AGENT_PORT_NAME, AGENT_VSOCK_PORT } from "../lib/constants.ts";
 import { logger } from "../lib/log.ts";
 import { uptimeMs } from "./boot.ts";
 import { EventBus } from "./events.ts";
@@ -11,9 +9,10 @@ import { Runc } from "./runc.ts";
 import { grpcEndpoint } from "./server/serve.ts";
 import { AgentService, type BootTimes } from "./service.ts";
 import { Reaper } from "./sys/reaper.ts";
+import { AutoTransport } from "./transport/auto.ts";
 import type { Transport } from "./transport/types.ts";
 import { UnixTransport } from "./transport/unix.ts";
-import { findVirtioPort, VirtioSerialTransport } from "./transport/virtio-serial.ts";
+import { VirtioSerialTransport } from "./transport/virtio-serial.ts";
 import { VsockTransport } from "./transport/vsock.ts";
 
 const log = logger("agent");
@@ -23,10 +22,7 @@ function transportFor(o: AgentOptions): Transport {
   if (l.kind === "unix") return new UnixTransport(l.path);
   if (l.kind === "vsock") return new VsockTransport(l.port);
   if (l.kind === "virtio-serial") return new VirtioSerialTransport();
-  // auto: QEMU gives a virtio-serial port, vfkit a vsock device.
-  return findVirtioPort(AGENT_PORT_NAME) || !existsSync("/dev/vsock")
-    ? new VirtioSerialTransport()
-    : new VsockTransport(AGENT_VSOCK_PORT);
+  return new AutoTransport();
 }
 
 export async function runAgent(o: AgentOptions, boot: Omit<BootTimes, "uptimeAtReadyMs">) {

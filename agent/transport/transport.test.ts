@@ -2,22 +2,26 @@
 // and a whole gRPC session over a pipe-like FdDuplex (what a virtio-serial port is), with the
 // unary round trip and streaming rate measured under Bun.
 import { afterAll, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AgentClient } from "../../lib/agent-client/index.ts";
 import { AGENT_PORT_NAME } from "../../lib/constants.ts";
+import { isRunmError } from "../../lib/errors.ts";
 import { EventBus } from "../events.ts";
 import { Runc } from "../runc.ts";
 import { grpcEndpoint } from "../server/serve.ts";
 import { AgentService } from "../service.ts";
-import { pipe } from "../sys/libc.ts";
+import { check, libc, pipe } from "../sys/libc.ts";
 import { Reaper } from "../sys/reaper.ts";
+import { autoTransports, VIRTIO_ID_CONSOLE, VIRTIO_ID_VSOCK, virtioDeviceIds } from "./auto.ts";
 import { FdDuplex } from "./fd-duplex.ts";
-import { findVirtioPort } from "./virtio-serial.ts";
+import { findVirtioPort, VirtioSerialTransport } from "./virtio-serial.ts";
 import { AF_VSOCK, sockaddrVm, VsockTransport } from "./vsock.ts";
 
+const TIOCSPTLCK = 0x40045431;
+const TIOCGPTN = 0x80045430;
 const dir = mkdtempSync(join(tmpdir(), "runm-transport-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -100,4 +104,71 @@ test("the vsock listener binds a real AF_VSOCK port (a second bind on it is refu
   const c = new VsockTransport(port);
   await c.start(() => {});
   await c.close();
+});
+
+test("auto serves the channels the VM has: virtio-serial, vsock or both", () => {
+  const bus = join(dir, "bus");
+  const names = (ids: Set<number>) => autoTransports(ids).map((t) => t.name.split(":")[0]);
+  for (const [dev, id] of [
+    ["virtio0", "0x0002"],
+    ["virtio1", "0x0003"],
+    ["virtio2", "0x0013"],
+  ] as const) {
+    mkdirSync(join(bus, dev), { recursive: true });
+    writeFileSync(join(bus, dev, "device"), `${id}\n`);
+  }
+  expect([...virtioDeviceIds(bus)].sort((a, b) => a - b)).toEqual([2, VIRTIO_ID_CONSOLE, VIRTIO_ID_VSOCK]);
+  expect(names(new Set([2, VIRTIO_ID_CONSOLE]))).toEqual(["virtio-serial"]);
+  expect(names(new Set([VIRTIO_ID_VSOCK]))).toEqual(["vsock"]);
+  expect(names(new Set([VIRTIO_ID_CONSOLE, VIRTIO_ID_VSOCK]))).toEqual(["virtio-serial", "vsock"]);
+  expect(names(new Set())).toEqual(["virtio-serial"]);
+});
+
+test("a gRPC session over a found 'virtio-serial port' (a raw pty slave stands in for /dev/vportNpM)", async () => {
+  // The host end is the pty master, bridged to a unix socket as QEMU's chardev would be.
+  const master = openSync("/dev/ptmx", "r+");
+  check("unlockpt", libc().ioctl(master, TIOCSPTLCK, new Int32Array([0])));
+  const n = new Int32Array(1);
+  check("ptsname", libc().ioctl(master, TIOCGPTN, n));
+  const slave = `/dev/pts/${n[0]}`;
+  expect(Bun.spawnSync(["stty", "-F", slave, "raw", "-echo"]).exitCode).toBe(0);
+  const sys = join(dir, "vsys");
+  mkdirSync(join(sys, "vport1p1"), { recursive: true });
+  writeFileSync(join(sys, "vport1p1", "name"), `${AGENT_PORT_NAME}\n`);
+  const devDir = join(dir, "vdev");
+  mkdirSync(devDir);
+  symlinkSync(slave, join(devDir, "vport1p1"));
+
+  const reaper = new Reaper();
+  const svc = new AgentService(
+    {
+      runc: new Runc({ binary: "runc", root: join(dir, "r2"), logDir: join(dir, "l2"), reaper }),
+      reaper,
+      events: new EventBus(),
+      stateDir: dir,
+    },
+    { uptimeAtStartMs: 1, uptimeAtReadyMs: 3 },
+  );
+  const endpoint = grpcEndpoint(svc);
+  const transport = new VirtioSerialTransport(1000, sys, devDir);
+  await transport.start((s) => endpoint.inject(s));
+  const hostEnd = new FdDuplex(master, master);
+  const sock = join(dir, "chardev.sock");
+  const bridge = createServer((c) => {
+    c.pipe(hostEnd);
+    hostEnd.pipe(c);
+  });
+  await new Promise<void>((r) => bridge.listen(sock, r));
+  const client = new AgentClient(sock);
+  try {
+    expect((await client.hello(5000)).uptimeAtReadyMs).toBe(3);
+    const big = await client.stats("nope").catch((e) => e);
+    expect(isRunmError(big, "NotFound")).toBe(true);
+  } finally {
+    client.close();
+    await transport.close();
+    endpoint.close();
+    hostEnd.destroy();
+    bridge.close();
+  }
 });

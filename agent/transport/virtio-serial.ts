@@ -14,6 +14,9 @@ import type { Transport } from "./types.ts";
 const log = logger("agent");
 const FIND_POLL_MS = 5;
 const REOPEN_DELAY_MS = 20;
+// While no host is connected the port reads end of file at once; back off up to this.
+const REOPEN_MAX_DELAY_MS = 500;
+const SHORT_SESSION_MS = 200;
 
 /** /dev path of the virtio-serial port called `name`, or undefined. */
 export function findVirtioPort(
@@ -55,18 +58,32 @@ export class VirtioSerialTransport implements Transport {
   readonly name = `virtio-serial:${AGENT_PORT_NAME}`;
   private current: Duplex | undefined;
   private closing = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly findTimeoutMs = 5000) {}
+  constructor(
+    private readonly findTimeoutMs = 5000,
+    /** For tests: where the port list and device nodes are. */
+    private readonly sysDir?: string,
+    private readonly devDir?: string,
+  ) {}
 
   async start(serve: (stream: Duplex) => void): Promise<void> {
-    const dev = await waitForVirtioPort(AGENT_PORT_NAME, this.findTimeoutMs);
+    const dev = await waitForVirtioPort(AGENT_PORT_NAME, this.findTimeoutMs, this.sysDir, this.devDir);
     log.debug(`agent channel ${dev}`);
+    let delay = REOPEN_DELAY_MS / 2;
     const open = () => {
       if (this.closing) return;
       const fd = openSync(dev, "r+");
       const stream = new FdDuplex(fd, fd);
       this.current = stream;
-      stream.on("close", () => setTimeout(open, REOPEN_DELAY_MS));
+      const openedAt = Date.now();
+      stream.on("close", () => {
+        delay =
+          Date.now() - openedAt < SHORT_SESSION_MS
+            ? Math.min(delay * 2, REOPEN_MAX_DELAY_MS)
+            : REOPEN_DELAY_MS;
+        this.timer = setTimeout(open, delay);
+      });
       stream.on("end", () => stream.destroy());
       stream.on("error", (e) => log.debug(`channel: ${e.message}`));
       serve(stream);
@@ -76,6 +93,7 @@ export class VirtioSerialTransport implements Transport {
 
   async close(): Promise<void> {
     this.closing = true;
+    clearTimeout(this.timer);
     this.current?.destroy();
   }
 }
