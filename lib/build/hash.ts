@@ -42,22 +42,46 @@ export async function sha256File(path: string): Promise<string> {
 }
 
 type Memo = Record<string, { stamp: string; sha256: string }>;
+type Probes = Record<string, { stamp: string; value: unknown }>;
+
+function stampOf(path: string): string {
+  const st = statSync(path);
+  return `${st.size}:${st.mtimeMs}:${st.ino}`;
+}
 
 /** File hashes remembered across runs, keyed by path and invalidated by size/mtime/inode. */
 export class HashMemo {
   private memo: Memo;
+  private probes: Probes;
   private dirty = false;
   constructor(private readonly file: string) {
-    this.memo = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Memo) : {};
+    const saved = existsSync(file)
+      ? (JSON.parse(readFileSync(file, "utf8")) as { files?: Memo; probes?: Probes })
+      : {};
+    this.memo = saved.files ?? {};
+    this.probes = saved.probes ?? {};
   }
 
   static in(cacheDir: string): HashMemo {
     return new HashMemo(join(cacheDir, "build", "file-hashes.json"));
   }
 
+  /**
+   * The result of a question about some files (`ldd X`, `gcc --version`), remembered until one of
+   * them changes. Keeps spawns off the no-op build path.
+   */
+  async probe<T>(name: string, files: string[], compute: () => Promise<T>): Promise<T> {
+    const stamp = files.map(stampOf).join("|");
+    const hit = this.probes[name];
+    if (hit?.stamp === stamp) return hit.value as T;
+    const value = await compute();
+    this.probes[name] = { stamp, value };
+    this.dirty = true;
+    return value;
+  }
+
   async hash(path: string): Promise<string> {
-    const st = statSync(path);
-    const stamp = `${st.size}:${st.mtimeMs}:${st.ino}`;
+    const stamp = stampOf(path);
     const hit = this.memo[path];
     if (hit?.stamp === stamp) return hit.sha256;
     const digest = await sha256File(path);
@@ -67,7 +91,8 @@ export class HashMemo {
   }
 
   async save(): Promise<void> {
-    if (this.dirty) await writeFileAtomic(this.file, JSON.stringify(this.memo, null, 1));
+    if (this.dirty)
+      await writeFileAtomic(this.file, JSON.stringify({ files: this.memo, probes: this.probes }, null, 1));
     this.dirty = false;
   }
 }

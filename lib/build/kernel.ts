@@ -2,7 +2,7 @@
 // verify every requested option, build with make -jN, and store vmlinux (x86_64) or Image (arm64)
 // under a key made of the source hash, the fragments, the compiler version and the recipe.
 
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { copyFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { join } from "node:path";
@@ -45,7 +45,10 @@ export async function buildKernel(o: KernelOptions): Promise<Artifact> {
   const src = await resolveKernelSource(o.source ?? {}, o.cacheDir, o.memo);
   if (src.tarball.endsWith(".xz")) requireTool("xz", "to unpack the kernel source");
   const fragments = fragmentPaths(o.arch, o.configDir);
-  const cc = (await probe(t.cc, ["--version"]))?.split("\n")[0] ?? t.cc;
+  const ccPath = realpathSync(requireTool(t.cc));
+  const cc = await o.memo.probe(`version ${ccPath}`, [ccPath], async () => {
+    return (await probe(ccPath, ["--version"]))?.split("\n")[0] ?? t.cc;
+  });
   const key = keyOf({
     kind: "kernel",
     arch: o.arch,

@@ -3,7 +3,7 @@
 // every shared library of the dynamic binaries at the path glibc's loader looks for it
 // (lib/x86_64-linux-gnu/..., lib64/ld-linux-x86-64.so.2). Made with mksquashfs's reproducible
 // flags, so the same inputs give the same bytes.
-import { realpathSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { chmod, copyFile, mkdir, rm, symlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import {
@@ -23,6 +23,8 @@ import { type HashMemo, keyOf } from "./hash.ts";
 import { sharedLibs } from "./shared-libs.ts";
 
 const RECIPE = 1;
+/** The loader's cache: when it changes, ldd may resolve libraries elsewhere. */
+const LD_CACHE = ["/etc/ld.so.cache"].filter((f) => existsSync(f));
 /** zstd level 3: 0.4 s vs 4.5 s at level 15 for ~15% more bytes (design.md §5); rebuilt per agent change. */
 export const MKSQUASHFS_FLAGS = [
   "-noappend",
@@ -87,10 +89,13 @@ export async function squashfsInputs(o: SquashfsOptions): Promise<SquashfsInputs
   files.set(inImage(GUEST_BUSYBOX_PATH), o.busybox.path);
   if (o.agent) files.set(inImage(GUEST_AGENT_PATH), o.agent.path);
   for (const bin of [runc, tini, o.agent?.path].filter((b): b is string => Boolean(b))) {
-    for (const lib of await sharedLibs(bin)) files.set(lib.slice(1), realpathSync(lib));
+    const libs = await o.memo.probe(`ldd ${bin}`, [bin, ...LD_CACHE], () => sharedLibs(bin));
+    for (const lib of libs) files.set(lib.slice(1), realpathSync(lib));
   }
   // Applet links let the guest shell and the agent call `mount`, `ip`, ... by name.
-  const { stdout } = await run(o.busybox.path, ["--list"], { what: "listing busybox applets" });
+  const stdout = await o.memo.probe(`applets ${o.busybox.path}`, [o.busybox.path], async () => {
+    return (await run(o.busybox.path, ["--list"], { what: "listing busybox applets" })).stdout;
+  });
   const bb = basename(GUEST_BUSYBOX_PATH);
   for (const applet of stdout.split("\n").filter(Boolean)) {
     const path = `${dirname(inImage(GUEST_BUSYBOX_PATH))}/${applet}`;
@@ -104,7 +109,9 @@ export async function buildSquashfs(o: SquashfsOptions): Promise<Artifact> {
   const inputs = await squashfsInputs(o);
   const fileHashes: Record<string, string> = {};
   for (const [path, host] of inputs.files) fileHashes[path] = await o.memo.hash(host);
-  const version = (await run(mksquashfs, ["-version"])).stdout.split("\n")[0];
+  const version = await o.memo.probe(`version ${mksquashfs}`, [mksquashfs], async () => {
+    return (await run(mksquashfs, ["-version"])).stdout.split("\n")[0];
+  });
   const key = keyOf({
     kind: "squashfs",
     arch: o.arch,
