@@ -24,3 +24,16 @@ test("file hashes are remembered across runs and redone when the file changes", 
   utimesSync(f, new Date(2000, 1, 1), new Date(2000, 1, 1));
   expect(await HashMemo.in(scratch).hash(f)).toBe(sha256("two"));
 });
+
+test("probes are answered from the memo until a file they depend on changes", async () => {
+  const f = join(scratch, "tool");
+  writeFileSync(f, "v1");
+  let calls = 0;
+  const ask = (memo: HashMemo) => memo.probe("version tool", [f], async () => `answer ${++calls}`);
+  const memo = HashMemo.in(scratch);
+  expect(await ask(memo)).toBe("answer 1");
+  await memo.save();
+  expect(await ask(HashMemo.in(scratch))).toBe("answer 1");
+  writeFileSync(f, "v2 longer");
+  expect(await ask(HashMemo.in(scratch))).toBe("answer 2");
+});
