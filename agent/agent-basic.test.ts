@@ -148,3 +148,20 @@ test("SetTime and MountShare: the clock is set, bad input is InvalidArgument, a 
   expect(isRunmError(e2, "FailedPrecondition")).toBe(true);
   expect((e2 as { hint?: string }).hint).toContain("9p share tagged no-such-tag");
 });
+
+test("a second Create with the same id is AlreadyExists and leaves the first intact", async () => {
+  const c = id();
+  const spec = ociSpec(["sh", "-c", "echo first"]);
+  const [a, b] = await Promise.allSettled([
+    h.client.create(c, spec, { rootfs: h.rootfs }),
+    h.client.create(c, spec, { rootfs: h.rootfs }),
+  ]);
+  expect([a.status, b.status].sort()).toEqual(["fulfilled", "rejected"]);
+  const err = (a.status === "rejected" ? a.reason : (b as PromiseRejectedResult).reason) as Error;
+  expect(isRunmError(err, "AlreadyExists")).toBe(true);
+  const out = text(h.client.output({ containerId: c }));
+  await h.client.start({ containerId: c });
+  expect((await h.client.wait({ containerId: c })).exitStatus).toBe(0);
+  expect(await out).toBe("first\n");
+  await h.client.delete({ containerId: c });
+});

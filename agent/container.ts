@@ -104,6 +104,8 @@ export class Container {
       );
     } catch (e) {
       c.init.io.close();
+      // runc may have left state (and a waiting init) behind: remove both.
+      await ctx.runc.delete(id, true).catch(() => {});
       await rm(bundle, { recursive: true, force: true });
       throw e;
     }

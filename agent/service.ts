@@ -1,7 +1,7 @@
 // The agent's API in plain TypeScript: what each RPC does, independent of gRPC. agent/server
 // maps the wire messages onto these methods and converts errors to status codes.
 import { mkdir, readFile } from "node:fs/promises";
-import { failedPrecondition, invalidArgument, messageOf, notFound } from "../lib/errors.ts";
+import { alreadyExists, failedPrecondition, invalidArgument, messageOf, notFound } from "../lib/errors.ts";
 import { logger } from "../lib/log.ts";
 import { type CgroupStats, readStats } from "./cgroup.ts";
 import { coalesce } from "./coalesce.ts";
@@ -35,6 +35,7 @@ export interface BootTimes {
 
 export class AgentService {
   private readonly containers = new Map<string, Container>();
+  private readonly creating = new Set<string>();
   private runcVersion: string | undefined;
 
   constructor(
@@ -81,10 +82,16 @@ export class AgentService {
   }
 
   async create(id: string, specJson: string, rootfs: string, stdio: StdioRequest): Promise<number> {
-    if (this.containers.has(id)) throw failedPrecondition(`container ${id} already exists`);
-    const c = await Container.create(this.ctx, id, specJson, rootfs, stdio);
-    this.containers.set(id, c);
-    return c.init.pid;
+    if (this.containers.has(id) || this.creating.has(id))
+      throw alreadyExists(`container ${id} already exists`);
+    this.creating.add(id); // reserved while runc works, so a second Create cannot race in
+    try {
+      const c = await Container.create(this.ctx, id, specJson, rootfs, stdio);
+      this.containers.set(id, c);
+      return c.init.pid;
+    } finally {
+      this.creating.delete(id);
+    }
   }
 
   start(id: string, execId: string): Promise<number> {

@@ -23,13 +23,16 @@ function chunkReader(r: FdReader): ByteReader {
 
 export type OutputName = "stdout" | "stderr";
 
-/** One readable fd, read by at most one consumer at a time, closed at end of file. */
+/** One readable fd, read by at most one consumer at a time; a pipe is closed at end of file. */
 class OutputFd {
   private reader: ByteReader | undefined;
   private busy = false;
   private done = false;
 
-  /** `charDevice`: a pty master, read with read(2) (see sys/fd-read.ts); else a pipe. */
+  /**
+   * `charDevice`: a pty master, read in a worker (sys/fd-worker.ts) and left open at end of file,
+   * because TtyIo still owns it for writes and resizes until close(); else a pipe.
+   */
   constructor(
     private fd: number,
     private readonly charDevice = false,
@@ -64,7 +67,7 @@ class OutputFd {
     if (this.done) return;
     this.done = true;
     void this.reader?.cancel();
-    closeFd(this.fd);
+    if (!this.charDevice) closeFd(this.fd);
     this.fd = -1;
   }
 }
@@ -165,7 +168,7 @@ export class TtyIo implements ProcessIo {
 
   attachMaster(fd: number): void {
     this.master = fd;
-    // The reader owns the fd's lifetime: it closes the master at end of file or on close().
+    // Closed only in close(): a number closed early could be reused and get our writes.
     this.reader = new OutputFd(fd, true);
     this.writer = new FdWriter(fd);
   }
@@ -194,6 +197,8 @@ export class TtyIo implements ProcessIo {
   close(): void {
     this.writer?.finish();
     this.reader?.finish();
+    closeFd(this.master);
     this.master = -1;
+    this.writer = undefined;
   }
 }
