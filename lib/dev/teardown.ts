@@ -65,9 +65,12 @@ export function findProcesses(needles: string[], procDir = "/proc"): number[] {
   return out;
 }
 
-/** The processes started under this layout: shims (by socket) and VMs (by state/log paths). */
+/**
+ * The processes started under this layout: shims (their `-address` is the socket) and VMs (their
+ * shares name bundle and snapshot paths under the state and root dirs).
+ */
 export function leftoverProcesses(l: ContainerdLayout): number[] {
-  return findProcesses([l.socket, l.state, l.logs]);
+  return findProcesses([l.socket, `${l.state}/`, `${l.root}/`, `${l.logs}/`]);
 }
 
 /** True while `pid` runs; a zombie (exited, not yet reaped by its parent) counts as gone. */
