@@ -2,6 +2,7 @@
 // rootfs, and the host client from lib/agent-client.
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { isRunmError } from "../lib/errors.ts";
+import pkg from "../package.json" with { type: "json" };
 import { type AgentHarness, descendants, ociSpec, startAgent, text } from "../test/fixtures/agent-harness.ts";
 
 let h: AgentHarness;
@@ -44,7 +45,7 @@ async function runToEnd(args: string[], opts: Parameters<typeof ociSpec>[1] & { 
 
 test("hello reports version, runc and boot timings", async () => {
   const info = await h.client.hello();
-  expect(info.version).toBe("0.1.0");
+  expect(info.version).toBe(pkg.version);
   expect(info.runcVersion).toMatch(/^1\./);
   expect(info.uptimeAtReadyMs).toBeGreaterThanOrEqual(info.uptimeAtStartMs);
   expect(Math.abs(info.guestTime.getTime() - Date.now())).toBeLessThan(5000);

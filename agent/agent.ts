@@ -1,6 +1,8 @@
 // Assembles the agent: subreaper, runc driver, service, gRPC endpoint, transport; and tears it
 // all down (containers first) on SIGTERM/SIGINT.
+import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { failedPrecondition } from "../lib/errors.ts";
 import { logger } from "../lib/log.ts";
 import { uptimeMs } from "./boot.ts";
 import { EventBus } from "./events.ts";
@@ -25,11 +27,23 @@ function transportFor(o: AgentOptions): Transport {
   return new AutoTransport();
 }
 
+/** The runc binary as an absolute path, or FailedPrecondition naming the fix. */
+export function resolveRunc(runc: string): string {
+  const found = runc.includes("/") ? (existsSync(runc) ? runc : null) : Bun.which(runc);
+  if (found) return found;
+  throw failedPrecondition(`runc not found at ${runc}`, {
+    hint: runc.includes("/mbin/")
+      ? "the mbin squashfs lacks runc: rebuild the guest image with runm build all"
+      : "install it with: apt-get install runc, or pass --runc PATH",
+  });
+}
+
 export async function runAgent(o: AgentOptions, boot: Omit<BootTimes, "uptimeAtReadyMs">) {
+  const runcPath = resolveRunc(o.runc);
   Reaper.becomeSubreaper();
   const reaper = new Reaper();
   const runc = new Runc({
-    binary: o.runc,
+    binary: runcPath,
     root: join(o.stateDir, "runc"),
     logDir: join(o.stateDir, "logs"),
     reaper,

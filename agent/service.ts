@@ -3,6 +3,7 @@
 import { mkdir, readFile } from "node:fs/promises";
 import { alreadyExists, failedPrecondition, invalidArgument, messageOf, notFound } from "../lib/errors.ts";
 import { logger } from "../lib/log.ts";
+import pkg from "../package.json" with { type: "json" };
 import { type CgroupStats, readStats } from "./cgroup.ts";
 import { coalesce } from "./coalesce.ts";
 import { type AgentContext, Container, type ProcessState, type StdioRequest } from "./container.ts";
@@ -12,7 +13,8 @@ import type { OutputName } from "./stdio.ts";
 import { mountFs, setWallClock } from "./sys/mount.ts";
 
 const log = logger("agent");
-export const AGENT_VERSION = "0.1.0";
+/** The agent ships with the runm it was built from: same version. */
+export const AGENT_VERSION: string = pkg.version;
 /** mount(2) data per share type; msize 256 KiB makes 9p reads several times faster than 8 KiB. */
 const SHARE_MOUNT_DATA: Record<string, string> = {
   "9p": "trans=virtio,version=9p2000.L,msize=262144",

@@ -1,6 +1,7 @@
 // Pure pieces of the agent: flag parsing, wait-status decoding, runc error classification.
 import { expect, test } from "bun:test";
 import { isRunmError } from "../lib/errors.ts";
+import { resolveRunc } from "./agent.ts";
 import { parseAgentOptions, parseListen } from "./options.ts";
 import { errorLines, runcError } from "./runc.ts";
 import { decodeWaitStatus, zombieChildren } from "./sys/reaper.ts";
@@ -35,4 +36,16 @@ test("runc errors: message from the JSON log, kind from the message", () => {
   ).toBe(true);
   expect(isRunmError(runcError(["pause"], 1, "container not running"), "FailedPrecondition")).toBe(true);
   expect(isRunmError(runcError(["create"], 1, "exec: permission denied"), "Internal")).toBe(true);
+});
+
+test("a missing runc is FailedPrecondition with the fix", () => {
+  expect(resolveRunc("runc")).toMatch(/\/runc$/);
+  let err: unknown;
+  try {
+    resolveRunc("/mbin/bin/runc-missing");
+  } catch (e) {
+    err = e;
+  }
+  expect(isRunmError(err, "FailedPrecondition")).toBe(true);
+  expect((err as { hint?: string }).hint).toContain("runm build all");
 });
