@@ -5,10 +5,9 @@ import { readdirSync } from "node:fs";
 import { failedPrecondition } from "../errors.ts";
 import { withAtomicDir } from "../fs-atomic.ts";
 import { git } from "./git.ts";
-import { assertTouchable } from "./install.ts";
 import type { ForkSpec } from "./manifest.ts";
 import { readSeries } from "./series.ts";
-import { FORK_BRANCH, inspectFork } from "./state.ts";
+import { assertTouchable, FORK_BRANCH, inspectFork } from "./state.ts";
 
 export async function exportFork(spec: ForkSpec, path: string, outDir: string): Promise<string[]> {
   const st = await inspectFork(spec, [], path);

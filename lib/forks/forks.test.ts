@@ -211,6 +211,18 @@ describe("install", () => {
     expect(readFileSync(join(fork, "b.txt"), "utf8")).toBe("added by the series\n");
   });
 
+  test("an unreachable upstream or a foreign directory is a clear error", async () => {
+    const gone = { ...wd, env: { ...wd.env, RUNM_FORKS_UPSTREAM_DEMO: join(TMP, "no-such-repo") } };
+    const e = await rejects(install(gone));
+    expect(isRunmError(e, "FailedPrecondition")).toBe(true);
+    expect(e.message).toBe(`cannot clone demo from ${join(TMP, "no-such-repo")}`);
+    expect((e as { hint?: string }).hint).toContain("RUNM_FORKS_UPSTREAM_<NAME>");
+    mkdirSync(join(wd.forks, "demo"), { recursive: true });
+    write(join(wd.forks, "demo"), "notes.txt", "mine\n");
+    expect((await rejects(install(wd))).message).toContain("exists and is not a git checkout");
+    expect(readFileSync(join(wd.forks, "demo", "notes.txt"), "utf8")).toBe("mine\n");
+  });
+
   test("an unknown fork name lists the known ones", () => {
     const r = cli(wd, "install", "dmeo", "--dir", wd.forks);
     expect(r.code).toBe(2);

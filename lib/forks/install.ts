@@ -1,21 +1,15 @@
 // `runm forks install`: clone or fetch the upstream, put branch runm at the pinned base, apply the
 // series with `git am --3way` one patch at a time. Idempotent; refuses a dirty fork or one with
 // local commits it does not know; a conflict stops with the fork left for `git am --continue/--abort`.
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
-import { dirname } from "node:path";
 import { failedPrecondition, notFound } from "../errors.ts";
 import { logger } from "../log.ts";
 import { conflictedPaths, git, gitTry, isGitCheckout, resolveCommit } from "./git.ts";
 import type { ForkSpec } from "./manifest.ts";
+import { cloneUpstream, fetchUpstream } from "./remote.ts";
 import type { SeriesPatch } from "./series.ts";
-import { FORK_BRANCH, type ForkState, inspectFork } from "./state.ts";
+import { assertTouchable, FORK_BRANCH, inspectFork } from "./state.ts";
 
 const log = logger("forks");
-
-export const UPSTREAM_REMOTE = "upstream";
-
-// git shows transfer progress on a terminal by itself; --progress forces it, so only then.
-const progressFlag = () => (process.stderr.isTTY ? ["--progress"] : []);
 
 export interface InstallResult {
   name: string;
@@ -28,44 +22,6 @@ export interface InstallResult {
   unchanged: boolean;
 }
 
-/** Refuse to touch a fork with uncommitted changes or a half-done git am/rebase. */
-export function assertTouchable(st: ForkState): void {
-  if (st.operation)
-    throw failedPrecondition(`fork ${st.name} at ${st.path} has a git ${st.operation} in progress`, {
-      hint: `finish it with: git -C ${st.path} ${st.operation} --continue (or give up with --abort), then run again`,
-    });
-  if (st.dirty.length)
-    throw failedPrecondition(
-      `fork ${st.name} at ${st.path} has uncommitted changes (${st.dirty.length} paths)`,
-      {
-        hint: `commit them (then runm forks export ${st.name}) or discard them with: git -C ${st.path} stash`,
-        details: st.dirty.slice(0, 8),
-      },
-    );
-}
-
-/** Point remote "upstream" at url and fetch its branches and tags (progress on stderr). */
-export async function fetchUpstream(path: string, url: string): Promise<void> {
-  const remotes = (await git(path, ["remote"])).split("\n");
-  await git(path, ["remote", remotes.includes(UPSTREAM_REMOTE) ? "set-url" : "add", UPSTREAM_REMOTE, url]);
-  log.info(`fetching ${url}`);
-  const r = await gitTry(
-    path,
-    [
-      "fetch",
-      ...progressFlag(),
-      "--tags",
-      UPSTREAM_REMOTE,
-      `+refs/heads/*:refs/remotes/${UPSTREAM_REMOTE}/*`,
-    ],
-    { progress: true },
-  );
-  if (!r.ok) throw failedPrecondition(`cannot fetch ${url}`, { hint: upstreamHint(url) });
-}
-
-const upstreamHint = (url: string) =>
-  `check the URL and your network, or point at a local copy with --upstream NAME=/path or RUNM_FORKS_UPSTREAM_<NAME> (now: ${url})`;
-
 async function ensureBase(spec: ForkSpec, path: string, url: string): Promise<void> {
   if (await resolveCommit(path, spec.base)) return;
   await fetchUpstream(path, url);
@@ -73,23 +29,6 @@ async function ensureBase(spec: ForkSpec, path: string, url: string): Promise<vo
     throw notFound(`pinned commit ${spec.base} of ${spec.name} is not in ${url}`, {
       hint: "the upstream may have rewritten history: pick a new pin with runm forks sync NAME --to REF",
     });
-}
-
-async function clone(spec: ForkSpec, path: string, url: string): Promise<void> {
-  if (existsSync(path) && readdirSync(path).length)
-    throw failedPrecondition(`${path} exists and is not a git checkout`, {
-      hint: "move it away or install the forks elsewhere with --dir DIR",
-    });
-  mkdirSync(dirname(path), { recursive: true });
-  log.info(`cloning ${spec.name} from ${url} into ${path}`);
-  const r = await gitTry(
-    dirname(path),
-    ["clone", ...progressFlag(), "--no-checkout", "--origin", UPSTREAM_REMOTE, url, path],
-    {
-      progress: true,
-    },
-  );
-  if (!r.ok) throw failedPrecondition(`cannot clone ${spec.name} from ${url}`, { hint: upstreamHint(url) });
 }
 
 /** Apply patches with git am --3way, one at a time so progress and conflicts name the patch. */
@@ -128,7 +67,7 @@ export async function installFork(
     unchanged: false,
   };
   if (!isGitCheckout(path)) {
-    await clone(spec, path, url);
+    await cloneUpstream(spec.name, path, url);
     res.cloned = true;
     // A --no-checkout clone has an empty index (it would look dirty): check out the pin first.
     await ensureBase(spec, path, url);

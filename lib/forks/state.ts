@@ -3,6 +3,7 @@
 // pending, which local commits are extra, and whether the tree is dirty or mid-operation.
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { failedPrecondition } from "../errors.ts";
 import { REPO_ROOT } from "../paths.ts";
 import {
   commitsOnTop,
@@ -90,4 +91,20 @@ export async function inspectFork(spec: ForkSpec, series: SeriesPatch[], path: s
   st.pending = series.slice(k).map((p) => p.file);
   st.extra = commits.slice(k).map(({ commit, subject }) => ({ commit, subject }));
   return st;
+}
+
+/** Refuse to touch a fork with uncommitted changes or a half-done git am/rebase. */
+export function assertTouchable(st: ForkState): void {
+  if (st.operation)
+    throw failedPrecondition(`fork ${st.name} at ${st.path} has a git ${st.operation} in progress`, {
+      hint: `finish it with: git -C ${st.path} ${st.operation} --continue (or give up with --abort), then run again`,
+    });
+  if (st.dirty.length)
+    throw failedPrecondition(
+      `fork ${st.name} at ${st.path} has uncommitted changes (${st.dirty.length} paths)`,
+      {
+        hint: `commit them (then runm forks export ${st.name}) or discard them with: git -C ${st.path} stash`,
+        details: st.dirty.slice(0, 8),
+      },
+    );
 }

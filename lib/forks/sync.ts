@@ -5,10 +5,10 @@ import { failedPrecondition, notFound } from "../errors.ts";
 import { logger } from "../log.ts";
 import { exportFork } from "./export.ts";
 import { conflictedPaths, git, gitTry, isAncestor, resolveCommit } from "./git.ts";
-import { assertTouchable, fetchUpstream, UPSTREAM_REMOTE } from "./install.ts";
 import { type ForkSpec, type Manifest, saveManifest, seriesDir } from "./manifest.ts";
+import { fetchUpstream, UPSTREAM_REMOTE } from "./remote.ts";
 import type { SeriesPatch } from "./series.ts";
-import { FORK_BRANCH, inspectFork } from "./state.ts";
+import { assertTouchable, FORK_BRANCH, inspectFork } from "./state.ts";
 
 const log = logger("forks");
 
