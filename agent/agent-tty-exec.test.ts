@@ -156,3 +156,31 @@ test("OOM kill is reported as an event before the exit", async () => {
   expect(types.indexOf("oom")).toBeLessThan(types.indexOf("exit"));
   expect(exit.exitStatus).not.toBe(0);
 });
+
+test("CloseStdin ends input: ^D for a tty cat, end of pipe for an exec'd cat", async () => {
+  const c = id();
+  await h.client.create(c, ociSpec(["cat"], { terminal: true }), {
+    rootfs: h.rootfs,
+    stdio: { terminal: true },
+  });
+  const out = text(h.client.output({ containerId: c }));
+  await h.client.start({ containerId: c });
+  await h.client.writeStdin({ containerId: c }, enc("typed\n"));
+  await h.client.closeStdin({ containerId: c });
+  expect((await h.client.wait({ containerId: c })).exitStatus).toBe(0);
+  expect(await out).toContain("typed\r\n");
+  await h.client.delete({ containerId: c });
+
+  const d = id();
+  await startSleeper(d);
+  const e = { containerId: d, execId: "cat" };
+  await h.client.exec(e, ociProcess(["cat"]), { stdin: true });
+  const out2 = text(h.client.output(e));
+  await h.client.start(e);
+  await h.client.writeStdin(e, enc("piped"));
+  await h.client.closeStdin(e);
+  expect((await h.client.wait(e)).exitStatus).toBe(0);
+  expect(await out2).toBe("piped");
+  await h.client.delete(e);
+  await finish(d);
+});
