@@ -17,6 +17,7 @@ const PR_SET_CHILD_SUBREAPER = 36;
 const WNOHANG = 1;
 const POLL_MS = 10;
 const SWEEP_EVERY = 50; // polls, i.e. every 0.5 s
+const IDLE_SWEEP_MS = 2000; // while nothing is watched
 
 export interface ExitInfo {
   pid: number;
@@ -36,6 +37,7 @@ export class Reaper {
   /** Pids spawned through Bun: Bun reaps these, the sweep must not. */
   private readonly bunOwned = new Set<number>();
   private timer: ReturnType<typeof setInterval> | undefined;
+  private idleSweep: ReturnType<typeof setInterval> | undefined;
   private polls = 0;
 
   /** Become the child subreaper of this process tree. */
@@ -58,7 +60,9 @@ export class Reaper {
   /** Stop polling (agent shutdown). */
   stop(): void {
     clearInterval(this.timer);
+    clearInterval(this.idleSweep);
     this.timer = undefined;
+    this.idleSweep = undefined;
   }
 
   private poll(): void {
@@ -77,7 +81,13 @@ export class Reaper {
     }
     this.polls += 1;
     if (this.polls % SWEEP_EVERY === 0) this.sweep();
-    if (this.watched.size === 0 && this.polls % SWEEP_EVERY === 0) this.stop();
+    if (this.watched.size === 0 && this.polls % SWEEP_EVERY === 0) {
+      // Nothing to wait for: stop the fast poll, keep a slow sweep (unref: never keeps us alive).
+      clearInterval(this.timer);
+      this.timer = undefined;
+      this.idleSweep ??= setInterval(() => this.sweep(), IDLE_SWEEP_MS);
+      this.idleSweep.unref();
+    }
   }
 
   /** Reap zombies that were re-parented to us and that nobody is waiting for. */
