@@ -6,7 +6,7 @@ import { join } from "node:path";
 
 const report = join(tmpdir(), `runm-junit-${process.pid}.xml`);
 const proc = Bun.spawn(
-  ["bun", "test", "--reporter=junit", `--reporter-outfile=${report}`, ...process.argv.slice(2)],
+  ["bun", "test", "--timeout=300000", "--reporter=junit", `--reporter-outfile=${report}`, ...process.argv.slice(2)],
   {
     stdio: ["inherit", "inherit", "inherit"],
   },
