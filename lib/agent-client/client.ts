@@ -33,6 +33,10 @@ export class AgentClient {
   constructor(readonly socketPath: string) {
     this.grpc = new AgentClientCtor(`unix:${socketPath}`, credentials.createInsecure(), {
       "grpc.max_receive_message_length": 64 * 1024 * 1024,
+      // A local socket that is not there yet (VM still starting) is worth retrying quickly:
+      // grpc-js's default first backoff of 1 s added a second to every agent start (measured).
+      "grpc.initial_reconnect_backoff_ms": 10,
+      "grpc.max_reconnect_backoff_ms": 250,
     }) as unknown as Client & Record<string, unknown>;
   }
 
