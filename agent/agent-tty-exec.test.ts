@@ -19,8 +19,10 @@ beforeAll(async () => {
   h = await startAgent();
 }, 30_000);
 afterAll(async () => {
-  expect(descendants(h.agentPid)).toEqual([]);
-  expect(await h.stop()).toBe(0); // the agent never crashed and stopped cleanly
+  const left = descendants(h.agentPid);
+  const code = await h.stop(); // first, so a failed check below leaks nothing
+  expect(left).toEqual([]);
+  expect(code).toBe(0); // the agent never crashed and stopped cleanly
 });
 afterEach(async () => {
   await Bun.sleep(50);
