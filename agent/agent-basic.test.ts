@@ -70,6 +70,8 @@ test("SIGKILL gives 137", async () => {
   await h.client.kill({ containerId: c }, 9);
   expect((await h.client.wait({ containerId: c })).exitStatus).toBe(137);
   expect((await h.client.state({ containerId: c })).status).toBe("stopped");
+  // Signalling what has exited is NotFound, as containerd expects.
+  expect(isRunmError(await h.client.kill({ containerId: c }, 9, true).catch((e) => e), "NotFound")).toBe(true);
   await h.client.delete({ containerId: c });
 });
 

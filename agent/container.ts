@@ -195,7 +195,7 @@ export class Container {
         return;
       }
       this.sm.assert("kill");
-      if (this.sm.is("stopped") && !all) throw notFound(`container ${this.id} has already exited`);
+      if (this.sm.is("stopped")) throw notFound(`container ${this.id} has already exited`);
       await this.ctx.runc.kill(this.id, signal, all);
     });
   }
