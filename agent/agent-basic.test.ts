@@ -71,7 +71,9 @@ test("SIGKILL gives 137", async () => {
   expect((await h.client.wait({ containerId: c })).exitStatus).toBe(137);
   expect((await h.client.state({ containerId: c })).status).toBe("stopped");
   // Signalling what has exited is NotFound, as containerd expects.
-  expect(isRunmError(await h.client.kill({ containerId: c }, 9, true).catch((e) => e), "NotFound")).toBe(true);
+  expect(isRunmError(await h.client.kill({ containerId: c }, 9, true).catch((e) => e), "NotFound")).toBe(
+    true,
+  );
   await h.client.delete({ containerId: c });
 });
 
@@ -168,5 +170,16 @@ test("a second Create with the same id is AlreadyExists and leaves the first int
   await h.client.start({ containerId: c });
   expect((await h.client.wait({ containerId: c })).exitStatus).toBe(0);
   expect(await out).toBe("first\n");
+  await h.client.delete({ containerId: c });
+});
+
+test("writing to the stdin of a process that stopped reading is an error, not a crash", async () => {
+  const c = id();
+  await h.client.create(c, ociSpec(["true"]), { rootfs: h.rootfs, stdio: { stdin: true } });
+  await h.client.start({ containerId: c });
+  await h.client.wait({ containerId: c });
+  const e = await h.client.writeStdin({ containerId: c }, new Uint8Array(100_000)).catch((err) => err);
+  expect(isRunmError(e, "FailedPrecondition")).toBe(true);
+  expect((await h.client.hello()).version).toBe(pkg.version); // still serving
   await h.client.delete({ containerId: c });
 });

@@ -23,6 +23,14 @@ function chunkReader(r: FdReader): ByteReader {
 
 export type OutputName = "stdout" | "stderr";
 
+/** EPIPE/EIO: the process exited or closed its input; that is the caller's precondition. */
+function stdinError(e: Error & { code?: string }): never {
+  if (e.code === "EPIPE" || e.code === "EIO") {
+    throw failedPrecondition("the process no longer reads its stdin (it exited or closed it)", { cause: e });
+  }
+  throw e;
+}
+
 /** One readable fd, read by at most one consumer at a time; a pipe is closed at end of file. */
 class OutputFd {
   private reader: ByteReader | undefined;
@@ -130,7 +138,7 @@ export class PipeIo implements ProcessIo {
     if (!this.stdin || this.stdinClosed)
       throw failedPrecondition("this process's stdin is closed or was not opened");
     this.stdinWriter ??= new FdWriter(this.stdin[1]);
-    return this.stdinWriter.write(data);
+    return this.stdinWriter.write(data).catch(stdinError);
   }
 
   async closeStdin(): Promise<void> {
@@ -181,7 +189,7 @@ export class TtyIo implements ProcessIo {
 
   async writeStdin(data: Uint8Array): Promise<number> {
     if (!this.writer) throw failedPrecondition("the terminal is not attached");
-    return this.writer.write(data);
+    return this.writer.write(data).catch(stdinError);
   }
 
   /** A terminal has no separate stdin to close: send end-of-file (^D), as a user would. */

@@ -95,7 +95,8 @@ export class FdWriter {
     this.worker.onmessage = (m: MessageEvent<{ id: number; n?: number; err?: string }>) => {
       const p = this.pending.get(m.data.id);
       this.pending.delete(m.data.id);
-      if (m.data.err) p?.reject(new Error(`write fd ${fd}: ${m.data.err}`));
+      if (m.data.err)
+        p?.reject(Object.assign(new Error(`write fd ${fd}: ${m.data.err}`), { code: m.data.err }));
       else p?.resolve(m.data.n ?? 0);
     };
   }
