@@ -172,3 +172,30 @@ test("a gRPC session over a found 'virtio-serial port' (a raw pty slave stands i
     bridge.close();
   }
 });
+
+test("virtio-serial: a port that reads end of file (no host) is reopened, with backoff", async () => {
+  // /dev/null reads EOF at once, like a port whose host side is not connected.
+  const sys = join(dir, "nsys");
+  mkdirSync(join(sys, "vport2p1"), { recursive: true });
+  writeFileSync(join(sys, "vport2p1", "name"), `${AGENT_PORT_NAME}\n`);
+  const devDir = join(dir, "ndev");
+  mkdirSync(devDir);
+  symlinkSync("/dev/null", join(devDir, "vport2p1"));
+  const transport = new VirtioSerialTransport(1000, sys, devDir);
+  const opened: number[] = [];
+  const t0 = Date.now();
+  await transport.start((s) => {
+    opened.push(Date.now() - t0);
+    s.resume(); // consume, so the end of file is seen
+  });
+  await Bun.sleep(1500);
+  await transport.close();
+  const n = opened.length;
+  await Bun.sleep(600);
+  expect(opened.length).toBe(n); // closed: no more reopening
+  // 10, 20, 40, ... 500 ms apart: several reopens, far fewer than a busy loop would make.
+  expect(n).toBeGreaterThanOrEqual(4);
+  expect(n).toBeLessThanOrEqual(12);
+  const gaps = opened.slice(1).map((t, i) => t - (opened[i] ?? 0));
+  expect(gaps.at(-1) ?? 0).toBeGreaterThan(gaps[0] ?? 0);
+});
