@@ -43,8 +43,14 @@ export class AgentClient {
   private call<Res>(name: string, req: object, timeoutMs?: number): Promise<Res> {
     const fn = this.grpc[name] as Rpc;
     const opts = timeoutMs ? { deadline: Date.now() + timeoutMs } : {};
+    const callerStack = new Error().stack ?? ""; // the reply arrives on another stack
     return new Promise((resolve, reject) =>
-      fn.call(this.grpc, req, opts, (e, r) => (e ? reject(fromStatus(e, name)) : resolve(r as Res))),
+      fn.call(this.grpc, req, opts, (e, r) => {
+        if (!e) return resolve(r as Res);
+        const err = fromStatus(e, name);
+        err.stack = `${err.name}: ${err.message}\n${callerStack.split("\n").slice(1).join("\n")}`;
+        reject(err);
+      }),
     );
   }
 
