@@ -120,8 +120,29 @@ export async function startHarness(o: { containerd?: string; ctr?: string } = {}
       return p.done;
     },
     leftovers: (ids) => leftovers(ctd, ids),
-    stop: () => ctd.stop(),
+    stop: async () => {
+      // Shims outlive containerd by design: end this daemon's by PID (SIGTERM tears the VM down).
+      const shims = shimPids(ctd);
+      for (const pid of shims) process.kill(pid, "SIGTERM");
+      for (let i = 0; i < 100 && shimPids(ctd).length > 0; i++) await Bun.sleep(50);
+      for (const pid of shimPids(ctd)) process.kill(pid, "SIGKILL");
+      await ctd.stop();
+    },
   };
+}
+
+function shimPids(ctd: PrivateContainerd): number[] {
+  return readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+        return cmd.includes("containerd-shim-runm-v2") && cmd.includes(ctd.address);
+      } catch {
+        return false;
+      }
+    });
 }
 
 const shq = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);

@@ -15,6 +15,9 @@ async function until(what: string, fn: () => Promise<boolean> | boolean, timeout
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** Per test: VMs boot under TCG on a shared 2-core machine. */
+const T = 240_000;
+
 export function shimSuite(
   name: string,
   binaries: () => Promise<{ containerd?: string; ctr?: string }> = async () => ({}),
@@ -31,12 +34,12 @@ export function shimSuite(
     beforeAll(async () => {
       h = await startHarness(await binaries());
       scratch = mkdtempSync(join(tmpdir(), "runm-shim-e2e-"));
-    });
+    }, T);
 
     afterAll(async () => {
       await h?.stop();
       rmSync(scratch, { recursive: true, force: true });
-    });
+    }, T);
 
     const taskStatus = async (c: string) => {
       const r = await h.ctr(["task", "ls"]);
@@ -60,14 +63,14 @@ export function shimSuite(
       expect(r.stdout).toBe("hello from runm\n");
       expect(r.code).toBe(0);
       await clean("out");
-    });
+    }, T);
 
     test("exit code 42", async () => {
       const r = await h.run(id("exit42"), ["sh", "-c", "echo bye >&2; exit 42"], ["--rm"]);
       expect(r.code).toBe(42);
       expect(r.stderr).toContain("bye");
       await clean("exit42");
-    });
+    }, T);
 
     test("ctr run -t gives the container a real terminal", async () => {
       const r = await h.run(
@@ -82,7 +85,7 @@ export function shimSuite(
       expect(r.stdout).toContain("IS-A-TTY");
       expect(r.code).toBe(0);
       await clean("tty");
-    });
+    }, T);
 
     test("env and cwd", async () => {
       const r = await h.run(
@@ -92,7 +95,7 @@ export function shimSuite(
       );
       expect(r.stdout).toBe("hi there\n/tmp\n");
       await clean("envcwd");
-    });
+    }, T);
 
     test("rw and ro bind mounts (--mount)", async () => {
       const rw = join(scratch, "rw");
@@ -116,7 +119,7 @@ export function shimSuite(
       expect(readFileSync(join(rw, "out.txt"), "utf8")).toBe("written\n");
       expect(() => readFileSync(join(ro, "nope.txt"))).toThrow();
       await clean("mounts");
-    });
+    }, T);
 
     test("ctr task exec into a running container, with and without a tty, and --user", async () => {
       const c = id("exec");
@@ -134,7 +137,7 @@ export function shimSuite(
       await h.ctr(["task", "delete", c]);
       await h.ctr(["container", "rm", c]);
       await clean(c);
-    });
+    }, T);
 
     test("ctr task kill with SIGTERM and SIGKILL gives 143 and 137", async () => {
       for (const [sig, want] of [
@@ -162,7 +165,7 @@ export function shimSuite(
         expect(r.code).toBe(want);
         await clean(c);
       }
-    });
+    }, T);
 
     test("ctr task ps and ctr task metrics", async () => {
       const c = id("psmetrics");
@@ -182,7 +185,7 @@ export function shimSuite(
       await h.ctr(["task", "delete", c]);
       await h.ctr(["container", "rm", c]);
       await clean(c);
-    });
+    }, T);
 
     test("pause and resume", async () => {
       const c = id("pause");
@@ -197,7 +200,7 @@ export function shimSuite(
       expect((await h.ctr(["task", "delete", c])).code).toBe(0);
       expect((await h.ctr(["container", "rm", c])).code).toBe(0);
       await clean(c);
-    });
+    }, T);
 
     test("a detached container, then ctr task attach", async () => {
       const c = id("attach");
@@ -209,7 +212,7 @@ export function shimSuite(
       await h.ctr(["task", "delete", c]);
       await h.ctr(["container", "rm", c]);
       await clean(c);
-    });
+    }, T);
 
     test("SIGKILL of the shim: containerd's cleanup leaves nothing behind", async () => {
       const c = id("shimkill");
@@ -222,17 +225,17 @@ export function shimSuite(
       await h.ctr(["task", "delete", c]);
       await h.ctr(["container", "rm", c]);
       await clean(c);
-    });
+    }, T);
 
     test("three containers at once", async () => {
       const ids = [id("three-a"), id("three-b"), id("three-c")];
       const rs = await Promise.all(ids.map((c) => h.run(c, ["sh", "-c", `echo I am ${c}`], ["--rm"])));
       expect(rs.map((r) => r.stdout.trim())).toEqual(ids.map((c) => `I am ${c}`));
       for (const c of ids) await clean(c);
-    });
+    }, T);
 
     test("nothing is left at the end", () => {
       expect(h.leftovers(used)).toEqual([]);
-    });
+    }, T);
   });
 }
