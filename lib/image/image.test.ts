@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { type ManagedContainerd, startPrivateContainerd } from "../dev/managed-containerd.ts";
 import { leftoverProcesses } from "../dev/teardown.ts";
 import { run } from "../exec.ts";
+import { REPO_ROOT } from "../paths.ts";
 import { buildImage } from "./build.ts";
 import { ctrBase, importImage, listImages } from "./import.ts";
 
@@ -81,4 +82,45 @@ test("stopping the private containerd leaves no process or dir behind", async ()
   await other.stop();
   expect(leftoverProcesses(other.layout)).toEqual([]);
   expect(await Bun.file(join(base, "config.toml")).exists()).toBe(false);
+});
+
+test("runm image build: --output writes the archive, --address imports, no containerd is a clear error", async () => {
+  const cli = async (args: string[]) => {
+    const p = Bun.spawn(["bun", join(REPO_ROOT, "cli/main.ts"), "image", "build", ...args], {
+      env: { ...process.env, RUNM_CACHE_DIR: cache, RUNM_STATE_DIR: cache },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [stdout, stderr, code] = await Promise.all([
+      new Response(p.stdout).text(),
+      new Response(p.stderr).text(),
+      p.exited,
+    ]);
+    return { stdout, stderr, code };
+  };
+  const none = await cli(["busybox"]);
+  expect(none.code).toBe(1);
+  expect(none.stderr).toContain("no dev containerd is running");
+  expect(none.stderr).toContain("runm dev containerd");
+
+  const out = join(cache, "out", "bb.tar");
+  const r = await cli([
+    "busybox",
+    "--tag",
+    "localhost/test/cli:2",
+    "--output",
+    out,
+    "--address",
+    ctd.address,
+  ]);
+  expect(r.code).toBe(0);
+  const [ref, digest] = r.stdout.trim().split(" ");
+  expect(ref).toBe("localhost/test/cli:2");
+  expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+  expect(await Bun.file(out).exists()).toBe(true);
+  expect(await listImages({ address: ctd.address })).toContain("localhost/test/cli:2");
+
+  const bad = await cli(["alpine", "--output", out]);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toContain('unknown image "alpine"; choose one of: busybox, debian');
 });
