@@ -198,6 +198,7 @@ export class TaskService {
     const c = this.get(r.id);
     const p = this.proc(r.id, r.execId);
     const pid = await c.sandbox.agent.start(p.ref);
+    if (p.execId) p.startPumps(c.sandbox.agent);
     if (p.execId)
       this.publish("containerd.events.TaskExecStarted", { containerId: c.id, execId: p.execId, pid });
     else this.publish("containerd.events.TaskStart", { containerId: c.id, pid });
@@ -269,7 +270,7 @@ export class TaskService {
     const io = await openHostIo(stdio, { containerId: c.id, namespace: this.deps.namespace });
     const p = new ShimProcess(ref, stdio, io);
     c.execs.set(r.execId, p);
-    p.startPumps(c.sandbox.agent);
+    // An exec's terminal exists only once it runs: its pumps start with Start.
     this.publish("containerd.events.TaskExecAdded", { containerId: c.id, execId: r.execId });
     return {};
   }

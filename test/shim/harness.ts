@@ -166,7 +166,9 @@ function leftovers(ctd: PrivateContainerd, ids: string[]): string[] {
     const bundle = join(ctd.state, "io.containerd.runtime.v2.task", "default", id);
     if (existsSync(bundle)) found.push(`bundle ${bundle}`);
   }
-  const vms = join(ctd.dir, "runm-state", "vms");
-  if (existsSync(vms)) for (const d of readdirSync(vms)) found.push(`vm runtime dir ${join(vms, d)}`);
+  for (const id of ids) {
+    const vm = join(ctd.dir, "runm-state", "vms", `default-${id}`);
+    if (existsSync(vm)) found.push(`vm runtime dir ${vm}`);
+  }
   return found;
 }

@@ -1,6 +1,6 @@
 // The "Done when" list of issue 5, run against one containerd binary. Imported by one test file
 // per containerd version (containerd-1.6.test.ts, containerd-1.7.test.ts).
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -51,6 +51,17 @@ export function shimSuite(
           .split(/\s+/)[2] ?? ""
       );
     };
+
+    /** After a failure: make sure the container is gone so later tests start clean. */
+    const forceRemove = async (c: string) => {
+      await h.ctr(["task", "kill", "-s", "SIGKILL", c]);
+      await until(`${c} stopped`, async () => ["STOPPED", ""].includes(await taskStatus(c)), 30_000).catch(() => {});
+      await h.ctr(["task", "delete", "--force", c]);
+      await h.ctr(["container", "rm", c]);
+    };
+    afterEach(async () => {
+      for (const c of used) if (h.leftovers([c]).length) await forceRemove(c);
+    }, T);
 
     const clean = async (c: string) => {
       await until(`nothing left of ${c}`, () => h.leftovers([c]).length === 0, 15_000).catch(() => {});
