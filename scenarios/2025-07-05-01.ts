@@ -109,7 +109,7 @@ export default defineScenario({
           tty: true,
           execId: "hello",
         });
-        const r = await ctx.sh(inPty(argv), { timeoutMs: 60_000 });
+        const r = await ctx.sh(inPty(argv), { timeoutMs: 60_000, holdStdin: true });
         assertIncludes(r.stdout.replaceAll("\r", ""), "hello world! this is a test\n", "tty exec output");
       },
     },

@@ -4,6 +4,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { FileSink } from "bun";
 import { LOCAL_IMAGE_REFS } from "../constants.ts";
 import { buildImage } from "../image/build.ts";
 import { AssertionError } from "./assert.ts";
@@ -45,11 +46,16 @@ export function createContext(d: ContextDeps): { ctx: ScenarioContext; cleanups:
     if (d.signal.aborted) throw new StepError("interrupted");
     if (!o.quiet) d.write(`$ ${argv.map(shellQuote).join(" ")}`);
     const proc = Bun.spawn(argv, {
-      stdin: o.input === undefined ? "ignore" : new TextEncoder().encode(o.input),
+      stdin: o.holdStdin ? "pipe" : o.input === undefined ? "ignore" : new TextEncoder().encode(o.input),
       stdout: "pipe",
       stderr: "pipe",
       env: { ...process.env, ...o.env },
     });
+    const sink = o.holdStdin ? (proc.stdin as FileSink) : undefined;
+    if (sink && o.input !== undefined) {
+      sink.write(o.input);
+      sink.flush();
+    }
     const kill = () => proc.kill("SIGKILL");
     d.signal.addEventListener("abort", kill);
     const timer = o.timeoutMs ? setTimeout(kill, o.timeoutMs) : undefined;
@@ -74,6 +80,7 @@ export function createContext(d: ContextDeps): { ctx: ScenarioContext; cleanups:
       proc.exited,
     ]);
     clearTimeout(timer);
+    sink?.end();
     d.signal.removeEventListener("abort", kill);
     if (d.signal.aborted) throw new StepError("interrupted");
     if (proc.signalCode === "SIGKILL" && o.timeoutMs)

@@ -19,6 +19,11 @@ export interface Step {
 
 export interface ShOptions {
   input?: string;
+  /**
+   * Keep stdin open (after `input`, if any) until the command exits. For commands on a pty
+   * (`script`): an early EOF on their stdin reaches the container's terminal as end-of-input.
+   */
+  holdStdin?: boolean;
   env?: Record<string, string>;
   timeoutMs?: number;
   /** Don't throw on a non-zero exit (the caller asserts on `code`). */

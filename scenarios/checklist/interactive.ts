@@ -16,6 +16,7 @@ export default defineScenario({
         });
         const r = await ctx.sh(inPty(argv), {
           input: "echo answer=$((6*7))\nexit 7\n",
+          holdStdin: true,
           allowFail: true,
           timeoutMs: 120_000,
         });

@@ -14,7 +14,7 @@ export default defineScenario({
           tty: true,
           cmd: ["sh", "-c", 'echo "tty=$(tty) size=$(stty size)"'],
         });
-        const r = await ctx.sh(inPty(argv, { rows: 33, cols: 101 }), { timeoutMs: 120_000 });
+        const r = await ctx.sh(inPty(argv, { rows: 33, cols: 101 }), { timeoutMs: 120_000, holdStdin: true });
         assertMatch(r.stdout, /tty=\/dev\/(pts\/\d+|console) size=33 101/, "the container's terminal");
       },
     },
