@@ -7,7 +7,7 @@ import { failedPrecondition, invalidArgument, notFound } from "../lib/errors.ts"
 import { writeFileAtomic } from "../lib/fs-atomic.ts";
 import { oomKills } from "./cgroup.ts";
 import type { EventBus } from "./events.ts";
-import { type ExecStatus, execStateMachine } from "./process/exec-state.ts";
+import { execStateMachine } from "./process/exec-state.ts";
 import { initStateMachine } from "./process/init-state.ts";
 import { type ExitStatus, launch, ProcessHandle } from "./process/process.ts";
 import type { Runc } from "./runc.ts";
@@ -284,10 +284,6 @@ export class Container {
       terminal: h.io.terminal,
       bundle: this.bundle,
     };
-  }
-
-  execStatus(execId: string): ExecStatus {
-    return this.exec(execId).sm.state;
   }
 
   /** Kill everything and remove the container (agent shutdown, failed host). */
