@@ -9,12 +9,16 @@ import { dirs } from "../paths.ts";
 
 const log = logger("dev");
 
-/** Builds what is stale; returns the dir holding containerd-shim-runm-v2 (for containerd's PATH). */
-export async function prepareRuntime(cacheDir = dirs().cache): Promise<string> {
+/**
+ * Builds what is stale (the guest image only when `guest`; the shim always, it takes seconds) and
+ * returns the dir holding containerd-shim-runm-v2, for containerd's PATH.
+ */
+export async function prepareRuntime(o: { guest?: boolean; cacheDir?: string } = {}): Promise<string> {
+  const cacheDir = o.cacheDir ?? dirs().cache;
   const t0 = performance.now();
-  log.info("checking the guest image and the shim (rebuilding what changed)");
-  await buildAll({ arch: hostGuestArch(), cacheDir });
+  log.info(`checking the ${o.guest === false ? "" : "guest image and the "}shim (rebuilding what changed)`);
+  if (o.guest !== false) await buildAll({ arch: hostGuestArch(), cacheDir });
   const shim = await buildShimBinary(cacheDir);
-  log.info(`guest image and shim ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  log.info(`ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   return dirname(shim);
 }

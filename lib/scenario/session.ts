@@ -23,6 +23,8 @@ export interface SessionOptions {
   runtime?: string;
   client?: "ctr" | "nerdctl";
   snapshotter?: string;
+  /** With --with-containerd: don't rebuild the guest image (the shim is still built). */
+  noBuild?: boolean;
   write: (line: string) => void;
 }
 
@@ -69,7 +71,7 @@ export async function runSession(o: SessionOptions): Promise<ScenarioResult[]> {
   try {
     if (o.withContainerd) {
       // runm's runtime needs a current guest image and shim; runc needs nothing.
-      const built = runtime === RUNM_RUNTIME_NAME ? [await prepareRuntime()] : [];
+      const built = runtime === RUNM_RUNTIME_NAME ? [await prepareRuntime({ guest: !o.noBuild })] : [];
       ctd = await startPrivateContainerd({ pathPrepend: [...built, ...shimDirs()] });
       o.write(`# private containerd pid ${ctd.pid} at ${ctd.address}`);
     }

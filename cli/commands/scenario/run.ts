@@ -14,6 +14,12 @@ const runArgs = {
   address: { type: "string", description: "containerd socket (default: the running dev containerd)" },
   runtime: { type: "string", description: `containerd runtime (default: ${RUNM_RUNTIME_NAME})` },
   client: { type: "string", description: "ctr | nerdctl (default: nerdctl when on PATH, else ctr)" },
+  build: {
+    type: "boolean",
+    default: true,
+    description:
+      "With --with-containerd: rebuild the guest image when stale (--no-build: use the cached one)",
+  },
   snapshotter: { type: "string", description: "containerd snapshotter (default: native for runm)" },
 } as const;
 
@@ -44,6 +50,7 @@ export function runCommandFor(fixed?: Scenario, o: { unknown?: boolean } = {}) {
         runtime: args.runtime,
         client: args.client as "ctr" | "nerdctl" | undefined,
         snapshotter: args.snapshotter,
+        noBuild: !args.build,
         write: (line) => out.write(`${line}\n`),
       });
       if (args.json) process.stdout.write(`${resultJson(results)}\n`);
