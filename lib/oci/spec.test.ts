@@ -45,6 +45,10 @@ test("defaults: root, /, no terminal, PATH only", () => {
   expect(spec.process.cwd).toBe("/");
   expect(spec.process.terminal).toBe(false);
   expect(spec.process.env).toEqual(["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]);
+  expect(spec.linux.resources.memory).toBeUndefined();
+  expect(generateSpec({ args: ["true"], rootfs: "/r", memoryLimitMiB: 16 }).linux.resources.memory).toEqual({
+    limit: 16 * 1024 * 1024,
+  });
 });
 
 test("bad input is an InvalidArgument with a hint", () => {

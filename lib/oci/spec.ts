@@ -26,7 +26,7 @@ export interface OciSpec {
   hostname: string;
   mounts: OciMount[];
   linux: {
-    resources: { devices: { allow: boolean; access: string }[] };
+    resources: { devices: { allow: boolean; access: string }[]; memory?: { limit: number } };
     namespaces: { type: string }[];
     maskedPaths: string[];
     readonlyPaths: string[];
@@ -52,6 +52,8 @@ export interface SpecInput {
   hostname?: string;
   readonlyRootfs?: boolean;
   binds?: BindMount[];
+  /** cgroup memory limit of the container (the VM's own memory is separate). */
+  memoryLimitMiB?: number;
 }
 
 export const DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -161,7 +163,10 @@ export function generateSpec(input: SpecInput): OciSpec {
     hostname: input.hostname ?? "runm",
     mounts,
     linux: {
-      resources: { devices: [{ allow: false, access: "rwm" }] },
+      resources: {
+        devices: [{ allow: false, access: "rwm" }],
+        ...(input.memoryLimitMiB ? { memory: { limit: input.memoryLimitMiB * 1024 * 1024 } } : {}),
+      },
       namespaces: [{ type: "pid" }, { type: "ipc" }, { type: "uts" }, { type: "mount" }],
       maskedPaths: [
         "/proc/acpi",

@@ -1,12 +1,14 @@
 // `runm vm run -t` through a real pty: tmux runs runm in a detached 80x24 session, the container
 // reports `tty` and `stty size`, the tmux window is resized, and the container sees the new size.
-import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildBusyboxRootfs } from "../../test/fixtures/busybox-rootfs.ts";
 import { RUNM, vmTestEnv } from "./testdata/vm-env.ts";
 
+// VM boots under TCG on a shared 2-core host take 10-30 s each (bunfig's timeout is not applied).
+setDefaultTimeout(240_000);
 const env = vmTestEnv();
 const work = mkdtempSync(join(tmpdir(), "runm-vmtty-"));
 const rootfs = join(work, "rootfs");

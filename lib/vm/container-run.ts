@@ -34,6 +34,8 @@ export interface ContainerRunOptions {
   ports?: PortSpec[];
   cpus?: number;
   memoryMiB?: number;
+  /** The container's cgroup memory limit. */
+  memoryLimitMiB?: number;
   shareKind?: ShareKind;
   id?: string;
   guestLogLevel?: string;
@@ -57,16 +59,29 @@ function checkDir(path: string, what: string): void {
   }
 }
 
-async function agentHandshake(client: AgentClient, signal: AbortSignal): Promise<void> {
+/**
+ * Wait for the agent's Hello. The client is created only once the VMM has made the socket: a
+ * gRPC channel that first meets ENOENT backs off for seconds before it tries again.
+ */
+async function agentHandshake(vm: Vm, signal: AbortSignal): Promise<AgentClient | undefined> {
+  while (!existsSync(vm.agentSocket)) {
+    if (signal.aborted) return undefined;
+    await Bun.sleep(5);
+  }
+  const client = new AgentClient(vm.agentSocket);
   while (!signal.aborted) {
     try {
-      await client.hello(1000);
-      return;
+      // One long attempt: under TCG the first RPC after the agent starts serving takes ~2 s, and
+      // cancelling and retrying it only adds work for the guest.
+      await client.hello(10_000);
+      return client;
     } catch (e) {
       log.debug(`agent not ready yet: ${messageOf(e)}`);
       await Bun.sleep(20);
     }
   }
+  client.close();
+  return undefined;
 }
 
 /** Copy a chunk stream to a host stream; resolves at end of stream. */
@@ -105,10 +120,17 @@ export async function runContainer(opts: ContainerRunOptions): Promise<Container
     bootTimeoutMs: opts.bootTimeoutMs,
   });
   opts.onVm?.(vm);
-  const client = new AgentClient(vm.agentSocket);
+  let client: AgentClient | undefined;
   let restoreTerminal: (() => void) | undefined;
   try {
-    const tl = await vm.start({ kind: "agent", handshake: (_vm, signal) => agentHandshake(client, signal) });
+    const tl = await vm.start({
+      kind: "agent",
+      handshake: async (_vm, signal) => {
+        client = await agentHandshake(vm, signal);
+      },
+    });
+    if (!client) throw unavailable(`the agent of VM ${vm.id} did not answer`);
+    const agent: AgentClient = client;
     const fstype = vm.config.shareKind ?? "9p";
     await client.mountShare({ fstype, tag: "rootfs", target: GUEST_ROOTFS, readOnly: false });
     for (const [i, v] of volumes.entries()) {
@@ -123,6 +145,7 @@ export async function runContainer(opts: ContainerRunOptions): Promise<Container
       uid: opts.user?.uid,
       gid: opts.user?.gid,
       terminal: tty,
+      memoryLimitMiB: opts.memoryLimitMiB,
       binds: volumes.map((v, i) => ({
         source: guestVolume(i),
         destination: v.destination,
@@ -140,7 +163,7 @@ export async function runContainer(opts: ContainerRunOptions): Promise<Container
     if (!tty) outputs.push(pump(client.output(proc, "stderr"), io.stderr, first));
     if (tty) {
       restoreTerminal = hostTerminal(io.stdin, io.stdout as NodeJS.WriteStream).attach((s) => {
-        client.resizePty(proc, s.columns, s.rows).catch((e) => log.debug(`resize: ${messageOf(e)}`));
+        agent.resizePty(proc, s.columns, s.rows).catch((e) => log.debug(`resize: ${messageOf(e)}`));
       });
     }
     await client.start(proc);
@@ -149,7 +172,7 @@ export async function runContainer(opts: ContainerRunOptions): Promise<Container
       // Not awaited: a container may exit before its stdin ends.
       client
         .writeStdin(proc, io.stdin as AsyncIterable<Uint8Array>)
-        .then(() => client.closeStdin(proc))
+        .then(() => agent.closeStdin(proc))
         .catch((e) => log.debug(`stdin: ${messageOf(e)}`));
     }
     const { exitStatus } = await client.wait(proc);
@@ -170,7 +193,7 @@ export async function runContainer(opts: ContainerRunOptions): Promise<Container
     });
   } finally {
     restoreTerminal?.();
-    client.close();
+    client?.close();
     await vm.shutdown();
   }
 }

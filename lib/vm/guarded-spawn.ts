@@ -4,7 +4,7 @@
 // (PDEATHSIG follows the spawning thread; Bun spawns from its main JS thread, which lives as long
 // as the process; guarded-spawn.test.ts proves it with a real SIGKILL.) macOS has no PDEATHSIG: the
 // vfkit driver uses a watchdog instead (vfkit/watchdog.ts).
-import { readFileSync } from "node:fs";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import type { Subprocess } from "bun";
 import { requireTool } from "../tools.ts";
 
@@ -71,4 +71,11 @@ export async function stopPid(pid: number, graceMs = 2000): Promise<void> {
     sig("SIGKILL");
     while (pidAlive(pid)) await Bun.sleep(10);
   }
+}
+
+/** Write a pidfile atomically (temp + rename), synchronously so no await separates spawn and record. */
+export function writePidfile(path: string, pid: number): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, `${pid}\n`);
+  renameSync(tmp, path);
 }

@@ -22,7 +22,8 @@ export default command({
     volume: { type: "string", alias: "v", description: "SRC:DST[:ro] (repeatable)" },
     publish: { type: "string", alias: "p", description: "HOST:GUEST TCP port on 127.0.0.1 (repeatable)" },
     cpus: { type: "string", description: "vCPUs (default 1)" },
-    memory: { type: "string", description: "Memory in MiB (default 512)" },
+    memory: { type: "string", description: "VM memory in MiB (default 512)" },
+    "memory-limit": { type: "string", description: "The container's cgroup memory limit in MiB" },
     share: { type: "string", description: "Directory shares: 9p (default) or virtiofs" },
     timings: { type: "boolean", description: "Print the boot timeline to stderr" },
   },
@@ -50,6 +51,8 @@ export default command({
       ports: repeated(rawArgs, ["p", "publish"]).map(parsePort),
       cpus: positiveInt(args.cpus, "cpus", 1),
       memoryMiB: positiveInt(args.memory, "memory", 512),
+      memoryLimitMiB:
+        args["memory-limit"] === undefined ? undefined : positiveInt(args["memory-limit"], "memory-limit", 0),
       shareKind: args.share as "9p" | "virtiofs" | undefined,
     });
     if (args.timings) process.stderr.write(`${timeline.format()}\n`);

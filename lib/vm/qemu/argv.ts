@@ -7,6 +7,7 @@ import type { Accel } from "./accel.ts";
 
 export interface QemuPaths {
   consoleLog: string;
+  /** Written by runm itself at spawn (qemu-vm.ts), not by QEMU's -pidfile. */
   pidfile: string;
   agentSocket: string;
   qmpSocket: string;
@@ -110,8 +111,6 @@ export function qemuArgv(config: VmConfig, paths: QemuPaths, line: QemuLine): st
     "-append",
     kernelCmdline(line),
     ...consoleArgs(config, paths),
-    "-pidfile",
-    paths.pidfile,
     "-qmp",
     `unix:${paths.qmpSocket},server=on,wait=off`,
     "-device",

@@ -1,6 +1,6 @@
 // Real boots of the built guest under QEMU (TCG here) in marker and broken modes: readiness,
 // the boot timeline, failure with the console tail, pause/resume, and that nothing is left.
-import { afterAll, afterEach, expect, test } from "bun:test";
+import { afterAll, afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import { BOOT_MARKER, hostGuestArch } from "../../constants.ts";
 import { isRunmError } from "../../errors.ts";
 import { readGuestManifest } from "../../guest-manifest.ts";
@@ -9,6 +9,8 @@ import { vmTestEnv } from "../testdata/vm-env.ts";
 import type { VmConfig } from "../vm-interface.ts";
 import { QemuDriver } from "./driver.ts";
 
+// VM boots under TCG on a shared 2-core host take 10-30 s each (bunfig's timeout is not applied).
+setDefaultTimeout(240_000);
 const env = vmTestEnv();
 const m = readGuestManifest(hostGuestArch());
 const driver = await QemuDriver.create(m.arch);

@@ -1,6 +1,6 @@
 // One QEMU micro-VM: launch, readiness, agent stream, teardown. See vm-interface.ts for the
 // lifecycle contract this implements.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { createConnection } from "node:net";
 import { join } from "node:path";
 import type { Duplex } from "node:stream";
@@ -11,7 +11,7 @@ import { waitForBoot } from "../boot-wait.ts";
 import { registerCleanup } from "../cleanup.ts";
 import { runmCmdlineWords } from "../cmdline.ts";
 import { tailLines } from "../console-log.ts";
-import { guardedSpawn, stopPid } from "../guarded-spawn.ts";
+import { guardedSpawn, stopPid, writePidfile } from "../guarded-spawn.ts";
 import { createRuntimeDir, type RuntimeDir } from "../runtime-dir.ts";
 import { BootTimeline } from "../timeline.ts";
 import type { HasHostPids, Pausable, ReadyCheck, Vm, VmConfig } from "../vm-interface.ts";
@@ -91,6 +91,9 @@ export class QemuVm implements Vm, HasHostPids, Pausable {
       logPath: join(this.rt.dir, "qemu.log"),
     });
     tl.mark("launch");
+    // Our own pidfile, the moment QEMU exists (setpriv execs, so this PID is QEMU's). QEMU's
+    // -pidfile is written only after its setup, which leaves a window for a second runm.
+    writePidfile(this.paths.pidfile, this.proc.pid);
     await waitForBoot({
       vm: this,
       ready,
@@ -171,14 +174,5 @@ export class QemuVm implements Vm, HasHostPids, Pausable {
       }
     }
     this.rt.remove();
-  }
-}
-
-/** The pid QEMU wrote to its -pidfile, if any (for stale-state checks). */
-export function readVmmPid(runtimeDir: string): number | null {
-  try {
-    return Number(readFileSync(join(runtimeDir, "vmm.pid"), "utf8").trim()) || null;
-  } catch {
-    return null;
   }
 }
