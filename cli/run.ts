@@ -17,6 +17,7 @@ async function resolveLeaf(root: AnyCommand, argv: string[]) {
   let cmd = root;
   let parent: AnyCommand | undefined;
   let rest = argv;
+  const names: string[] = [];
   for (;;) {
     const subs = await resolve(cmd.subCommands);
     if (!subs) break;
@@ -26,10 +27,13 @@ async function resolveLeaf(root: AnyCommand, argv: string[]) {
     if (!name || rest.slice(0, idx).includes("--")) break;
     const sub = subs[name] ? await resolve(subs[name]) : undefined;
     if (!sub) throw new UsageError(`unknown command "${name}"`);
+    names.push(name);
     parent = cmd;
     cmd = sub as AnyCommand;
     rest = rest.slice(idx + 1);
   }
+  // Usage shows the full path ("runm vm run"), not just the immediate parent's name.
+  if (parent) parent = { meta: { ...(await resolve(root.meta)), name: ["runm", ...names.slice(0, -1)].join(" ") } };
   return { cmd, parent, rest };
 }
 
