@@ -32,7 +32,7 @@ describe("initramfs", () => {
     expect(listing).toMatch(/^-rwxr-xr-x\s+1 0\s+0\s+\d+ Jan\s+1\s+1970 bin\/busybox$/m);
     expect(listing).toMatch(/^crw-------\s+1 0\s+0\s+5,\s+1 Jan\s+1\s+1970 dev\/console$/m);
     expect(listing).toMatch(/bin\/switch_root -> busybox$/m);
-  });
+  }, 60_000);
 
   test("/init is filled from lib/constants.ts and is valid sh", () => {
     const init = renderInit(readFileSync(INIT_SCRIPT, "utf8"));

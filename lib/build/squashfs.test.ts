@@ -33,5 +33,5 @@ describe("mbin squashfs", () => {
     // mkfs and file times are zeroed (reproducible).
     expect(entry("/bin/runc")).toContain("1970-01-01 00:00");
     expect(lines.some((l) => l.includes("runm-agent"))).toBe(false);
-  });
+  }, 60_000);
 });

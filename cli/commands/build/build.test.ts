@@ -29,7 +29,7 @@ test("a missing tool is named with the apt package that provides it", () => {
   expect(r.exitCode).toBe(1);
   // Refused before anything was built or cached.
   expect(existsSync(join(cache, "artifacts"))).toBe(false);
-});
+}, 30_000);
 
 test("an unknown --arch is a usage error", () => {
   const r = Bun.spawnSync(["bun", join(REPO_ROOT, "cli/main.ts"), "build", "busybox", "--arch", "mips"], {
@@ -38,4 +38,4 @@ test("an unknown --arch is a usage error", () => {
   });
   expect(r.stderr.toString()).toContain("runm: unknown --arch mips; use one of: x86_64, arm64");
   expect(r.exitCode).toBe(2);
-});
+}, 30_000);
