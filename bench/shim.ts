@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { type Harness, startHarness } from "../test/shim/harness.ts";
 
-const RUNS = 5;
+const RUNS = 3;
 const THROUGHPUT_MIB = 64;
 
 const median = (xs: number[]) => {

@@ -55,7 +55,9 @@ export function shimSuite(
     /** After a failure: make sure the container is gone so later tests start clean. */
     const forceRemove = async (c: string) => {
       await h.ctr(["task", "kill", "-s", "SIGKILL", c]);
-      await until(`${c} stopped`, async () => ["STOPPED", ""].includes(await taskStatus(c)), 30_000).catch(() => {});
+      await until(`${c} stopped`, async () => ["STOPPED", ""].includes(await taskStatus(c)), 30_000).catch(
+        () => {},
+      );
       await h.ctr(["task", "delete", "--force", c]);
       await h.ctr(["container", "rm", c]);
     };
@@ -68,185 +70,276 @@ export function shimSuite(
       expect(h.leftovers([c])).toEqual([]);
     };
 
-    test("ctr run shows the container's output", async () => {
-      const r = await h.run(id("out"), ["echo", "hello from runm"], ["--rm"]);
-      expect(r.stderr).toBe("");
-      expect(r.stdout).toBe("hello from runm\n");
-      expect(r.code).toBe(0);
-      await clean("out");
-    }, T);
+    test(
+      "ctr run shows the container's output",
+      async () => {
+        const r = await h.run(id("out"), ["echo", "hello from runm"], ["--rm"]);
+        expect(r.stderr).toBe("");
+        expect(r.stdout).toBe("hello from runm\n");
+        expect(r.code).toBe(0);
+        await clean("out");
+      },
+      T,
+    );
 
-    test("exit code 42", async () => {
-      const r = await h.run(id("exit42"), ["sh", "-c", "echo bye >&2; exit 42"], ["--rm"]);
-      expect(r.code).toBe(42);
-      expect(r.stderr).toContain("bye");
-      await clean("exit42");
-    }, T);
+    test(
+      "exit code 42",
+      async () => {
+        const r = await h.run(id("exit42"), ["sh", "-c", "echo bye >&2; exit 42"], ["--rm"]);
+        expect(r.code).toBe(42);
+        expect(r.stderr).toContain("bye");
+        await clean("exit42");
+      },
+      T,
+    );
 
-    test("ctr run -t gives the container a real terminal", async () => {
-      const r = await h.run(
-        id("tty"),
-        ["sh", "-c", "tty; stty size; test -t 0 && echo IS-A-TTY"],
-        ["--rm", "-t"],
-        {
-          tty: true,
-        },
-      );
-      expect(r.stdout).toContain("/dev/pts/");
-      expect(r.stdout).toContain("IS-A-TTY");
-      expect(r.code).toBe(0);
-      await clean("tty");
-    }, T);
+    test(
+      "ctr run -t gives the container a real terminal",
+      async () => {
+        const r = await h.run(
+          id("tty"),
+          ["sh", "-c", "tty; stty size; test -t 0 && echo IS-A-TTY"],
+          ["--rm", "-t"],
+          {
+            tty: true,
+          },
+        );
+        expect(r.stdout).toContain("/dev/pts/");
+        expect(r.stdout).toContain("IS-A-TTY");
+        expect(r.code).toBe(0);
+        await clean("tty");
+      },
+      T,
+    );
 
-    test("env and cwd", async () => {
-      const r = await h.run(
-        id("envcwd"),
-        ["sh", "-c", 'echo "$GREETING"; pwd'],
-        ["--rm", "--env", "GREETING=hi there", "--cwd", "/tmp"],
-      );
-      expect(r.stdout).toBe("hi there\n/tmp\n");
-      await clean("envcwd");
-    }, T);
+    test(
+      "env and cwd",
+      async () => {
+        const r = await h.run(
+          id("envcwd"),
+          ["sh", "-c", 'echo "$GREETING"; pwd'],
+          ["--rm", "--env", "GREETING=hi there", "--cwd", "/tmp"],
+        );
+        expect(r.stdout).toBe("hi there\n/tmp\n");
+        await clean("envcwd");
+      },
+      T,
+    );
 
-    test("rw and ro bind mounts (--mount)", async () => {
-      const rw = join(scratch, "rw");
-      const ro = join(scratch, "ro");
-      for (const d of [rw, ro]) rmSync(d, { recursive: true, force: true });
-      Bun.spawnSync(["mkdir", "-p", rw, ro]);
-      writeFileSync(join(ro, "in.txt"), "from the host\n");
-      const r = await h.run(
-        id("mounts"),
-        ["sh", "-c", "cat /ro/in.txt; echo written > /rw/out.txt; echo x > /ro/nope.txt || echo RO-REFUSED"],
-        [
-          "--rm",
-          "--mount",
-          `type=bind,src=${rw},dst=/rw,options=rbind:rw`,
-          "--mount",
-          `type=bind,src=${ro},dst=/ro,options=rbind:ro`,
-        ],
-      );
-      expect(r.stdout).toContain("from the host");
-      expect(r.stdout).toContain("RO-REFUSED");
-      expect(readFileSync(join(rw, "out.txt"), "utf8")).toBe("written\n");
-      expect(() => readFileSync(join(ro, "nope.txt"))).toThrow();
-      await clean("mounts");
-    }, T);
+    test(
+      "rw and ro bind mounts (--mount)",
+      async () => {
+        const rw = join(scratch, "rw");
+        const ro = join(scratch, "ro");
+        for (const d of [rw, ro]) rmSync(d, { recursive: true, force: true });
+        Bun.spawnSync(["mkdir", "-p", rw, ro]);
+        writeFileSync(join(ro, "in.txt"), "from the host\n");
+        const r = await h.run(
+          id("mounts"),
+          [
+            "sh",
+            "-c",
+            "cat /ro/in.txt; echo written > /rw/out.txt; echo x > /ro/nope.txt || echo RO-REFUSED",
+          ],
+          [
+            "--rm",
+            "--mount",
+            `type=bind,src=${rw},dst=/rw,options=rbind:rw`,
+            "--mount",
+            `type=bind,src=${ro},dst=/ro,options=rbind:ro`,
+          ],
+        );
+        expect(r.stdout).toContain("from the host");
+        expect(r.stdout).toContain("RO-REFUSED");
+        expect(readFileSync(join(rw, "out.txt"), "utf8")).toBe("written\n");
+        expect(() => readFileSync(join(ro, "nope.txt"))).toThrow();
+        await clean("mounts");
+      },
+      T,
+    );
 
-    test("ctr task exec into a running container, with and without a tty, and --user", async () => {
-      const c = id("exec");
-      expect((await h.run(c, ["sleep", "1000"], ["-d"])).code).toBe(0);
-      const plain = await h.ctr(["task", "exec", "--exec-id", "e1", c, "sh", "-c", "echo exec-out; exit 3"]);
-      expect(plain.stdout).toBe("exec-out\n");
-      expect(plain.code).toBe(3);
-      const user = await h.ctr(["task", "exec", "--exec-id", "e2", "--user", "1000", c, "id", "-u"]);
-      expect(user.stdout.trim()).toBe("1000");
-      const p = h.spawnCtr(["task", "exec", "-t", "--exec-id", "e3", c, "sh", "-c", "tty"], { tty: true });
-      const t = await p.done;
-      expect(t.stdout).toContain("/dev/pts/");
-      await h.ctr(["task", "kill", "-s", "SIGKILL", c]);
-      await until("stopped", async () => (await taskStatus(c)) === "STOPPED");
-      await h.ctr(["task", "delete", c]);
-      await h.ctr(["container", "rm", c]);
-      await clean(c);
-    }, T);
-
-    test("ctr task kill with SIGTERM and SIGKILL gives 143 and 137", async () => {
-      for (const [sig, want] of [
-        ["SIGTERM", 143],
-        ["SIGKILL", 137],
-      ] as const) {
-        const c = id(`kill-${want}`);
-        // A container's PID 1 gets only the signals it handles (SIGKILL aside), as with runc on
-        // the host: the init traps TERM and exits 128+15 itself; SIGKILL is a real signal death.
-        const script = `trap 'echo got TERM; exit 143' TERM; echo ready; while :; do sleep 1; done`;
-        const p = h.spawnCtr([
-          "run",
-          "--rm",
-          "--runtime",
-          "io.containerd.runm.v2",
-          h.image,
+    test(
+      "ctr task exec into a running container, with and without a tty, and --user",
+      async () => {
+        const c = id("exec");
+        expect((await h.run(c, ["sleep", "1000"], ["-d"])).code).toBe(0);
+        const plain = await h.ctr([
+          "task",
+          "exec",
+          "--exec-id",
+          "e1",
           c,
           "sh",
           "-c",
-          script,
+          "echo exec-out; exit 3",
         ]);
-        await until("container ready", () => p.output().includes("ready"));
-        await h.ctr(["task", "kill", "-s", sig, c]);
-        const r = await p.done;
-        expect(r.code).toBe(want);
+        expect(plain.stdout).toBe("exec-out\n");
+        expect(plain.code).toBe(3);
+        const user = await h.ctr(["task", "exec", "--exec-id", "e2", "--user", "1000", c, "id", "-u"]);
+        expect(user.stdout.trim()).toBe("1000");
+        const p = h.spawnCtr(["task", "exec", "-t", "--exec-id", "e3", c, "sh", "-c", "tty"], { tty: true });
+        const t = await p.done;
+        expect(t.stdout).toContain("/dev/pts/");
+        await h.ctr(["task", "kill", "-s", "SIGKILL", c]);
+        await until("stopped", async () => (await taskStatus(c)) === "STOPPED");
+        await h.ctr(["task", "delete", c]);
+        await h.ctr(["container", "rm", c]);
         await clean(c);
-      }
-    }, T);
+      },
+      T,
+    );
 
-    test("ctr task ps and ctr task metrics", async () => {
-      const c = id("psmetrics");
-      await h.run(c, ["sh", "-c", "sleep 1000 & sleep 1000"], ["-d"]);
-      await until(
-        "two sleeps",
-        async () => (await h.ctr(["task", "ps", c])).stdout.trim().split("\n").length >= 3,
-      );
-      const ps = await h.ctr(["task", "ps", c]);
-      expect(ps.stdout).toMatch(/^PID/);
-      const m = await h.ctr(["task", "metrics", c]);
-      expect(m.code).toBe(0);
-      expect(m.stdout).toMatch(/pids\.current\s+[1-9]/);
-      expect(m.stdout).toMatch(/memory\.usage\s+[1-9]/);
-      await h.ctr(["task", "kill", "-s", "SIGKILL", c]);
-      await until("stopped", async () => (await taskStatus(c)) === "STOPPED");
-      await h.ctr(["task", "delete", c]);
-      await h.ctr(["container", "rm", c]);
-      await clean(c);
-    }, T);
+    test(
+      "ctr task kill with SIGTERM and SIGKILL gives 143 and 137",
+      async () => {
+        for (const [sig, want] of [
+          ["SIGTERM", 143],
+          ["SIGKILL", 137],
+        ] as const) {
+          const c = id(`kill-${want}`);
+          // A container's PID 1 gets only the signals it handles (SIGKILL aside), as with runc on
+          // the host: the init traps TERM and exits 128+15 itself; SIGKILL is a real signal death.
+          const script = `trap 'echo got TERM; exit 143' TERM; echo ready; while :; do sleep 1; done`;
+          const p = h.spawnCtr([
+            "run",
+            "--rm",
+            "--runtime",
+            "io.containerd.runm.v2",
+            h.image,
+            c,
+            "sh",
+            "-c",
+            script,
+          ]);
+          await until("container ready", () => p.output().includes("ready"));
+          await h.ctr(["task", "kill", "-s", sig, c]);
+          const r = await p.done;
+          expect(r.code).toBe(want);
+          await clean(c);
+        }
+      },
+      T,
+    );
 
-    test("pause and resume", async () => {
-      const c = id("pause");
-      await h.run(c, ["sleep", "1000"], ["-d"]);
-      expect(await taskStatus(c)).toBe("RUNNING");
-      expect((await h.ctr(["task", "pause", c])).code).toBe(0);
-      expect(await taskStatus(c)).toBe("PAUSED");
-      expect((await h.ctr(["task", "resume", c])).code).toBe(0);
-      expect(await taskStatus(c)).toBe("RUNNING");
-      await h.ctr(["task", "kill", "-s", "SIGKILL", c]);
-      await until("stopped", async () => (await taskStatus(c)) === "STOPPED");
-      expect((await h.ctr(["task", "delete", c])).code).toBe(0);
-      expect((await h.ctr(["container", "rm", c])).code).toBe(0);
-      await clean(c);
-    }, T);
+    test(
+      "ctr task ps and ctr task metrics",
+      async () => {
+        const c = id("psmetrics");
+        await h.run(c, ["sh", "-c", "sleep 1000 & sleep 1000"], ["-d"]);
+        await until(
+          "two sleeps",
+          async () => (await h.ctr(["task", "ps", c])).stdout.trim().split("\n").length >= 3,
+        );
+        const ps = await h.ctr(["task", "ps", c]);
+        expect(ps.stdout).toMatch(/^PID/);
+        const m = await h.ctr(["task", "metrics", c]);
+        expect(m.code).toBe(0);
+        expect(m.stdout).toMatch(/pids\.current\s+[1-9]/);
+        expect(m.stdout).toMatch(/memory\.usage\s+[1-9]/);
+        await h.ctr(["task", "kill", "-s", "SIGKILL", c]);
+        await until("stopped", async () => (await taskStatus(c)) === "STOPPED");
+        await h.ctr(["task", "delete", c]);
+        await h.ctr(["container", "rm", c]);
+        await clean(c);
+      },
+      T,
+    );
 
-    test("a detached container, then ctr task attach", async () => {
-      const c = id("attach");
-      await h.run(c, ["sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done"], ["-d"]);
-      const a = h.spawnCtr(["task", "attach", c]);
-      await until("ticks through attach", () => /tick \d+/.test(a.output()), 30_000);
-      await h.ctr(["task", "kill", "-s", "SIGKILL", c]);
-      await a.done;
-      await h.ctr(["task", "delete", c]);
-      await h.ctr(["container", "rm", c]);
-      await clean(c);
-    }, T);
+    test(
+      "pause and resume",
+      async () => {
+        const c = id("pause");
+        await h.run(c, ["sleep", "1000"], ["-d"]);
+        expect(await taskStatus(c)).toBe("RUNNING");
+        expect((await h.ctr(["task", "pause", c])).code).toBe(0);
+        expect(await taskStatus(c)).toBe("PAUSED");
+        expect((await h.ctr(["task", "resume", c])).code).toBe(0);
+        expect(await taskStatus(c)).toBe("RUNNING");
+        await h.ctr(["task", "kill", "-s", "SIGKILL", c]);
+        await until("stopped", async () => (await taskStatus(c)) === "STOPPED");
+        expect((await h.ctr(["task", "delete", c])).code).toBe(0);
+        expect((await h.ctr(["container", "rm", c])).code).toBe(0);
+        await clean(c);
+      },
+      T,
+    );
 
-    test("SIGKILL of the shim: containerd's cleanup leaves nothing behind", async () => {
-      const c = id("shimkill");
-      await h.run(c, ["sleep", "1000"], ["-d"]);
-      const pid = Number(
-        readFileSync(join(h.ctd.state, "io.containerd.runtime.v2.task", "default", c, "shim.pid"), "utf8"),
-      );
-      process.kill(pid, "SIGKILL");
-      await until("task gone", async () => (await taskStatus(c)) !== "RUNNING");
-      await h.ctr(["task", "delete", c]);
-      await h.ctr(["container", "rm", c]);
-      await clean(c);
-    }, T);
+    test(
+      "a detached container, then ctr task attach",
+      async () => {
+        const c = id("attach");
+        await h.run(c, ["sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done"], ["-d"]);
+        const a = h.spawnCtr(["task", "attach", c]);
+        await until("ticks through attach", () => /tick \d+/.test(a.output()), 30_000);
+        await h.ctr(["task", "kill", "-s", "SIGKILL", c]);
+        await a.done;
+        await h.ctr(["task", "delete", c]);
+        await h.ctr(["container", "rm", c]);
+        await clean(c);
+      },
+      T,
+    );
 
-    test("three containers at once", async () => {
-      const ids = [id("three-a"), id("three-b"), id("three-c")];
-      const rs = await Promise.all(ids.map((c) => h.run(c, ["sh", "-c", `echo I am ${c}`], ["--rm"])));
-      expect(rs.map((r) => r.stdout.trim())).toEqual(ids.map((c) => `I am ${c}`));
-      for (const c of ids) await clean(c);
-    }, T);
+    test(
+      "SIGKILL of the shim: containerd's cleanup leaves nothing behind",
+      async () => {
+        const c = id("shimkill");
+        await h.run(c, ["sleep", "1000"], ["-d"]);
+        const pid = Number(
+          readFileSync(join(h.ctd.state, "io.containerd.runtime.v2.task", "default", c, "shim.pid"), "utf8"),
+        );
+        process.kill(pid, "SIGKILL");
+        await until("task gone", async () => (await taskStatus(c)) !== "RUNNING");
+        await h.ctr(["task", "delete", c]);
+        await h.ctr(["container", "rm", c]);
+        await clean(c);
+      },
+      T,
+    );
 
-    test("nothing is left at the end", () => {
-      expect(h.leftovers(used)).toEqual([]);
-    }, T);
+    test(
+      "three containers at once",
+      async () => {
+        const ids = [id("three-a"), id("three-b"), id("three-c")];
+        // Three TCG guests booting at once on a shared 2-core host: give them a longer boot deadline
+        // through containerd's runtime options.
+        const opts = join(scratch, "slow-boot.toml");
+        writeFileSync(opts, "[shim]\nboot_timeout_ms = 240000\n");
+        const rs = await Promise.all(
+          ids.map((c) => h.run(c, ["sh", "-c", `echo I am ${c}`], ["--rm", "--runtime-config-path", opts])),
+        );
+        expect(rs.map((r) => r.stdout.trim() || r.stderr)).toEqual(ids.map((c) => `I am ${c}`));
+        for (const c of ids) await clean(c);
+      },
+      T,
+    );
+
+    test(
+      "runtime options (memory) and annotations (cpus) size the VM",
+      async () => {
+        const opts = join(scratch, "mem.toml");
+        writeFileSync(opts, "[shim]\nmemory = 384\n");
+        const r = await h.run(
+          id("sized"),
+          ["sh", "-c", "grep MemTotal /proc/meminfo; nproc"],
+          ["--rm", "--runtime-config-path", opts, "--annotation", "io.containerd.runm.cpus=2"],
+        );
+        const [mem, cpus] = r.stdout.trim().split("\n");
+        const kib = Number(mem?.match(/(\d+)/)?.[1]);
+        expect(kib).toBeGreaterThan(300 * 1024);
+        expect(kib).toBeLessThanOrEqual(384 * 1024);
+        expect(cpus).toBe("2");
+        await clean("sized");
+      },
+      T,
+    );
+
+    test(
+      "nothing is left at the end",
+      () => {
+        expect(h.leftovers(used)).toEqual([]);
+      },
+      T,
+    );
   });
 }
