@@ -23,7 +23,8 @@ export const DEFAULT_OPTIONS: ShimOptions = {
   memoryMiB: 256,
   accel: "auto",
   shareKind: "9p",
-  bootTimeoutMs: 60_000,
+  // Generous: under TCG on a loaded host a cold guest agent has taken over 60 s to answer.
+  bootTimeoutMs: 180_000,
 };
 
 const RUNTIME_OPTIONS = codec("runtimeoptions.v1.Options");
