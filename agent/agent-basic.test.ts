@@ -1,9 +1,12 @@
 // Through the real thing: the agent as a subprocess on a unix socket, the host's runc, a busybox
 // rootfs, and the host client from lib/agent-client.
-import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { isRunmError } from "../lib/errors.ts";
 import pkg from "../package.json" with { type: "json" };
 import { type AgentHarness, descendants, ociSpec, startAgent, text } from "../test/fixtures/agent-harness.ts";
+
+// Real runc on a shared 2-CPU machine: a container run takes 0.3 s idle, several s under load.
+setDefaultTimeout(30_000);
 
 let h: AgentHarness;
 let n = 0;
@@ -140,7 +143,7 @@ test("measured: unary round trip and container stdout throughput through the age
     `agent unary round trip ${rttMs.toFixed(3)} ms; stdout stream ${(mib / secs).toFixed(0)} MiB/s`,
   );
   expect(bytes).toBe(mib * 1024 * 1024);
-  expect(rttMs).toBeLessThan(10);
+  expect(rttMs).toBeLessThan(50); // 1.3-3 ms measured idle, 9-16 ms at load 13; catches a 1 s backoff
 }, 60_000);
 
 test("SetTime and MountShare: the clock is set, bad input is InvalidArgument, a missing share names the fix", async () => {

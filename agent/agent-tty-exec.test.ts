@@ -1,5 +1,5 @@
 // tty, exec, kill all, ps, pause/resume, stats, update, events and OOM through the real agent.
-import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import type { AgentEvent } from "../lib/agent-client/index.ts";
 import {
   type AgentHarness,
@@ -9,6 +9,9 @@ import {
   startAgent,
   text,
 } from "../test/fixtures/agent-harness.ts";
+
+// Real runc on a shared 2-CPU machine: a container run takes 0.3 s idle, several s under load.
+setDefaultTimeout(30_000);
 
 let h: AgentHarness;
 let n = 0;
@@ -28,6 +31,11 @@ afterEach(async () => {
   await Bun.sleep(50);
   expect(descendants(h.agentPid)).toEqual([]);
 });
+
+/** Wait (up to 10 s) for `cond`: events arrive on their own stream, after the RPC that caused them. */
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !cond(); i++) await Bun.sleep(20);
+}
 
 async function startSleeper(c: string, opts: { terminal?: boolean } = {}) {
   await h.client.create(c, ociSpec(["sleep", "1000"]), { rootfs: h.rootfs, stdio: opts });
@@ -101,17 +109,19 @@ test("pause and resume, with events in order", async () => {
   const abort = new AbortController();
   const seen: AgentEvent[] = [];
   const c = id();
+  const subscribed = Promise.withResolvers<void>();
   const collecting = (async () => {
-    for await (const e of h.client.events(abort.signal)) if (e.containerId === c) seen.push(e);
+    for await (const e of h.client.events(abort.signal, subscribed.resolve))
+      if (e.containerId === c) seen.push(e);
   })();
-  await Bun.sleep(100);
+  await subscribed.promise;
   await startSleeper(c);
   await h.client.pause(c);
   expect((await h.client.state({ containerId: c })).status).toBe("paused");
   await h.client.resume(c);
   expect((await h.client.state({ containerId: c })).status).toBe("running");
   await finish(c);
-  await Bun.sleep(100);
+  await until(() => seen.some((e) => e.type === "delete"));
   abort.abort();
   await collecting;
   expect(seen.map((e) => e.type)).toEqual(["create", "start", "paused", "resumed", "exit", "delete"]);
@@ -144,10 +154,12 @@ test("OOM kill is reported as an event before the exit", async () => {
   const abort = new AbortController();
   const seen: AgentEvent[] = [];
   const c = id();
+  const subscribed = Promise.withResolvers<void>();
   const collecting = (async () => {
-    for await (const e of h.client.events(abort.signal)) if (e.containerId === c) seen.push(e);
+    for await (const e of h.client.events(abort.signal, subscribed.resolve))
+      if (e.containerId === c) seen.push(e);
   })();
-  await Bun.sleep(100);
+  await subscribed.promise;
   const spec = ociSpec(["sh", "-c", "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived"]) as {
     linux: Record<string, unknown>;
   };
@@ -155,7 +167,7 @@ test("OOM kill is reported as an event before the exit", async () => {
   await h.client.create(c, spec, { rootfs: h.rootfs });
   await h.client.start({ containerId: c });
   const exit = await h.client.wait({ containerId: c });
-  await Bun.sleep(100);
+  await until(() => seen.some((e) => e.type === "exit"));
   abort.abort();
   await collecting;
   const stats = await h.client.stats(c);

@@ -1,12 +1,13 @@
 // The handler table: each RPC of lib/proto/agent.proto mapped onto AgentService. This file and
 // status.ts are the only agent modules that see wire types. Streams are pull-based: the next
 // chunk is read from the process only after the previous one was accepted by HTTP/2.
-import type {
-  ServerReadableStream,
-  ServerUnaryCall,
-  ServerWritableStream,
-  sendUnaryData,
-  UntypedServiceImplementation,
+import {
+  Metadata,
+  type ServerReadableStream,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type sendUnaryData,
+  type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { invalidArgument } from "../../lib/errors.ts";
 import type * as W from "../../lib/proto/wire.ts";
@@ -26,9 +27,15 @@ function unary<Req, Res>(fn: Unary<Req, Res>) {
   };
 }
 
+/**
+ * `ackHeaders`: send response headers as soon as the generator has started (Events: the
+ * generator subscribes synchronously on its first next()), so the client knows from then on no
+ * event is missed.
+ */
 function serverStream<Req, Item, Res>(
   fn: (req: Req, signal: AbortSignal) => AsyncGenerator<Item>,
   wrap: (i: Item) => Res,
+  ackHeaders = false,
 ) {
   return async (call: ServerWritableStream<Req, Res>) => {
     const abort = new AbortController();
@@ -36,10 +43,13 @@ function serverStream<Req, Item, Res>(
     let items: AsyncGenerator<Item> | undefined;
     try {
       items = fn(call.request, abort.signal);
-      for await (const item of items) {
+      let next = items.next();
+      if (ackHeaders) call.sendMetadata(new Metadata());
+      for (let r = await next; !r.done; r = await next) {
         if (abort.signal.aborted) break;
-        if (!call.write(wrap(item))) await drainOrCancel(call, abort.signal);
+        if (!call.write(wrap(r.value))) await drainOrCancel(call, abort.signal);
         if (abort.signal.aborted) break;
+        next = items.next();
       }
       if (!abort.signal.aborted) call.end();
     } catch (e) {
@@ -152,6 +162,7 @@ export function handlers(svc: AgentService): UntypedServiceImplementation {
     Events: serverStream(
       (_r: object, signal) => svc.events(signal),
       (e): W.Event => ({ ...e, timestampUnixMs: e.timestamp.getTime() }),
+      true,
     ),
   };
 }

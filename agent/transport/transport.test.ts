@@ -79,7 +79,7 @@ test("a gRPC session over a pipe-like FdDuplex: round trip and throughput", asyn
     for (let i = 0; i < n; i++) await client.hello();
     const rtt = (performance.now() - t0) / n;
     console.log(`unary round trip over pipes: ${rtt.toFixed(3)} ms`);
-    expect(rtt).toBeLessThan(20);
+    expect(rtt).toBeLessThan(50);
   } finally {
     client.close();
     endpoint.close();

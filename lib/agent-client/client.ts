@@ -234,9 +234,16 @@ export class AgentClient {
     });
   }
 
-  /** Lifecycle events from now on, until `signal` aborts. */
-  async *events(signal?: AbortSignal): AsyncGenerator<AgentEvent> {
-    const call = (this.grpc.Events as (r: object) => AsyncIterable<W.Event> & { cancel(): void })({});
+  /**
+   * Lifecycle events from now on, until `signal` aborts. `onSubscribed` runs once the agent has
+   * registered the subscription: events after that moment are not missed (subscribe, wait for
+   * it, then Create).
+   */
+  async *events(signal?: AbortSignal, onSubscribed?: () => void): AsyncGenerator<AgentEvent> {
+    const call = (
+      this.grpc.Events as (r: object) => AsyncIterable<W.Event> & NodeJS.EventEmitter & { cancel(): void }
+    )({});
+    if (onSubscribed) call.once("metadata", onSubscribed);
     const onAbort = () => call.cancel();
     signal?.addEventListener("abort", onAbort);
     try {
