@@ -1,6 +1,8 @@
 // The real thing: `runm build all` (from scratch on a clean cache, this builds the kernel: minutes),
 // then the result boots under QEMU TCG on microvm and /init mounts the mbin squashfs.
 import { beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BOOT_MARKER, FLOOR_MARKER, GUEST_RUNC_PATH, hostGuestArch } from "../../lib/constants.ts";
 import { type GuestManifest, readGuestManifest } from "../../lib/guest-manifest.ts";
@@ -89,6 +91,26 @@ describe("runm build all, then boot the guest", () => {
       expect(r.console).toContain("runm-init: find the mbin disk failed: /dev/vda did not appear");
       expect(r.console).not.toContain(BOOT_MARKER);
       expect(r.exitCode).toBe(0);
+    },
+    BOOT_TIMEOUT,
+  );
+
+  test(
+    "a disk that is not a squashfs fails the mount step with mount's own error",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "runm-notsquash-"));
+      try {
+        const disk = join(dir, "zeros.img");
+        writeFileSync(disk, new Uint8Array(1 << 20));
+        const r = await bootGuest({ ...paths(), squashfs: disk, mode: "marker" }, "runm-init:");
+        expect(r.console).toMatch(
+          /runm-init: mount the mbin squashfs failed: mount: mounting \/dev\/vda on \/newroot\/mbin failed/,
+        );
+        expect(r.console).not.toContain(BOOT_MARKER);
+        expect(r.exitCode).toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
     BOOT_TIMEOUT,
   );
