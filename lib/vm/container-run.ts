@@ -5,7 +5,7 @@ import { existsSync, statSync } from "node:fs";
 import type { Writable } from "node:stream";
 import { AgentClient } from "../agent-client/index.ts";
 import { hostGuestArch } from "../constants.ts";
-import { invalidArgument, messageOf, unavailable } from "../errors.ts";
+import { invalidArgument, messageOf, RunmError, unavailable } from "../errors.ts";
 import { readGuestManifest } from "../guest-manifest.ts";
 import { logger } from "../log.ts";
 import type { PortSpec, VolumeSpec } from "../oci/run-flags.ts";
@@ -186,10 +186,12 @@ export async function runContainer(opts: ContainerRunOptions): Promise<Container
     await client.delete(proc).catch((e) => log.debug(`delete: ${messageOf(e)}`));
     return { exitCode: exitStatus, timeline: tl };
   } catch (e) {
-    if (e instanceof Error && e.name === "RunmError") throw e;
-    throw unavailable(`running the container failed: ${messageOf(e)}`, {
+    // Quote the guest console under any failure that does not already carry its own lines.
+    if (e instanceof RunmError && e.details.length) throw e;
+    throw new RunmError(e instanceof RunmError ? e.kind : "Unavailable", messageOf(e), {
       cause: e,
-      details: vm.consoleTail(10),
+      hint: e instanceof RunmError ? e.hint : undefined,
+      details: vm.consoleTail(12),
     });
   } finally {
     restoreTerminal?.();
