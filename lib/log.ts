@@ -13,8 +13,11 @@ function initialLevel(): number {
 }
 
 // Logs go to stderr so that stdout stays clean for data (--json) and container output.
+// The fancy reporter (icons, colours) only on a terminal; the guest console, shim logs and CI get
+// the basic one.
 const root: ConsolaInstance = createConsola({
   level: initialLevel(),
+  fancy: Boolean(process.stderr.isTTY) && !process.env.CI,
   stdout: process.stderr,
   stderr: process.stderr,
   formatOptions: { date: false },
