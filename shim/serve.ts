@@ -15,7 +15,8 @@ const IDLE_EXIT_MS = 30_000;
 
 export async function serveShim(f: ShimFlags): Promise<void> {
   const socket = f.socket;
-  if (!socket) throw invalidArgument("serve needs -socket", { hint: "the shim server is launched by `start`" });
+  if (!socket)
+    throw invalidArgument("serve needs -socket", { hint: "the shim server is launched by `start`" });
   const ttrpcAddress = process.env.TTRPC_ADDRESS || `${f.address}.ttrpc`;
   const publisher = createPublisher(ttrpcAddress, f.namespace);
   const server = new TtrpcServer();
