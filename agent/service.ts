@@ -21,6 +21,14 @@ const SHARE_MOUNT_DATA: Record<string, string> = {
   virtiofs: "",
 };
 
+/** The upperdir and workdir named in overlay mount options (to create before mounting). */
+export function overlayDirs(options: string): string[] {
+  return options
+    .split(",")
+    .filter((o) => o.startsWith("upperdir=") || o.startsWith("workdir="))
+    .map((o) => o.slice(o.indexOf("=") + 1));
+}
+
 export interface HelloInfo {
   version: string;
   arch: string;
@@ -67,13 +75,24 @@ export class AgentService {
     setWallClock(unixMs);
   }
 
+  /**
+   * Mount a host share (9p/virtiofs: `tag` is the share's tag), a guest tmpfs, or an overlay
+   * assembled from guest paths (`tag` carries the overlay's options; its upper and work dirs are
+   * created first, so they can live on a tmpfs mounted just before).
+   */
   async mountShare(fstype: string, tag: string, target: string, readOnly: boolean): Promise<void> {
     if (!target.startsWith("/")) throw invalidArgument(`mount target must be absolute: ${target}`);
-    const data = SHARE_MOUNT_DATA[fstype];
-    if (data === undefined) throw invalidArgument(`unknown share type ${fstype}: want 9p or virtiofs`);
+    const known = SHARE_MOUNT_DATA[fstype];
+    if (known === undefined && fstype !== "overlay" && fstype !== "tmpfs")
+      throw invalidArgument(`unknown mount type ${fstype}: want 9p, virtiofs, overlay or tmpfs`);
+    const source = fstype === "overlay" || fstype === "tmpfs" ? fstype : tag;
+    const data = known ?? (fstype === "overlay" ? tag : "mode=0755");
     await mkdir(target, { recursive: true });
+    if (fstype === "overlay") {
+      for (const dir of overlayDirs(tag)) await mkdir(dir, { recursive: true });
+    }
     try {
-      mountFs(fstype, tag, target, readOnly, data);
+      mountFs(fstype, source, target, readOnly, data);
     } catch (e) {
       throw failedPrecondition(`cannot mount ${fstype} share ${tag} at ${target}: ${messageOf(e)}`, {
         hint: `start the VM with a ${fstype} share tagged ${tag} (and the guest kernel with ${fstype} support)`,

@@ -90,6 +90,8 @@ export const PUBLISH_ANNOTATION = "io.containerd.runm.publish";
 /** In the guest: where the shim's shares are mounted (<root>/<tag>) and container rootfs assembled. */
 export const GUEST_SHARE_ROOT = "/run/runm/shares";
 export const GUEST_ROOTFS_ROOT = "/run/runm/rootfs";
+/** Guest tmpfs holding an overlay rootfs's upper and work dirs, one per container. */
+export const GUEST_UPPER_ROOT = "/run/runm/upper";
 /**
  * Snapshotter runm containers use for now: `native` hands the shim one bind-mountable rootfs dir;
  * overlayfs rootfs is not assembled in the guest yet (docs/SHIM.md, "rootfs: overlay vs bind").

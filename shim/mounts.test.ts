@@ -36,15 +36,18 @@ describe("rootfs and bind mounts become shares", () => {
     expect(p.shares).toEqual([
       { tag: "l0", hostPath: "/s/2/fs", readOnly: true },
       { tag: "l1", hostPath: "/s/1/fs", readOnly: true },
-      { tag: "up", hostPath: "/s/9", readOnly: false },
     ]);
-    expect(p.guestMounts.at(-1)).toEqual({
-      kind: "overlay",
-      lower: ["/run/runm/shares/l0", "/run/runm/shares/l1"],
-      upper: "/run/runm/shares/up/fs",
-      work: "/run/runm/shares/up/work",
-      target: "/run/runm/rootfs/c1",
-    });
+    // The writable layer is a guest tmpfs: the host upperdir is never shared.
+    expect(p.guestMounts.slice(-2)).toEqual([
+      { kind: "tmpfs", target: "/run/runm/upper/c1" },
+      {
+        kind: "overlay",
+        lower: ["/run/runm/shares/l0", "/run/runm/shares/l1"],
+        upper: "/run/runm/upper/c1/upper",
+        work: "/run/runm/upper/c1/work",
+        target: "/run/runm/rootfs/c1",
+      },
+    ]);
     expect(p.rootfs).toBe("/run/runm/rootfs/c1");
   });
 

@@ -4,7 +4,7 @@
 // layer dirs (see docs/ARCHITECTURE.md "rootfs" for the upper-dir tradeoff).
 import { statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join } from "node:path";
-import { GUEST_ROOTFS_ROOT, GUEST_SHARE_ROOT } from "../lib/constants.ts";
+import { GUEST_ROOTFS_ROOT, GUEST_SHARE_ROOT, GUEST_UPPER_ROOT } from "../lib/constants.ts";
 import { invalidArgument } from "../lib/errors.ts";
 import type { VmShare } from "../lib/vm/vm-interface.ts";
 
@@ -25,6 +25,7 @@ export interface SpecMount {
 /** A step the guest performs before runc create, in order. */
 export type GuestMount =
   | { kind: "share"; tag: string; target: string; readOnly: boolean }
+  | { kind: "tmpfs"; target: string }
   | { kind: "overlay"; lower: string[]; upper: string; work: string; target: string };
 
 export interface MountPlan {
@@ -110,23 +111,24 @@ function planOverlay(
   const lowers = (opt("lowerdir") ?? "").split(":").filter(Boolean);
   if (lowers.length === 0) throw invalidArgument("overlay rootfs without lowerdir");
   const lower = lowers.map((l, i) => share(`l${i}`, l, true));
-  const upperdir = opt("upperdir");
-  const workdir = opt("workdir");
   const target = `${GUEST_ROOTFS_ROOT}/${id}`;
-  if (!upperdir || !workdir) {
-    // A read-only view (e.g. a committed snapshot): a lower-only overlay.
+  if (!opt("upperdir") || !opt("workdir")) {
+    // A read-only view (e.g. a committed snapshot): one lower is the root itself, several a
+    // lower-only overlay.
+    if (lower.length === 1) return lower[0] as string;
     guestMounts.push({ kind: "overlay", lower, upper: "", work: "", target });
     return target;
   }
-  // The snapshotter keeps upper (fs) and work side by side: share their parent read-write.
-  if (dirname(upperdir) !== dirname(workdir))
-    throw invalidArgument("overlay upperdir and workdir must be siblings");
-  const up = share("up", dirname(upperdir), false);
+  // The writable layer lives on a guest tmpfs, not on the snapshotter's host upperdir: overlayfs
+  // refuses a 9p upper (no xattrs, O_TMPFILE, RENAME_WHITEOUT). The cost: the container's rootfs
+  // writes stay in the VM and vanish with it (docs/SHIM.md "rootfs").
+  const upperRoot = `${GUEST_UPPER_ROOT}/${id}`;
+  guestMounts.push({ kind: "tmpfs", target: upperRoot });
   guestMounts.push({
     kind: "overlay",
     lower,
-    upper: `${up}/${basename(upperdir)}`,
-    work: `${up}/${basename(workdir)}`,
+    upper: `${upperRoot}/upper`,
+    work: `${upperRoot}/work`,
     target,
   });
   return target;

@@ -89,6 +89,8 @@ export class Sandbox {
           target: s.target,
           readOnly: s.readOnly,
         });
+      } else if (s.kind === "tmpfs") {
+        await this.agent.mountShare({ fstype: "tmpfs", tag: "", target: s.target, readOnly: false });
       } else {
         await this.mountOverlay(s);
       }
@@ -101,10 +103,10 @@ export class Sandbox {
       : `lowerdir=${s.lower.join(":")}`;
     // The agent's MountShare carries the overlay's mount data in `tag` (fstype "overlay").
     await this.agent
-      .mountShare({ fstype: "overlay" as "9p", tag: data, target: s.target, readOnly: false })
+      .mountShare({ fstype: "overlay", tag: data, target: s.target, readOnly: false })
       .catch((e) => {
         throw failedPrecondition(`the guest could not assemble the overlay rootfs: ${messageOf(e)}`, {
-          hint: "use the native snapshotter (ctr run --snapshotter native) until the agent mounts overlays",
+          hint: "try the native snapshotter (ctr run --snapshotter native)",
           cause: e,
         });
       });

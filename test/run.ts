@@ -4,9 +4,26 @@ import { readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+// The VM tests boot the guest image: build it first (a no-op when cached; the kernel takes minutes
+// on a clean machine), so no test depends on file order to find it.
+const build = Bun.spawnSync(["bun", join(import.meta.dir, "..", "cli", "main.ts"), "build", "all"], {
+  stdio: ["ignore", "inherit", "inherit"],
+});
+if (build.exitCode !== 0) {
+  console.log("0 passed, 1 failed");
+  process.exit(1);
+}
+
 const report = join(tmpdir(), `runm-junit-${process.pid}.xml`);
 const proc = Bun.spawn(
-  ["bun", "test", "--timeout=300000", "--reporter=junit", `--reporter-outfile=${report}`, ...process.argv.slice(2)],
+  [
+    "bun",
+    "test",
+    "--timeout=300000",
+    "--reporter=junit",
+    `--reporter-outfile=${report}`,
+    ...process.argv.slice(2),
+  ],
   {
     stdio: ["inherit", "inherit", "inherit"],
   },

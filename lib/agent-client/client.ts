@@ -81,8 +81,9 @@ export class AgentClient {
     await this.call("SetTime", { unixMs: t.getTime() });
   }
 
+  /** 9p/virtiofs: mount the share `tag`; tmpfs: a guest tmpfs; overlay: `tag` holds the options. */
   async mountShare(s: {
-    fstype: "9p" | "virtiofs";
+    fstype: "9p" | "virtiofs" | "tmpfs" | "overlay";
     tag: string;
     target: string;
     readOnly: boolean;

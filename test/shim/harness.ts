@@ -10,8 +10,8 @@ import { installShim } from "../../lib/containerd/shim-binary.ts";
 import { buildImage } from "../../lib/image/build.ts";
 import { socketPath } from "../../shim/bootstrap.ts";
 
-/** The agent cannot assemble an overlay rootfs yet: runm tests use the native snapshotter. */
-export const SNAPSHOTTER = "native";
+/** containerd's default snapshotter: the rootfs arrives as an overlay of host layer dirs. */
+export const SNAPSHOTTER = "overlayfs";
 
 export interface Harness {
   ctd: PrivateContainerd;
