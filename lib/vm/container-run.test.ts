@@ -88,6 +88,27 @@ test("a :ro volume refuses writes; a rw volume's writes appear on the host", asy
   expect(() => statSync(join(ro, "new.txt"))).toThrow();
 });
 
+test("virtio-fs shares: a :ro volume refuses writes, a rw volume's writes reach the host", async () => {
+  const ro = join(work, "vro");
+  const rw = join(work, "vrw");
+  mkdirSync(ro, { recursive: true });
+  mkdirSync(rw, { recursive: true });
+  writeFileSync(join(ro, "given.txt"), "via virtiofs\n");
+  const script = [
+    "cat /ro/given.txt",
+    "if echo x > /ro/new.txt 2>/dev/null; then echo RO-WRITE-OK; else echo ro-refused; fi",
+    "echo vfs > /rw/out.txt",
+  ].join("; ");
+  const r = await vmRun(
+    ["--share", "virtiofs", "-v", `${ro}:/ro:ro`, "-v", `${rw}:/rw`],
+    ["sh", "-c", script],
+  );
+  expect(r.stdout).toBe("via virtiofs\nro-refused\n");
+  expect(r.code).toBe(0);
+  expect(readFileSync(join(rw, "out.txt"), "utf8")).toBe("vfs\n");
+  expect(() => statSync(join(ro, "new.txt"))).toThrow();
+});
+
 test("two VMs at once both succeed", async () => {
   const [a, b] = await Promise.all([vmRun([], ["echo", "A"]), vmRun([], ["echo", "B"])]);
   expect([a.stdout, a.code, b.stdout, b.code]).toEqual(["A\n", 0, "B\n", 0]);
