@@ -15,13 +15,14 @@ function initialLevel(): number {
 // Logs go to stderr so that stdout stays clean for data (--json) and container output.
 // The fancy reporter (icons, colours) only on a terminal; the guest console, shim logs and CI get
 // the basic one.
-const root: ConsolaInstance = createConsola({
+const options = {
   level: initialLevel(),
   fancy: Boolean(process.stderr.isTTY) && !process.env.CI,
   stdout: process.stderr,
   stderr: process.stderr,
   formatOptions: { date: false },
-});
+};
+const root: ConsolaInstance = createConsola(options as Parameters<typeof createConsola>[0]);
 
 export function setLogLevel(name: LogLevelName): void {
   root.level = levelNumber(name);

@@ -3,10 +3,15 @@
 // annotations io.containerd.runm.cpus / io.containerd.runm.memory (MiB).
 import { readFileSync } from "node:fs";
 import { loadConfig } from "../lib/config.ts";
-import { ANNOTATION_CPUS, ANNOTATION_MEMORY } from "../lib/constants.ts";
+import {
+  ANNOTATION_CPUS,
+  ANNOTATION_MEMORY,
+  HOST_LOOPBACK_ANNOTATION,
+  PUBLISH_ANNOTATION,
+} from "../lib/constants.ts";
 import { type AnyValue, codec } from "../lib/containerd/protos.ts";
 import { invalidArgument, messageOf } from "../lib/errors.ts";
-import type { ShareKind } from "../lib/vm/vm-interface.ts";
+import type { ShareKind, VmPortForward } from "../lib/vm/vm-interface.ts";
 
 export interface ShimOptions {
   cpus: number;
@@ -16,6 +21,10 @@ export interface ShimOptions {
   guestManifest?: string;
   shareKind: ShareKind;
   bootTimeoutMs: number;
+  /** Host 127.0.0.1 ports forwarded to guest ports (the publish annotation). */
+  ports: VmPortForward[];
+  /** Host loopback ports the guest may reach through the gateway (the host-loopback annotation). */
+  hostLoopbackPorts: number[];
 }
 
 export const DEFAULT_OPTIONS: ShimOptions = {
@@ -25,6 +34,8 @@ export const DEFAULT_OPTIONS: ShimOptions = {
   shareKind: "9p",
   // Generous: under TCG on a loaded host a cold guest agent has taken over 60 s to answer.
   bootTimeoutMs: 180_000,
+  ports: [],
+  hostLoopbackPorts: [],
 };
 
 const RUNTIME_OPTIONS = codec("runtimeoptions.v1.Options");
@@ -110,7 +121,35 @@ export function fromAnnotations(a: Record<string, string> | undefined): Partial<
   const mem = num(ANNOTATION_MEMORY);
   if (cpus !== undefined) out.cpus = cpus;
   if (mem !== undefined) out.memoryMiB = mem;
+  const publish = a?.[PUBLISH_ANNOTATION];
+  if (publish) out.ports = parsePublish(publish);
+  const loopback = a?.[HOST_LOOPBACK_ANNOTATION];
+  if (loopback) out.hostLoopbackPorts = loopback.split(",").map((p) => port(p.trim(), HOST_LOOPBACK_ANNOTATION));
   return validate(out, "annotations");
+}
+
+function port(v: string, where: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw invalidArgument(`${where}: "${v}" is not a port number`, { hint: "use 1-65535" });
+  return n;
+}
+
+/** "127.0.0.1:8080:80/tcp,9000:90" → forwards. Only loopback and TCP: runm never listens elsewhere. */
+export function parsePublish(v: string): VmPortForward[] {
+  return v.split(",").map((entry) => {
+    const [spec, proto = "tcp"] = entry.trim().split("/") as [string, string?];
+    const parts = spec.split(":");
+    const ip = parts.length === 3 ? parts[0] : "127.0.0.1";
+    if (ip !== "127.0.0.1" || proto !== "tcp" || parts.length < 2 || parts.length > 3)
+      throw invalidArgument(`${PUBLISH_ANNOTATION}: cannot publish "${entry}"`, {
+        hint: "use [127.0.0.1:]HOST:GUEST[/tcp]; runm publishes TCP on the host's loopback only",
+      });
+    return {
+      hostPort: port(parts.at(-2) as string, PUBLISH_ANNOTATION),
+      guestPort: port(parts.at(-1) as string, PUBLISH_ANNOTATION),
+    };
+  });
 }
 
 export function resolveOptions(

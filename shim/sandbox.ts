@@ -57,7 +57,8 @@ export class Sandbox {
       memoryMiB: o.memoryMiB,
       shares,
       shareKind: o.shareKind,
-      ports: [],
+      ports: o.ports,
+      hostLoopbackPorts: o.hostLoopbackPorts,
       console: "file",
       bootTimeoutMs: o.bootTimeoutMs,
     });

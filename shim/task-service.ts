@@ -139,7 +139,7 @@ export class TaskService {
       const init = new ShimProcess({ containerId: r.id, execId: "" }, stdio, io);
       const pid = await sandbox.agent.create(
         r.id,
-        { ...spec, mounts: plan.mounts },
+        { ...spec, mounts: plan.mounts, linux: withVmNetwork(spec.linux) },
         { rootfs: plan.rootfs, stdio: { terminal: r.terminal, stdin: !!r.stdin } },
       );
       init.pid = pid;
@@ -353,4 +353,13 @@ export class TaskService {
     c.events.abort();
     await c.sandbox.shutdown();
   }
+}
+
+/**
+ * The container joins the VM's network namespace instead of a new, empty one: the VM is the
+ * isolation boundary, and published ports and the host-loopback gateway live on the VM's eth0.
+ */
+export function withVmNetwork(linux: { namespaces?: { type: string; path?: string }[] } | undefined) {
+  if (!linux?.namespaces) return linux;
+  return { ...linux, namespaces: linux.namespaces.filter((n) => n.type !== "network") };
 }

@@ -50,6 +50,11 @@ export interface VmConfig {
   /** How directory shares are carried when the driver offers a choice (QEMU: 9p or virtio-fs). */
   shareKind?: ShareKind;
   ports: VmPortForward[];
+  /**
+   * Host loopback ports the guest may reach: GUEST_HOST_GATEWAY:PORT in the guest lands on the
+   * host's 127.0.0.1:PORT. Nothing else outside the VM is reachable.
+   */
+  hostLoopbackPorts?: number[];
   /** "file": console only to console.log; "terminal": also on this process's stdio (runm vm shell). */
   console: "file" | "terminal";
   /** Milliseconds start() waits for readiness before failing. */
