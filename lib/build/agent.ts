@@ -10,6 +10,11 @@ import { type Artifact, produce } from "./cache.ts";
 import { keyOf, sha256 } from "./hash.ts";
 
 export const AGENT_ENTRY = join(REPO_ROOT, "agent", "main.ts");
+/**
+ * Minified, with JSC bytecode: the guest runs under TCG where parsing the ~1.5 MB bundle is the
+ * largest part of the agent's cold start (measured: docs/ARCHITECTURE.md "boot time").
+ */
+export const AGENT_BUILD_FLAGS = ["--minify", "--bytecode", "--format=esm"];
 
 function sourceFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -31,7 +36,7 @@ export function agentInputs(arch: GuestArch, root = REPO_ROOT): Record<string, s
     join(root, "bun.lock"),
     join(root, "package.json"),
   ].filter((f) => existsSync(f));
-  const h: Record<string, string> = { arch, bun: Bun.version };
+  const h: Record<string, string> = { arch, bun: Bun.version, flags: AGENT_BUILD_FLAGS.join(" ") };
   for (const f of files) h[relative(root, f)] = sha256(readFileSync(f));
   return h;
 }
@@ -54,7 +59,15 @@ export async function buildAgent(o: {
       // Not stripped: a compiled Bun binary carries its bundle after the ELF sections.
       await run(
         process.execPath,
-        ["build", "--compile", `--target=${target}`, AGENT_ENTRY, "--outfile", join(dir, "runm-agent")],
+        [
+          "build",
+          "--compile",
+          ...AGENT_BUILD_FLAGS,
+          `--target=${target}`,
+          AGENT_ENTRY,
+          "--outfile",
+          join(dir, "runm-agent"),
+        ],
         { cwd: REPO_ROOT, what: "compiling the guest agent" },
       );
       return { bun: Bun.version };

@@ -10,6 +10,7 @@ import {
   CMDLINE,
   FLOOR_MARKER,
   GUEST_AGENT_PATH,
+  GUEST_HOST_GATEWAY,
   GUEST_MBIN_DEVICE,
   GUEST_MBIN_DIR,
   GUEST_TINI_PATH,
@@ -35,6 +36,7 @@ export const INIT_VALUES: Record<string, string> = {
   MBIN_DIR: GUEST_MBIN_DIR,
   AGENT_PATH: GUEST_AGENT_PATH,
   TINI_PATH: GUEST_TINI_PATH,
+  GATEWAY: GUEST_HOST_GATEWAY,
 };
 
 /** Fill @@NAME@@ placeholders; an unknown one is an error, never a silent blank. */

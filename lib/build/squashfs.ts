@@ -35,10 +35,10 @@ export const MKSQUASHFS_FLAGS = [
   "0",
   "-no-xattrs",
   "-no-exports",
-  "-comp",
-  "zstd",
-  "-Xcompression-level",
-  "3",
+  // Data and fragments uncompressed: under TCG, decompressing the 109 MB agent cost ~1.5 s of
+  // every boot (agent ready 5.3-6.0 s with zstd -3, 3.7-4.4 s without); inodes stay compressed.
+  "-noD",
+  "-noF",
   "-quiet",
 ];
 
