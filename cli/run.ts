@@ -26,15 +26,19 @@ async function resolveLeaf(root: AnyCommand, argv: string[]) {
     const name = idx >= 0 ? rest[idx] : undefined;
     if (!name || rest.slice(0, idx).includes("--")) break;
     const sub = subs[name] ? await resolve(subs[name]) : undefined;
-    if (!sub) throw new UsageError(`unknown command "${name}"`);
+    if (!sub) return { cmd, parent: await fullName(root, parent, names), rest, unknown: name };
     names.push(name);
     parent = cmd;
     cmd = sub as AnyCommand;
     rest = rest.slice(idx + 1);
   }
-  // Usage shows the full path ("runm vm run"), not just the immediate parent's name.
-  if (parent) parent = { meta: { ...(await resolve(root.meta)), name: ["runm", ...names.slice(0, -1)].join(" ") } };
-  return { cmd, parent, rest };
+  return { cmd, parent: await fullName(root, parent, names), rest, unknown: undefined };
+}
+
+/** Usage shows the full path ("runm vm run"), not just the immediate parent's name. */
+async function fullName(root: AnyCommand, parent: AnyCommand | undefined, names: string[]) {
+  if (!parent) return undefined;
+  return { meta: { ...(await resolve(root.meta)), name: ["runm", ...names.slice(0, -1)].join(" ") } } as AnyCommand;
 }
 
 function isValueOf(argv: string[], i: number, def: ArgsDef): boolean {
@@ -61,6 +65,7 @@ export async function runCli(root: AnyCommand, argv: string[]): Promise<number> 
     else if (debug) setLogLevel("debug");
     const resolved = await resolveLeaf(root, rest);
     leaf = resolved;
+    if (resolved.unknown) throw new UsageError(`unknown command "${resolved.unknown}"`);
     const beforeDashes = resolved.rest.slice(0, resolved.rest.indexOf("--") >>> 0);
     if (beforeDashes.includes("--help") || beforeDashes.includes("-h")) {
       process.stdout.write(`${await usageText(resolved.cmd, resolved.parent)}\n`);
