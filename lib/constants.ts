@@ -100,7 +100,7 @@ export const GUEST_ROOTFS_ROOT = "/run/runm/rootfs";
 /** Guest tmpfs holding an overlay rootfs's upper and work dirs, one per container. */
 export const GUEST_UPPER_ROOT = "/run/runm/upper";
 /**
- * Snapshotter runm containers use for now: `native` hands the shim one bind-mountable rootfs dir;
- * overlayfs rootfs is not assembled in the guest yet (docs/SHIM.md, "rootfs: overlay vs bind").
+ * Snapshotter runm containers use: containerd's default. The guest assembles the overlay from
+ * read-only layer shares and a guest tmpfs upper (docs/SHIM.md, "rootfs: overlay vs bind").
  */
-export const RUNM_SNAPSHOTTER = "native";
+export const RUNM_SNAPSHOTTER = "overlayfs";

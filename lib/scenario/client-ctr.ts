@@ -3,7 +3,7 @@
 // (exec --user works).
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { PUBLISH_ANNOTATION } from "../constants.ts";
+import { HOST_LOOPBACK_ANNOTATION, PUBLISH_ANNOTATION } from "../constants.ts";
 import type { ContainerClient, ExecSpec, Mount, RunSpec, Sh, TaskInfo } from "./client.ts";
 
 export interface CtrOptions {
@@ -59,6 +59,8 @@ export class CtrClient implements ContainerClient {
         "--annotation",
         `${PUBLISH_ANNOTATION}=${s.publish.map((p) => `127.0.0.1:${p.host}:${p.container}/tcp`).join(",")}`,
       );
+    if (s.hostLoopback?.length)
+      a.push("--annotation", `${HOST_LOOPBACK_ANNOTATION}=${s.hostLoopback.join(",")}`);
     a.push(s.image, s.name, ...(s.cmd ?? []));
     return a;
   }

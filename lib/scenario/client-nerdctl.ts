@@ -1,4 +1,5 @@
 // nerdctl, when it is on PATH (not packaged in Debian 12): docker-style flags map one to one.
+import { HOST_LOOPBACK_ANNOTATION } from "../constants.ts";
 import type { ContainerClient, ExecSpec, Mount, RunSpec, Sh, TaskInfo } from "./client.ts";
 
 export interface NerdctlOptions {
@@ -34,6 +35,8 @@ export class NerdctlClient implements ContainerClient {
     if (s.cwd) a.push("--workdir", s.cwd);
     for (const m of s.mounts ?? []) a.push("--volume", this.mountArg(m));
     for (const p of s.publish ?? []) a.push("--publish", `127.0.0.1:${p.host}:${p.container}`);
+    if (s.hostLoopback?.length)
+      a.push("--annotation", `${HOST_LOOPBACK_ANNOTATION}=${s.hostLoopback.join(",")}`);
     a.push(s.image, ...(s.cmd ?? []));
     return a;
   }

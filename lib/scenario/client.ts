@@ -23,6 +23,8 @@ export interface RunSpec {
   mounts?: Mount[];
   /** host port → container port, on 127.0.0.1 only. */
   publish?: { host: number; container: number }[];
+  /** Host loopback ports the container may reach at the VM's gateway (runm only). */
+  hostLoopback?: number[];
 }
 
 export interface ExecSpec {

@@ -1,8 +1,8 @@
-import { RUNM_RUNTIME_NAME } from "../../lib/constants.ts";
+import { GUEST_HOST_GATEWAY, RUNM_RUNTIME_NAME } from "../../lib/constants.ts";
 import { assertEqual, defineScenario } from "../../lib/scenario/index.ts";
 
 /** QEMU user networking's gateway: the guest's way to the host's 127.0.0.1. */
-const HOST_FROM_GUEST = "10.0.2.2";
+const HOST_FROM_GUEST = GUEST_HOST_GATEWAY;
 
 export default defineScenario({
   id: "checklist:host-loopback",
@@ -24,6 +24,8 @@ export default defineScenario({
             image: await ctx.image("busybox"),
             name: ctx.name("net"),
             rm: true,
+            // restrict=on networking: the VM reaches exactly the host ports it is given.
+            hostLoopback: [Number(server.port)],
             // nc, not wget: Debian's static busybox wget segfaults (exit 139) in its address lookup.
             cmd: [
               "sh",
