@@ -3,7 +3,9 @@ import { LOCAL_IMAGE_REFS, type LocalImageKind } from "../../../lib/constants.ts
 import { devLayout } from "../../../lib/dev/layout.ts";
 import { failedPrecondition, invalidArgument } from "../../../lib/errors.ts";
 import { buildImage, exportArchive } from "../../../lib/image/build.ts";
+import { busyboxRootfs, findBusybox } from "../../../lib/image/busybox-rootfs.ts";
 import { importImage } from "../../../lib/image/import.ts";
+import { writeRootfsDir } from "../../../lib/image/rootfs-dir.ts";
 import { logger } from "../../../lib/log.ts";
 import { command } from "../../command.ts";
 
@@ -23,18 +25,32 @@ export default command({
       description: "containerd socket to import into (default: the dev containerd)",
     },
     output: { type: "string", description: "Also write the OCI archive to this file" },
+    rootfs: {
+      type: "string",
+      description: "Write the busybox root filesystem to this directory instead (for runm vm run)",
+    },
     force: { type: "boolean", description: "Rebuild even if the cache has it" },
   },
   examples: [
     "runm image build busybox",
     "runm image build debian --tag localhost/runm/debian:bookworm",
     "runm image build busybox --output busybox.oci.tar",
+    "runm image build busybox --rootfs ./rootfs && runm vm run --rootfs ./rootfs -- echo hi",
     "runm image build busybox --address /run/containerd/containerd.sock",
   ],
   async run({ args }) {
     const kind = args.kind as LocalImageKind;
     if (!KINDS.includes(kind))
       throw invalidArgument(`unknown image "${args.kind}"`, { hint: `choose one of: ${KINDS.join(", ")}` });
+    if (args.rootfs) {
+      if (kind !== "busybox")
+        throw invalidArgument(`--rootfs writes the busybox image only, not ${kind}`, {
+          hint: "use --output FILE and unpack its layer, or --rootfs with busybox",
+        });
+      await writeRootfsDir(busyboxRootfs(await findBusybox()), args.rootfs);
+      log.info(`wrote the busybox root filesystem to ${args.rootfs}`);
+      return;
+    }
     const address = args.address ?? devLayout().socket;
     const canImport = args.address !== undefined || existsSync(address);
     if (!canImport && !args.output)
