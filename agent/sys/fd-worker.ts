@@ -6,20 +6,25 @@
 // write(2). Reads are pull-based: the worker reads once per credit granted by read(), so a slow
 // consumer leaves data in the kernel buffer. The worker source is inlined as a Blob URL, so a
 // `bun build --compile` agent needs no extra entry point.
+//
+// Workers end themselves (self.close() at end of file or when told to stop), never through
+// Worker.terminate(): terminating a worker parked in read(2) or Atomics.wait crashed Bun 1.4.5
+// (segfault at 0x0 in the guest after a few tty execs).
 
 const READER_SRC = `
 const { readSync } = require("node:fs");
 self.onmessage = (m) => {
   const { fd, credits } = m.data;
-  const flag = new Int32Array(credits);
+  const flag = new Int32Array(credits); // [credits, stop]
   const buf = Buffer.allocUnsafe(65536);
   for (;;) {
-    while (Atomics.load(flag, 0) === 0) Atomics.wait(flag, 0, 0);
+    while (Atomics.load(flag, 0) === 0 && Atomics.load(flag, 1) === 0) Atomics.wait(flag, 0, 0);
+    if (Atomics.load(flag, 1) !== 0) { self.close(); return; }
     Atomics.sub(flag, 0, 1);
     let n = 0;
     let err = "";
     try { n = readSync(fd, buf, 0, buf.length, null); } catch (e) { if (e.code !== "EIO") err = e.code || String(e); }
-    if (n === 0) { postMessage({ eof: true, err }); return; }
+    if (n === 0) { postMessage({ eof: true, err }); self.close(); return; }
     postMessage({ data: buf.slice(0, n) });
   }
 };`;
@@ -27,6 +32,7 @@ self.onmessage = (m) => {
 const WRITER_SRC = `
 const { writeSync } = require("node:fs");
 self.onmessage = (m) => {
+  if (m.data.stop) { self.close(); return; }
   const { fd, data, id } = m.data;
   try {
     let off = 0;
@@ -42,7 +48,7 @@ const urlOf = (src: string) => URL.createObjectURL(new Blob([src], { type: "appl
 /** Pull-based reads of one fd in a worker thread. read() resolves an empty array at end of file. */
 export class FdReader {
   private readonly worker: Worker;
-  private readonly credits = new Int32Array(new SharedArrayBuffer(4));
+  private readonly credits = new Int32Array(new SharedArrayBuffer(8)); // [credits, stop]
   private readonly waiting: ((chunk: Uint8Array) => void)[] = [];
   private readonly failing: ((e: Error) => void)[] = [];
   private done = false;
@@ -79,7 +85,9 @@ export class FdReader {
   finish(): void {
     if (this.done) return;
     this.done = true;
-    this.worker.terminate();
+    Atomics.store(this.credits, 1, 1);
+    Atomics.notify(this.credits, 0);
+    this.worker.unref();
   }
 }
 
@@ -111,7 +119,8 @@ export class FdWriter {
   }
 
   finish(): void {
-    this.worker.terminate();
+    this.worker.postMessage({ stop: true });
+    this.worker.unref();
     for (const p of this.pending.values()) p.reject(new Error(`write fd ${this.fd}: closed`));
     this.pending.clear();
   }
