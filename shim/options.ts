@@ -124,7 +124,8 @@ export function fromAnnotations(a: Record<string, string> | undefined): Partial<
   const publish = a?.[PUBLISH_ANNOTATION];
   if (publish) out.ports = parsePublish(publish);
   const loopback = a?.[HOST_LOOPBACK_ANNOTATION];
-  if (loopback) out.hostLoopbackPorts = loopback.split(",").map((p) => port(p.trim(), HOST_LOOPBACK_ANNOTATION));
+  if (loopback)
+    out.hostLoopbackPorts = loopback.split(",").map((p) => port(p.trim(), HOST_LOOPBACK_ANNOTATION));
   return validate(out, "annotations");
 }
 

@@ -117,6 +117,24 @@ export class Sandbox {
     return hasHostPids(this.vm) ? this.vm.hostPids() : [];
   }
 
+  /** True once the VMM has exited (polled up to `timeoutMs`): the guest and everything in it is gone. */
+  async vmGone(timeoutMs: number): Promise<boolean> {
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (!this.hostPids().some(alive)) return true;
+      if (Date.now() > deadline) return false;
+      await Bun.sleep(100);
+    }
+  }
+
   get socketDir(): string {
     return dirname(this.vm.agentSocket);
   }

@@ -29,7 +29,12 @@ interface Container {
   init: ShimProcess;
   execs: Map<string, ShimProcess>;
   events: AbortController;
+  /** Set when the VM died under the container: every process counts as exited with LOST_STATUS. */
+  lost?: Exit;
 }
+
+/** Exit status reported for processes whose VM died (containerd's "unknown" status). */
+const LOST_STATUS = 255;
 
 export interface TaskServiceDeps {
   namespace: string;
@@ -180,8 +185,24 @@ export class TaskService {
         p?.handleExit({ exitStatus: e.exitStatus, exitedAt: e.timestamp }, (x) => this.publishExit(c, p, x));
       }
     })().catch((e) => {
-      if (!c.events.signal.aborted) log.warn(`event stream from the guest ended: ${messageOf(e)}`);
+      if (c.events.signal.aborted) return;
+      log.warn(`event stream from the guest ended: ${messageOf(e)}`);
+      void this.checkLost(c);
     });
+  }
+
+  /**
+   * The agent's event stream broke: if the VM is gone too (a guest crash ends in a kernel panic and
+   * QEMU's exit), report every process as exited so that containerd can still kill and delete.
+   */
+  private async checkLost(c: Container): Promise<void> {
+    if (!(await c.sandbox.vmGone(5_000))) return;
+    log.error(
+      `the VM of ${c.id} exited unexpectedly (see its console log); its processes exit ${LOST_STATUS}`,
+    );
+    const x = { exitStatus: LOST_STATUS, exitedAt: new Date() };
+    c.lost = x;
+    for (const p of [c.init, ...c.execs.values()]) void p.handleExit(x, (e) => this.publishExit(c, p, e));
   }
 
   private publishExit(c: Container, p: ShimProcess, x: Exit): void {
@@ -209,7 +230,9 @@ export class TaskService {
   private async state(r: Msg): Promise<Msg> {
     const c = this.get(r.id);
     const p = this.proc(r.id, r.execId);
-    const s = await c.sandbox.agent.state(p.ref);
+    const s = c.lost
+      ? { pid: p.pid, status: "stopped" as const, exitStatus: c.lost.exitStatus, exitedAt: c.lost.exitedAt }
+      : await c.sandbox.agent.state(p.ref);
     return {
       id: p.execId || c.id,
       bundle: c.bundle,
@@ -228,13 +251,14 @@ export class TaskService {
   private async wait(r: Msg): Promise<Msg> {
     const c = this.get(r.id);
     const p = this.proc(r.id, r.execId);
-    const x = await c.sandbox.agent.wait(p.ref);
+    const x = c.lost ?? (await c.sandbox.agent.wait(p.ref));
     const done = await p.handleExit(x, (e) => this.publishExit(c, p, e));
     return { exitStatus: done.exitStatus, exitedAt: ts(done.exitedAt) };
   }
 
   private async kill(r: Msg): Promise<Msg> {
     const c = this.get(r.id);
+    if (c.lost) return {}; // nothing left to signal
     await c.sandbox.agent.kill(this.proc(r.id, r.execId).ref, r.signal, r.all);
     return {};
   }
@@ -242,7 +266,7 @@ export class TaskService {
   private async delete(r: Msg): Promise<Msg> {
     const c = this.get(r.id);
     const p = this.proc(r.id, r.execId);
-    const d = await c.sandbox.agent.delete(p.ref);
+    const d = c.lost ? { pid: p.pid, ...c.lost } : await c.sandbox.agent.delete(p.ref);
     await p.exited();
     await p.io.close();
     const out = { pid: d.pid, exitStatus: d.exitStatus, exitedAt: ts(d.exitedAt) };

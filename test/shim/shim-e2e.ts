@@ -1,7 +1,7 @@
 // The "Done when" list of issue 5, run against one containerd binary. Imported by one test file
 // per containerd version (containerd-1.6.test.ts, containerd-1.7.test.ts).
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Harness, startHarness } from "./harness.ts";
@@ -292,6 +292,33 @@ export function shimSuite(
         await until("task gone", async () => (await taskStatus(c)) !== "RUNNING");
         await h.ctr(["task", "delete", c]);
         await h.ctr(["container", "rm", c]);
+        await clean(c);
+      },
+      T,
+    );
+
+    test(
+      "the VM dying under a container: the task stops with 255 and deletes cleanly",
+      async () => {
+        const c = id("vmdeath");
+        await h.run(c, ["sleep", "1000"], ["-d"]);
+        // The QEMU of this container, by the name runm gives it (runm-<namespace>-<id>).
+        const qemu = readdirSync("/proc")
+          .filter((d) => /^\d+$/.test(d))
+          .find((pid) => {
+            try {
+              return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(`runm-default-${c}\0`);
+            } catch {
+              return false;
+            }
+          });
+        expect(qemu).toBeDefined();
+        process.kill(Number(qemu), "SIGKILL");
+        await until("task stopped", async () => (await taskStatus(c)) === "STOPPED", 30_000);
+        const del = await h.ctr(["task", "delete", c]);
+        expect(del.code).toBe(0);
+        expect(del.stderr).toContain("exit code 255");
+        expect((await h.ctr(["container", "rm", c])).code).toBe(0);
         await clean(c);
       },
       T,
