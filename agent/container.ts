@@ -266,8 +266,10 @@ export class Container {
   }
 
   resize(execId: string, cols: number, rows: number): void {
-    if (execId) this.exec(execId).sm.assert("resize");
-    else this.sm.assert("resize");
+    const sm = execId ? this.exec(execId).sm : this.sm;
+    // A terminal resize racing the process's exit (ctr resizes right after start) is moot, not an error.
+    if (sm.is("stopped")) return;
+    sm.assert("resize");
     this.handleOf(execId).io.resize(cols, rows);
   }
 

@@ -89,11 +89,16 @@ export const GUEST_AGENT_STATE_DIR = "/run/runm";
 export const PUBLISH_ANNOTATION = "io.containerd.runm.publish";
 /**
  * OCI annotation: host loopback ports the guest may reach ("8080,9000"). The guest connects to
- * GUEST_HOST_GATEWAY:PORT and lands on the host's 127.0.0.1:PORT; nothing else is reachable.
+ * GUEST_HOST_LOOPBACK:PORT and lands on the host's 127.0.0.1:PORT; nothing else is reachable.
  */
 export const HOST_LOOPBACK_ANNOTATION = "io.containerd.runm.host-loopback";
-/** In the guest: QEMU user networking's gateway, the guest's only way to the host. */
+/** In the guest: QEMU user networking's gateway (the default route; answers nothing itself). */
 export const GUEST_HOST_GATEWAY = "10.0.2.2";
+/**
+ * In the guest: the address standing for the host's loopback. Each allowed port is a slirp
+ * guestfwd rule (slirp refuses rules on the gateway's own address, so this is a spare one).
+ */
+export const GUEST_HOST_LOOPBACK = "10.0.2.100";
 /** In the guest: where the shim's shares are mounted (<root>/<tag>) and container rootfs assembled. */
 export const GUEST_SHARE_ROOT = "/run/runm/shares";
 export const GUEST_ROOTFS_ROOT = "/run/runm/rootfs";

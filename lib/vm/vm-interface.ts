@@ -51,7 +51,7 @@ export interface VmConfig {
   shareKind?: ShareKind;
   ports: VmPortForward[];
   /**
-   * Host loopback ports the guest may reach: GUEST_HOST_GATEWAY:PORT in the guest lands on the
+   * Host loopback ports the guest may reach: GUEST_HOST_LOOPBACK:PORT in the guest lands on the
    * host's 127.0.0.1:PORT. Nothing else outside the VM is reachable.
    */
   hostLoopbackPorts?: number[];

@@ -1,8 +1,8 @@
-import { GUEST_HOST_GATEWAY, RUNM_RUNTIME_NAME } from "../../lib/constants.ts";
+import { GUEST_HOST_LOOPBACK, RUNM_RUNTIME_NAME } from "../../lib/constants.ts";
 import { assertEqual, defineScenario } from "../../lib/scenario/index.ts";
 
-/** QEMU user networking's gateway: the guest's way to the host's 127.0.0.1. */
-const HOST_FROM_GUEST = GUEST_HOST_GATEWAY;
+/** The guest's address for the host's 127.0.0.1 (one slirp guestfwd rule per allowed port). */
+const HOST_FROM_GUEST = GUEST_HOST_LOOPBACK;
 
 export default defineScenario({
   id: "checklist:host-loopback",

@@ -90,3 +90,12 @@ test("KVM uses the host CPU; a terminal console is muxed with the monitor and lo
 test("no tsc_early_khz when the host frequency is unknown", () => {
   expect(kernelCmdline({ ...line, tscKhz: null })).toBe("console=ttyS0 panic=-1 reboot=t runm.mode=agent");
 });
+
+test("host loopback ports: one guestfwd rule each, on the spare address, restrict=on kept", () => {
+  const argv = qemuArgv({ ...config, ports: [], hostLoopbackPorts: [8081, 9000] }, paths, line);
+  expect(values(argv, "-netdev")).toEqual([
+    "user,id=net0,restrict=on" +
+      ",guestfwd=tcp:10.0.2.100:8081-cmd:socat STDIO TCP:127.0.0.1:8081" +
+      ",guestfwd=tcp:10.0.2.100:9000-cmd:socat STDIO TCP:127.0.0.1:9000",
+  ]);
+});

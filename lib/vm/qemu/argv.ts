@@ -1,7 +1,7 @@
 // The QEMU command line for one runm VM, as a pure function of its config so it is unit-tested
 // argument by argument. The line is design.md §3's fast TCG line: microvm, `-cpu max`, a PVH
 // vmlinux, mmio virtio devices only, nothing QEMU adds by default.
-import { AGENT_PORT_NAME, GUEST_HOST_GATEWAY } from "../../constants.ts";
+import { AGENT_PORT_NAME, GUEST_HOST_LOOPBACK } from "../../constants.ts";
 import type { VmConfig } from "../vm-interface.ts";
 import type { Accel } from "./accel.ts";
 
@@ -86,7 +86,7 @@ function netArgs(config: VmConfig): string[] {
   // per connection, so every connection gets its own socat to 127.0.0.1:PORT).
   const fwds = config.ports.map((p) => `,hostfwd=tcp:127.0.0.1:${p.hostPort}-:${p.guestPort}`).join("");
   const back = (config.hostLoopbackPorts ?? [])
-    .map((p) => `,guestfwd=tcp:${GUEST_HOST_GATEWAY}:${p}-cmd:socat STDIO TCP:127.0.0.1:${p}`)
+    .map((p) => `,guestfwd=tcp:${GUEST_HOST_LOOPBACK}:${p}-cmd:socat STDIO TCP:127.0.0.1:${p}`)
     .join("");
   return ["-netdev", `user,id=net0,restrict=on${fwds}${back}`, "-device", "virtio-net-device,netdev=net0"];
 }
