@@ -3,6 +3,7 @@
 //            the address in the form this containerd expects, exit.
 //   delete — clean up after a shim that died (even by SIGKILL): VM processes by pid, sockets,
 //            runtime dirs; print a DeleteResponse with exit status 137.
+
 import { spawn } from "node:child_process";
 import {
   closeSync,
@@ -16,7 +17,7 @@ import {
 } from "node:fs";
 import { connect } from "node:net";
 import { dirname, join } from "node:path";
-import { SHIM_BUNDLE_FILES } from "../lib/constants.ts";
+import { RUNM_SHIM_BINARY, SHIM_BUNDLE_FILES } from "../lib/constants.ts";
 import { codec, timestamp } from "../lib/containerd/protos.ts";
 import { internal, unavailable } from "../lib/errors.ts";
 import { writeFileAtomic } from "../lib/fs-atomic.ts";
@@ -108,7 +109,7 @@ export async function deleteShim(f: ShimFlags): Promise<Uint8Array> {
   const shimPid = rec?.shimPid ?? (existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8")) : 0);
   // The shim first (it must not race us), then the VM's processes; each only if its command line
   // still names this container (a pid may have been reused since it was recorded).
-  killPid(shimPid, ["containerd-shim-runm-v2", `-id ${f.id} `]);
+  killPid(shimPid, [RUNM_SHIM_BINARY, `-id ${f.id} `]);
   const vmMarks = [rec?.vmRuntimeDir, rec?.vmSocketDir].filter((d): d is string => !!d);
   for (const pid of rec?.hostPids ?? []) killPid(pid, [], vmMarks);
   for (const dir of [rec?.vmRuntimeDir, rec?.vmSocketDir])

@@ -3,8 +3,10 @@
 import { join } from "node:path";
 
 /** containerd's runtime name for runm; containerd maps it to the binary containerd-shim-runm-v2. */
-export const RUNTIME_NAME = "io.containerd.runm.v2";
-export const SHIM_BINARY_NAME = "containerd-shim-runm-v2";
+import { RUNM_RUNTIME_NAME, RUNM_SHIM_BINARY } from "../constants.ts";
+
+export const RUNTIME_NAME = RUNM_RUNTIME_NAME;
+export const SHIM_BINARY_NAME = RUNM_SHIM_BINARY;
 
 export interface PrivateLayout {
   dir: string;
