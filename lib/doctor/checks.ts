@@ -43,7 +43,12 @@ const LINUX_TOOLS: ToolCheck[] = [
   { tool: "containerd", args: ["--version"], required: true, for: "running containers" },
   { tool: "ctr", args: ["--version"], required: true, for: "driving containerd" },
   { tool: "runc", args: ["--version"], required: true, for: "the guest's OCI runtime" },
-  { tool: "setpriv", args: ["--version"], required: true, for: "killing VMs when runm dies (parent-death signal)" },
+  {
+    tool: "setpriv",
+    args: ["--version"],
+    required: true,
+    for: "killing VMs when runm dies (parent-death signal)",
+  },
   { tool: "socat", args: ["-V"], required: false, for: "guest access to host loopback ports" },
   {
     tool: "aarch64-linux-gnu-gcc",
