@@ -38,7 +38,9 @@ async function resolveLeaf(root: AnyCommand, argv: string[]) {
 /** Usage shows the full path ("runm vm run"), not just the immediate parent's name. */
 async function fullName(root: AnyCommand, parent: AnyCommand | undefined, names: string[]) {
   if (!parent) return undefined;
-  return { meta: { ...(await resolve(root.meta)), name: ["runm", ...names.slice(0, -1)].join(" ") } } as AnyCommand;
+  return {
+    meta: { ...(await resolve(root.meta)), name: ["runm", ...names.slice(0, -1)].join(" ") },
+  } as AnyCommand;
 }
 
 function isValueOf(argv: string[], i: number, def: ArgsDef): boolean {
