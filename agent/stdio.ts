@@ -4,7 +4,7 @@
 // it is full, as with containerd's fifos) and nothing is lost before the host attaches.
 import { failedPrecondition, invalidArgument } from "../lib/errors.ts";
 import type { ChildStdio } from "./runc.ts";
-import { FdReader, FdWriter } from "./sys/fd-worker.ts";
+import { FdReader, FdWriter } from "./sys/fd-io.ts";
 import { closeFd, pipe } from "./sys/libc.ts";
 import { resizePty } from "./sys/pty.ts";
 
@@ -38,7 +38,7 @@ class OutputFd {
   private done = false;
 
   /**
-   * `charDevice`: a pty master, read in a worker (sys/fd-worker.ts) and left open at end of file,
+   * `charDevice`: a pty master, polled non-blocking (sys/fd-io.ts) and left open at end of file,
    * because TtyIo still owns it for writes and resizes until close(); else a pipe.
    */
   constructor(

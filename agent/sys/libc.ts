@@ -20,6 +20,7 @@ const symbols = {
   recvmsg: { args: [i32, ptr, i32], returns: FFIType.i64 },
   clock_settime: { args: [i32, ptr], returns: i32 },
   mount: { args: [ptr, ptr, ptr, u64, ptr], returns: i32 },
+  fcntl: { args: [i32, i32, i32], returns: i32 },
 } as const;
 
 type Lib = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
@@ -54,6 +55,15 @@ export function check(call: string, rc: number | bigint): number {
 }
 
 export const O_CLOEXEC = 0o2000000;
+const F_GETFL = 3;
+const F_SETFL = 4;
+const O_NONBLOCK = 0o4000; // same value on x86_64 and arm64
+
+/** Make reads and writes on `fd` return EAGAIN instead of blocking. */
+export function setNonBlocking(fd: number): void {
+  const flags = check("fcntl(F_GETFL)", libc().fcntl(fd, F_GETFL, 0));
+  check("fcntl(F_SETFL)", libc().fcntl(fd, F_SETFL, flags | O_NONBLOCK));
+}
 
 /** pipe2(O_CLOEXEC): [read end, write end]. CLOEXEC so only the child we hand them to keeps them. */
 export function pipe(): [number, number] {

@@ -1,9 +1,9 @@
 // A Duplex over raw file descriptors (a virtio-serial port, an accepted vsock socket). Reads and
-// writes block in worker threads (sys/fd-worker.ts); a read is issued only when the HTTP/2
+// writes are polled non-blocking on the main thread (sys/fd-io.ts); a read is issued only when the HTTP/2
 // session wants more, so flow control reaches the fd.
 import { closeSync } from "node:fs";
 import { Duplex } from "node:stream";
-import { FdReader, FdWriter } from "../sys/fd-worker.ts";
+import { FdReader, FdWriter } from "../sys/fd-io.ts";
 
 export class FdDuplex extends Duplex {
   private readonly reader: FdReader;

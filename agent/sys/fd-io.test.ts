@@ -1,9 +1,9 @@
 import { expect, test } from "bun:test";
 import { readFile } from "node:fs/promises";
-import { FdReader, FdWriter } from "./fd-worker.ts";
+import { FdReader, FdWriter } from "./fd-io.ts";
 import { closeFd, pipe } from "./libc.ts";
 
-test("reads and writes through workers, pull-based, without starving the fs thread pool", async () => {
+test("reads and writes polled on the main thread, pull-based, without starving the fs thread pool", async () => {
   const pipes = [pipe(), pipe(), pipe(), pipe(), pipe()];
   const readers = pipes.map(([r]) => new FdReader(r));
   const pending = readers.map((r) => r.read());
@@ -25,7 +25,7 @@ test("reads and writes through workers, pull-based, without starving the fs thre
     lat.push(performance.now() - t0);
   }
   lat.sort((a, b) => a - b);
-  console.log(`worker read latency median ${lat[10]?.toFixed(3)} ms`);
+  console.log(`polled read latency median ${lat[10]?.toFixed(3)} ms`);
   expect(lat[10]).toBeLessThan(25);
   writer.finish();
   for (const [, w] of pipes) closeFd(w);
