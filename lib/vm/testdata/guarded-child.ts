@@ -9,5 +9,16 @@ registerCleanup({
   run: () => stopPid(child.pid),
   runSync: () => process.kill(child.pid, "SIGKILL"),
 });
+// Report the pid only once setpriv has set the parent-death signal and exec'd sleep: a parent
+// killed before that (within the first milliseconds) leaves an unguarded child.
+const { readFileSync } = await import("node:fs");
+const comm = () => {
+  try {
+    return readFileSync(`/proc/${child.pid}/comm`, "utf8").trim();
+  } catch {
+    return "";
+  }
+};
+for (let i = 0; i < 500 && process.platform === "linux" && comm() !== "sleep"; i++) await Bun.sleep(10);
 process.stdout.write(`${child.pid}\n`);
 setInterval(() => {}, 1000);
