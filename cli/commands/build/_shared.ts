@@ -1,8 +1,10 @@
 // What the build subcommands share: the --arch/--force flags and the artifact table.
 
 import type { Artifact } from "../../../lib/build/cache.ts";
+import { HashMemo } from "../../../lib/build/hash.ts";
 import { GUEST_ARCHES, type GuestArch, hostGuestArch } from "../../../lib/constants.ts";
 import { invalidArgument } from "../../../lib/errors.ts";
+import { dirs } from "../../../lib/paths.ts";
 import { printTable } from "../../table.ts";
 
 export const archArg = {
@@ -48,4 +50,24 @@ export function printArtifacts(artifacts: Artifact[]): void {
       a.path,
     ]),
   );
+}
+
+export interface BuildContext {
+  arch: GuestArch;
+  cacheDir: string;
+  memo: HashMemo;
+}
+
+/**
+ * One build command's frame: the arch from --arch, the cache dir, and the probe memo, saved even
+ * when the build fails; the artifacts returned are printed as the table.
+ */
+export async function runBuild(arch: string | undefined, build: (c: BuildContext) => Promise<Artifact[]>) {
+  const cacheDir = dirs().cache;
+  const ctx = { arch: parseArch(arch), cacheDir, memo: HashMemo.in(cacheDir) };
+  try {
+    printArtifacts(await build(ctx));
+  } finally {
+    await ctx.memo.save();
+  }
 }

@@ -1,8 +1,6 @@
 import { buildBusybox } from "../../../lib/build/busybox.ts";
-import { HashMemo } from "../../../lib/build/hash.ts";
-import { dirs } from "../../../lib/paths.ts";
 import { command } from "../../command.ts";
-import { archArg, forceArg, parseArch, parseJobs, printArtifacts } from "./_shared.ts";
+import { archArg, forceArg, parseJobs, runBuild } from "./_shared.ts";
 
 export default command({
   meta: {
@@ -25,21 +23,14 @@ export default command({
     "runm build busybox --source pinned",
     "runm build busybox --source ./busybox-1.35.0.tar.bz2 --arch arm64",
   ],
-  async run({ args }) {
-    const cacheDir = dirs().cache;
-    const memo = HashMemo.in(cacheDir);
-    try {
-      printArtifacts([
-        await buildBusybox({
-          arch: parseArch(args.arch),
-          cacheDir,
-          memo,
-          binary: args.binary,
-          force: args.force,
-        }),
-      ]);
-    } finally {
-      await memo.save();
-    }
-  },
+  run: ({ args }) =>
+    runBuild(args.arch, async (c) => [
+      await buildBusybox({
+        ...c,
+        binary: args.binary,
+        source: args.source,
+        jobs: parseJobs(args.jobs),
+        force: args.force,
+      }),
+    ]),
 });

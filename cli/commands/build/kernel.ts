@@ -1,8 +1,6 @@
-import { HashMemo } from "../../../lib/build/hash.ts";
 import { buildKernel } from "../../../lib/build/kernel.ts";
-import { dirs } from "../../../lib/paths.ts";
 import { command } from "../../command.ts";
-import { archArg, forceArg, parseArch, parseJobs, printArtifacts } from "./_shared.ts";
+import { archArg, forceArg, parseJobs, runBuild } from "./_shared.ts";
 
 export default command({
   meta: {
@@ -25,24 +23,19 @@ export default command({
     "runm build kernel --source ./linux-6.1.tar.xz --force",
   ],
   async run({ args }) {
-    const cacheDir = dirs().cache;
-    const memo = HashMemo.in(cacheDir);
-    try {
+    let info: Record<string, unknown> = {};
+    await runBuild(args.arch, async (c) => {
       const kernel = await buildKernel({
-        arch: parseArch(args.arch),
-        cacheDir,
-        memo,
+        ...c,
         source: { flag: args.source },
         jobs: parseJobs(args.jobs),
         force: args.force,
       });
-      printArtifacts([kernel]);
-      const i = kernel.info;
-      process.stdout.write(
-        `config ${i.config ?? "?"}  source ${i.source ?? "?"}${i.makeSeconds ? `  make ${i.makeSeconds} s` : ""}\n`,
-      );
-    } finally {
-      await memo.save();
-    }
+      info = kernel.info;
+      return [kernel];
+    });
+    process.stdout.write(
+      `config ${info.config ?? "?"}  source ${info.source ?? "?"}${info.makeSeconds ? `  make ${info.makeSeconds} s` : ""}\n`,
+    );
   },
 });
