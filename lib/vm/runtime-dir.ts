@@ -16,8 +16,20 @@ const SUN_PATH_MAX = 107;
 export interface RuntimeDir {
   dir: string;
   socketDir: string;
+  /** The guest console, whatever the driver. */
+  consoleLog: string;
+  /** The VMM's pid, written at spawn; createRuntimeDir reads it to refuse a live VM's id. */
+  vmmPidfile: string;
+  /** The host end of the agent's channel. */
+  agentSocket: string;
+  /** A file in the runtime dir. */
+  file(name: string): string;
+  /** A unix socket path (in the short socket dir when the runtime dir is deep). */
+  socket(name: string): string;
   remove(): void;
 }
+
+const VMM_PIDFILE = "vmm.pid";
 
 export function vmsRoot(stateDir = dirs().state): string {
   return join(stateDir, "vms");
@@ -40,7 +52,7 @@ export function createRuntimeDir(id: string, stateDir = dirs().state): RuntimeDi
   checkVmId(id);
   const dir = join(vmsRoot(stateDir), id);
   if (existsSync(dir)) {
-    const pid = Number(readPid(join(dir, "vmm.pid")));
+    const pid = Number(readPid(join(dir, VMM_PIDFILE)));
     if (pid > 0 && pidAlive(pid)) {
       throw alreadyExists(`VM ${id} is already running (pid ${pid})`, {
         hint: "pick another id or stop that VM first",
@@ -57,6 +69,11 @@ export function createRuntimeDir(id: string, stateDir = dirs().state): RuntimeDi
   return {
     dir,
     socketDir,
+    consoleLog: join(dir, "console.log"),
+    vmmPidfile: join(dir, VMM_PIDFILE),
+    agentSocket: join(socketDir, "agent.sock"),
+    file: (name) => join(dir, name),
+    socket: (name) => join(socketDir, name),
     remove() {
       rmSync(dir, { recursive: true, force: true });
       if (socketDir !== dir) rmSync(socketDir, { recursive: true, force: true });

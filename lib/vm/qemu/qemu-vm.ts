@@ -2,7 +2,6 @@
 // lifecycle contract this implements.
 import { existsSync } from "node:fs";
 import { createConnection } from "node:net";
-import { join } from "node:path";
 import type { Duplex } from "node:stream";
 import type { Subprocess } from "bun";
 import { failedPrecondition, unavailable } from "../../errors.ts";
@@ -44,14 +43,13 @@ export class QemuVm implements Vm, HasHostPids, Pausable {
     this.id = config.id;
     this.rt = createRuntimeDir(config.id);
     this.runtimeDir = this.rt.dir;
-    this.consolePath = join(this.rt.dir, "console.log");
-    const sock = (name: string) => join(this.rt.socketDir, name);
+    this.consolePath = this.rt.consoleLog;
     this.paths = {
-      consoleLog: this.consolePath,
-      pidfile: join(this.rt.dir, "vmm.pid"),
-      agentSocket: sock("agent.sock"),
-      qmpSocket: sock("qmp.sock"),
-      fsSockets: Object.fromEntries(config.shares.map((s) => [s.tag, sock(`fs-${s.tag}.sock`)])),
+      consoleLog: this.rt.consoleLog,
+      pidfile: this.rt.vmmPidfile,
+      agentSocket: this.rt.agentSocket,
+      qmpSocket: this.rt.socket("qmp.sock"),
+      fsSockets: Object.fromEntries(config.shares.map((s) => [s.tag, this.rt.socket(`fs-${s.tag}.sock`)])),
     };
     this.agentSocket = this.paths.agentSocket;
     // Registered from configure on: even a VM that never starts has a dir to remove.
@@ -76,7 +74,7 @@ export class QemuVm implements Vm, HasHostPids, Pausable {
     if (this.config.shareKind === "virtiofs") {
       for (const s of this.config.shares) {
         const socket = this.paths.fsSockets[s.tag] as string;
-        this.daemons.push(await startVirtiofsd(s, socket, join(this.rt.dir, `virtiofsd-${s.tag}.log`)));
+        this.daemons.push(await startVirtiofsd(s, socket, this.rt.file(`virtiofsd-${s.tag}.log`)));
       }
     }
     const argv = qemuArgv(this.config, this.paths, {
@@ -88,7 +86,7 @@ export class QemuVm implements Vm, HasHostPids, Pausable {
     log.debug(argv.join(" "));
     this.proc = guardedSpawn(argv, {
       stdio: this.config.console === "terminal" ? "inherit" : "ignore",
-      logPath: join(this.rt.dir, "qemu.log"),
+      logPath: this.rt.file("qemu.log"),
     });
     tl.mark("launch");
     // Our own pidfile, the moment QEMU exists (setpriv execs, so this PID is QEMU's). QEMU's
@@ -99,7 +97,7 @@ export class QemuVm implements Vm, HasHostPids, Pausable {
       ready,
       timeline: tl,
       vmmExited: this.exited(),
-      vmmLog: join(this.rt.dir, "qemu.log"),
+      vmmLog: this.rt.file("qemu.log"),
       vmmName: "qemu",
       timeoutMs: this.config.bootTimeoutMs,
     });

@@ -2,7 +2,6 @@
 // lifecycle as QemuVm (vm-interface.ts); helpers run under the watchdog instead of PDEATHSIG.
 import { existsSync } from "node:fs";
 import { createConnection } from "node:net";
-import { join } from "node:path";
 import type { Duplex } from "node:stream";
 import type { Subprocess } from "bun";
 import { failedPrecondition, unavailable } from "../../errors.ts";
@@ -44,20 +43,19 @@ export class VfkitVm implements Vm, HasHostPids {
     this.id = config.id;
     this.rt = createRuntimeDir(config.id);
     this.runtimeDir = this.rt.dir;
-    this.consolePath = join(this.rt.dir, "console.log");
-    const sock = (n: string) => join(this.rt.socketDir, n);
+    this.consolePath = this.rt.consoleLog;
     this.paths = {
-      consoleLog: this.consolePath,
-      pidfile: join(this.rt.dir, "vmm.pid"),
-      agentSocket: sock("agent.sock"),
-      netSocket: sock("net.sock"),
+      consoleLog: this.rt.consoleLog,
+      pidfile: this.rt.vmmPidfile,
+      agentSocket: this.rt.agentSocket,
+      netSocket: this.rt.socket("net.sock"),
     };
     this.agentSocket = this.paths.agentSocket;
     this.net = {
       netSocket: this.paths.netSocket,
-      servicesSocket: sock("gvproxy.sock"),
-      pidfile: join(this.rt.dir, "gvproxy.pid"),
-      logFile: join(this.rt.dir, "gvproxy.log"),
+      servicesSocket: this.rt.socket("gvproxy.sock"),
+      pidfile: this.rt.file("gvproxy.pid"),
+      logFile: this.rt.file("gvproxy.log"),
     };
     this.unregister = registerCleanup({
       name: `vm ${this.id}`,
@@ -95,7 +93,7 @@ export class VfkitVm implements Vm, HasHostPids {
         throw unavailable("gvproxy did not create its socket", { details: tailLines(this.net.logFile) });
       await Bun.sleep(10);
     }
-    const vmmLog = join(this.rt.dir, "vfkit.log");
+    const vmmLog = this.rt.file("vfkit.log");
     this.vmm = this.spawn(
       vfkitArgv(this.config, this.paths, this.tools.vfkit, runmCmdlineWords(this.config)),
       vmmLog,
