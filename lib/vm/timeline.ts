@@ -15,7 +15,8 @@ export class BootTimeline {
   readonly marks = new Map<Phase, number>();
 
   mark(phase: Phase, at = performance.now()): void {
-    if (!this.marks.has(phase)) this.marks.set(phase, at - this.t0);
+    // Microsecond resolution: (t0 + 10) - t0 is 9.999999999 in floating point, not 10.
+    if (!this.marks.has(phase)) this.marks.set(phase, Math.round((at - this.t0) * 1000) / 1000);
   }
 
   get(phase: Phase): number | undefined {
