@@ -3,21 +3,10 @@
 // agent's tests (these Debian machines) mount the v1 hierarchies, and runc follows the host.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { StatsResponse } from "../lib/proto/wire.ts";
 
-export interface CgroupStats {
-  cpuUsageUsec: number;
-  cpuUserUsec: number;
-  cpuSystemUsec: number;
-  memoryUsageBytes: number;
-  /** 0 when unlimited. */
-  memoryLimitBytes: number;
-  memoryOomKills: number;
-  pidsCurrent: number;
-  /** 0 when unlimited. */
-  pidsLimit: number;
-  ioReadBytes: number;
-  ioWriteBytes: number;
-}
+/** The wire message itself (limits are 0 when unlimited). */
+export type CgroupStats = StatsResponse;
 
 export const CGROUP_ROOT = "/sys/fs/cgroup";
 const UNLIMITED_V1 = 2 ** 62; // v1 reports "no limit" as a page-rounded LONG_MAX

@@ -98,19 +98,21 @@ export class Container {
     await writeFileAtomic(join(bundle, "config.json"), JSON.stringify(spec, null, 2));
     const c = new Container(ctx, id, bundle, spec, newIo(stdio));
     const pidFile = join(bundle, "init.pid");
-    try {
-      await launch(c.init.io, ctx.stateDir, (cs) =>
-        ctx.runc.create(id, bundle, pidFile, c.init.io.childStdio(), cs),
-      );
-    } catch (e) {
-      c.init.io.close();
-      // runc may have left state (and a waiting init) behind: remove both.
-      await ctx.runc.delete(id, true).catch(() => {});
-      await rm(bundle, { recursive: true, force: true });
-      throw e;
-    }
-    c.init.pid = Number(await readFile(pidFile, "utf8"));
-    ctx.reaper.watch(c.init.pid, (e) => c.initExited(e));
+    await ctx.reaper.whileLaunching(async () => {
+      try {
+        await launch(c.init.io, ctx.stateDir, (cs) =>
+          ctx.runc.create(id, bundle, pidFile, c.init.io.childStdio(), cs),
+        );
+      } catch (e) {
+        c.init.io.close();
+        // runc may have left state (and a waiting init) behind: remove both.
+        await ctx.runc.delete(id, true).catch(() => {});
+        await rm(bundle, { recursive: true, force: true });
+        throw e;
+      }
+      c.init.pid = Number(await readFile(pidFile, "utf8"));
+      ctx.reaper.watch(c.init.pid, (e) => c.initExited(e));
+    });
     c.oomTimer = setInterval(() => c.checkOom(), OOM_POLL_MS);
     ctx.events.publish({ type: "create", containerId: id, pid: c.init.pid });
     return c;
@@ -171,15 +173,17 @@ export class Container {
     const processFile = join(dir, `${execId}.json`);
     const pidFile = join(dir, `${execId}.pid`);
     await writeFileAtomic(processFile, p.processJson);
-    await launch(p.handle.io, this.ctx.stateDir, (cs) =>
-      this.ctx.runc.execDetached(this.id, processFile, pidFile, p.handle.io.childStdio(), cs),
-    );
-    p.handle.pid = Number(await readFile(pidFile, "utf8"));
-    p.sm.transition("running");
-    this.ctx.reaper.watch(p.handle.pid, (e) => {
-      p.handle.markExited(e);
-      p.sm.transition("stopped");
-      this.ctx.events.publish(exitEvent(this.id, execId, p.handle.pid, e));
+    await this.ctx.reaper.whileLaunching(async () => {
+      await launch(p.handle.io, this.ctx.stateDir, (cs) =>
+        this.ctx.runc.execDetached(this.id, processFile, pidFile, p.handle.io.childStdio(), cs),
+      );
+      p.handle.pid = Number(await readFile(pidFile, "utf8"));
+      p.sm.transition("running");
+      this.ctx.reaper.watch(p.handle.pid, (e) => {
+        p.handle.markExited(e);
+        p.sm.transition("stopped");
+        this.ctx.events.publish(exitEvent(this.id, execId, p.handle.pid, e));
+      });
     });
     this.ctx.events.publish({ type: "exec_started", containerId: this.id, execId, pid: p.handle.pid });
     return p.handle.pid;

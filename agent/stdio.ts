@@ -3,9 +3,9 @@
 // a ReadOutput stream asks for more, so unread output waits in the pipe (the process blocks when
 // it is full, as with containerd's fifos) and nothing is lost before the host attaches.
 import { failedPrecondition, invalidArgument } from "../lib/errors.ts";
+import { FdReader, FdWriter } from "../lib/fd-io.ts";
 import type { ChildStdio } from "./runc.ts";
-import { FdReader, FdWriter } from "./sys/fd-io.ts";
-import { closeFd, pipe } from "./sys/libc.ts";
+import { closeFd, pipe, setNonBlocking } from "./sys/libc.ts";
 import { resizePty } from "./sys/pty.ts";
 
 /** The part of a ReadableStream reader used here (Bun's types and Node's differ). */
@@ -19,6 +19,12 @@ function chunkReader(r: FdReader): ByteReader {
     },
     cancel: async () => r.finish(),
   };
+}
+
+/** The fd, made non-blocking for lib/fd-io.ts (only the agent's end: the child's stays blocking). */
+function nonBlocking(fd: number): number {
+  setNonBlocking(fd);
+  return fd;
 }
 
 export type OutputName = "stdout" | "stderr";
@@ -38,7 +44,7 @@ class OutputFd {
   private done = false;
 
   /**
-   * `charDevice`: a pty master, polled non-blocking (sys/fd-io.ts) and left open at end of file,
+   * `charDevice`: a pty master, polled non-blocking (lib/fd-io.ts) and left open at end of file,
    * because TtyIo still owns it for writes and resizes until close(); else a pipe.
    */
   constructor(
@@ -52,7 +58,7 @@ class OutputFd {
     this.busy = true;
     try {
       this.reader ??= this.charDevice
-        ? chunkReader(new FdReader(this.fd))
+        ? chunkReader(new FdReader(nonBlocking(this.fd)))
         : (Bun.file(this.fd).stream().getReader() as ByteReader);
       for (;;) {
         let chunk: Uint8Array | undefined;
@@ -137,7 +143,7 @@ export class PipeIo implements ProcessIo {
   async writeStdin(data: Uint8Array): Promise<number> {
     if (!this.stdin || this.stdinClosed)
       throw failedPrecondition("this process's stdin is closed or was not opened");
-    this.stdinWriter ??= new FdWriter(this.stdin[1]);
+    this.stdinWriter ??= new FdWriter(nonBlocking(this.stdin[1]));
     return this.stdinWriter.write(data).catch(stdinError);
   }
 
@@ -178,7 +184,7 @@ export class TtyIo implements ProcessIo {
     this.master = fd;
     // Closed only in close(): a number closed early could be reused and get our writes.
     this.reader = new OutputFd(fd, true);
-    this.writer = new FdWriter(fd);
+    this.writer = new FdWriter(nonBlocking(fd));
   }
 
   output(name: OutputName): AsyncGenerator<Uint8Array> {

@@ -9,6 +9,12 @@ import type { HostIo, OutputSink, StdioPaths } from "./stdio.ts";
 const log = logger("shim");
 /** How long an exit waits for output still held open by the process's children. */
 const OUTPUT_DRAIN_MS = 2000;
+/**
+ * After the init's exit, how long its output may sit idle without ending before the shim ends it.
+ * With the init gone the guest kernel has killed the whole container, so nothing can still write;
+ * an open stream then is a fault on the way, and ctr would wait for its end of file forever.
+ */
+const INIT_OUTPUT_IDLE_MS = 5000;
 
 export interface Exit {
   exitStatus: number;
@@ -30,6 +36,8 @@ export class ShimProcess {
   private readonly exitDone = deferred<Exit>();
   private exitClaimed = false;
   private outputDone: Promise<void> = Promise.resolve();
+  private outputEnded = true;
+  private lastOutputAt = 0;
 
   constructor(
     readonly ref: Required<ProcessId>,
@@ -46,7 +54,10 @@ export class ShimProcess {
     const pumps: Promise<void>[] = [];
     const out = async (stream: "stdout" | "stderr", sink: OutputSink) => {
       try {
-        for await (const chunk of agent.output(this.ref, stream)) await sink.write(chunk);
+        for await (const chunk of agent.output(this.ref, stream)) {
+          this.lastOutputAt = performance.now();
+          await sink.write(chunk);
+        }
       } catch (e) {
         log.debug(`${stream} of ${this.name}: ${messageOf(e)}`);
       }
@@ -54,7 +65,12 @@ export class ShimProcess {
     if (this.io.stdout) pumps.push(out("stdout", this.io.stdout));
     if (this.io.stderr && !this.stdio.terminal) pumps.push(out("stderr", this.io.stderr));
     // At the end of output the host side closes too: ctr waits for EOF before it deletes.
-    this.outputDone = Promise.all(pumps).then(() => this.io.closeOutput());
+    this.outputEnded = pumps.length === 0;
+    this.lastOutputAt = performance.now();
+    this.outputDone = Promise.all(pumps).then(() => {
+      this.outputEnded = true;
+      return this.io.closeOutput();
+    });
     const stdin = this.io.stdin;
     if (stdin) {
       agent
@@ -82,9 +98,25 @@ export class ShimProcess {
         this.exit = e;
         publish(e);
         this.exitDone.resolve(e);
+        if (!this.execId) await this.endIdleOutput();
       })();
     }
     return this.exitDone.promise;
+  }
+
+  /**
+   * The init exited: if its output stays open and idle (see INIT_OUTPUT_IDLE_MS), end it. An exec's
+   * output is left alone: a background child of the exec may still hold it, as with runc.
+   */
+  private async endIdleOutput(): Promise<void> {
+    while (!this.outputEnded) {
+      await Promise.race([this.outputDone, Bun.sleep(500)]);
+      if (!this.outputEnded && performance.now() - this.lastOutputAt > INIT_OUTPUT_IDLE_MS) {
+        log.warn(`${this.name} exited but its output did not end; ending it`);
+        await this.io.closeOutput();
+        return;
+      }
+    }
   }
 
   /** Resolves once the exit was handled (for Delete: TaskExit goes out before TaskDelete). */

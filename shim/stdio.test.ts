@@ -60,3 +60,18 @@ test("binary://: the logging binary gets stdout on fd 3, stderr on fd 4, its ide
   await io.close();
   expect(readFileSync(out, "utf8")).toBe("id=c1 ns=ns1 arg=--flag\nto stdout\nto stderr\n");
 });
+
+test("a FIFO nobody reads: output past the pipe buffer waits, and close still ends in bounded time", async () => {
+  const o = join(dir, "unread");
+  Bun.spawnSync(["mkfifo", o]);
+  const io = await openHostIo({ stdin: "", stdout: o, stderr: "", terminal: false }, who);
+  let written = false;
+  const big = io.stdout?.write(new Uint8Array(256 * 1024)).then(() => {
+    written = true;
+  });
+  await Bun.sleep(100);
+  expect(written).toBe(false); // 64 KiB in the pipe, the rest waits for a reader
+  await io.close(); // gives up on the unread rest after the drain window instead of hanging
+  await big;
+  expect(written).toBe(true);
+}, 20_000);

@@ -2,13 +2,13 @@
 // `binary://` logging driver or a `file://` log. Output from the agent's streams is written here;
 // stdin is read from the stdin FIFO and streamed to the agent. FIFOs are opened O_RDWR so opening
 // never blocks and a missing reader (detached `ctr run -d`, before `ctr task attach`) is no error;
-// Bun's file streams do non-blocking I/O on them, so a stalled reader never blocks the shim.
+// they are non-blocking and polled (lib/fd-io.ts), so a stalled reader never blocks the shim.
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, constants, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Writable } from "node:stream";
-import type { FileSink } from "bun";
 import { invalidArgument } from "../lib/errors.ts";
+import { FdReader, FdWriter } from "../lib/fd-io.ts";
 import { logger } from "../lib/log.ts";
 
 const log = logger("shim");
@@ -37,23 +37,23 @@ export interface HostIo {
   close(): Promise<void>;
 }
 
-function fileSink(fd: number): OutputSink {
-  const sink: FileSink = Bun.file(fd).writer();
+/** How long closing waits for output nobody reads (ctr gone, FIFO full) before dropping it. */
+const CLOSE_DRAIN_MS = 5000;
+
+/** Writes to a FIFO or file we opened non-blocking (lib/fd-io.ts: Bun's FileSink can hang on FIFOs). */
+function fdSink(fd: number): OutputSink {
+  const writer = new FdWriter(fd);
   let closed = false;
   return {
     async write(chunk) {
-      sink.write(chunk);
-      await sink.flush();
+      await writer.write(chunk).catch(() => {}); // closed under us: the output is dropped
     },
     async close() {
       if (closed) return;
       closed = true;
-      try {
-        await sink.end();
-      } catch {
-        // the reader is gone
-      }
-      // Bun leaves an fd it did not open to its owner: close it, or the reader never sees EOF.
+      await writer.drain(CLOSE_DRAIN_MS);
+      writer.finish();
+      // The last writer's close is what gives the reader (ctr) its end of file.
       try {
         closeSync(fd);
       } catch {}
@@ -73,27 +73,23 @@ function streamSink(w: Writable): OutputSink {
 }
 
 function fifoReader(path: string): { iterable: AsyncIterable<Uint8Array>; close(): void } {
-  const fd = openSync(path, constants.O_RDWR);
-  const reader = Bun.file(fd).stream().getReader();
+  const fd = openSync(path, constants.O_RDWR | constants.O_NONBLOCK);
+  const reader = new FdReader(fd);
   let closed = false;
   return {
     iterable: {
       async *[Symbol.asyncIterator]() {
-        try {
-          while (!closed) {
-            const r = await reader.read();
-            if (r.done) break;
-            yield r.value;
-          }
-        } finally {
-          closed = true;
+        for (;;) {
+          const chunk = await reader.read();
+          if (chunk.length === 0) return; // close(): we hold a write end, so no other end of file
+          yield chunk;
         }
       },
     },
     close() {
       if (closed) return;
       closed = true;
-      reader.cancel().catch(() => {});
+      reader.finish();
       try {
         closeSync(fd);
       } catch {}
@@ -130,15 +126,17 @@ export async function openHostIo(p: StdioPaths, who: IoIdentity): Promise<HostIo
   } else if (uri?.protocol === "file:") {
     mkdirSync(dirname(uri.pathname), { recursive: true });
     const fd = openSync(uri.pathname, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o640);
-    stdout = fileSink(fd);
+    stdout = fdSink(fd);
     stderr = stdout;
   } else if (uri) {
     throw invalidArgument(`unsupported stdio URI ${p.stdout}`, {
       hint: "use a FIFO path, binary:// or file://",
     });
   } else {
-    if (p.stdout) stdout = fileSink(openSync(p.stdout, constants.O_RDWR));
-    if (p.stderr && !p.terminal) stderr = fileSink(openSync(p.stderr, constants.O_RDWR));
+    // O_RDWR: opening never waits for a reader, and a reader that goes away does not end the output.
+    const fifo = constants.O_RDWR | constants.O_NONBLOCK;
+    if (p.stdout) stdout = fdSink(openSync(p.stdout, fifo));
+    if (p.stderr && !p.terminal) stderr = fdSink(openSync(p.stderr, fifo));
   }
   const input = p.stdin ? fifoReader(p.stdin) : undefined;
   let outputClosed: Promise<void> | undefined;

@@ -39,6 +39,8 @@ export class Reaper {
   private timer: ReturnType<typeof setInterval> | undefined;
   private idleSweep: ReturnType<typeof setInterval> | undefined;
   private polls = 0;
+  /** Launches in flight: their process may exit before its pid is known (see whileLaunching). */
+  private launching = 0;
 
   /** Become the child subreaper of this process tree. */
   static becomeSubreaper(): void {
@@ -55,6 +57,20 @@ export class Reaper {
   watch(pid: number, onExit: (e: ExitInfo) => void): void {
     this.watched.set(pid, onExit);
     this.timer ??= setInterval(() => this.poll(), POLL_MS);
+  }
+
+  /**
+   * Run `fn`, which starts a container process and watches its pid, with the sweep held off: a
+   * quick exec (`echo; exit 3`) can exit and sit as our zombie before runc has written its pid
+   * file, and a sweep in that window would take its status (it then read as "vanished", 255).
+   */
+  async whileLaunching<T>(fn: () => Promise<T>): Promise<T> {
+    this.launching += 1;
+    try {
+      return await fn();
+    } finally {
+      this.launching -= 1;
+    }
   }
 
   /** Stop polling (agent shutdown). */
@@ -92,6 +108,7 @@ export class Reaper {
 
   /** Reap zombies that were re-parented to us and that nobody is waiting for. */
   sweep(): number {
+    if (this.launching > 0) return 0;
     let reaped = 0;
     for (const pid of zombieChildren(process.pid)) {
       if (this.bunOwned.has(pid) || this.watched.has(pid)) continue;

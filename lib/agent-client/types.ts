@@ -1,4 +1,6 @@
 // Plain TypeScript types the agent client returns: no proto or gRPC types leak past the adapter.
+import type { StatsResponse } from "../proto/wire.ts";
+
 export interface ProcessId {
   containerId: string;
   /** Empty or absent: the container's init. */
@@ -38,18 +40,8 @@ export interface ProcessState {
   bundle: string;
 }
 
-export interface ContainerStats {
-  cpuUsageUsec: number;
-  cpuUserUsec: number;
-  cpuSystemUsec: number;
-  memoryUsageBytes: number;
-  memoryLimitBytes: number;
-  memoryOomKills: number;
-  pidsCurrent: number;
-  pidsLimit: number;
-  ioReadBytes: number;
-  ioWriteBytes: number;
-}
+/** Plain numbers already: the wire message is the client's type. */
+export type ContainerStats = StatsResponse;
 
 export interface AgentEvent {
   type: "create" | "start" | "exec_added" | "exec_started" | "exit" | "oom" | "paused" | "resumed" | "delete";

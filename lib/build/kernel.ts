@@ -38,6 +38,19 @@ export interface KernelOptions {
   configDir?: string;
 }
 
+/** The cache entry of a kernel: keyed by source, config fragments, compiler and recipe. */
+function kernelProduct(o: KernelOptions, sourceSha: string, fragments: string[], cc: string, file: string) {
+  const key = keyOf({
+    kind: "kernel",
+    arch: o.arch,
+    source: sourceSha,
+    fragments: fragments.map((f) => sha256(readFileSync(f))),
+    cc,
+    recipe: RECIPE,
+  });
+  return { cacheDir: o.cacheDir, kind: `kernel-${o.arch}`, key, file, force: o.force };
+}
+
 export async function buildKernel(o: KernelOptions): Promise<Artifact> {
   if (process.platform === "darwin") return buildKernelInContainer(o);
   const t = kernelTarget(o.arch);
@@ -49,20 +62,10 @@ export async function buildKernel(o: KernelOptions): Promise<Artifact> {
   const cc = await o.memo.probe(`version ${ccPath}`, [ccPath], async () => {
     return (await probe(ccPath, ["--version"]))?.split("\n")[0] ?? t.cc;
   });
-  const key = keyOf({
-    kind: "kernel",
-    arch: o.arch,
-    source: src.sha256,
-    fragments: fragments.map((f) => sha256(readFileSync(f))),
-    cc,
-    recipe: RECIPE,
-  });
+  const product = kernelProduct(o, src.sha256, fragments, cc, t.file);
+  const key = product.key;
   return produce({
-    cacheDir: o.cacheDir,
-    kind: `kernel-${o.arch}`,
-    key,
-    file: t.file,
-    force: o.force,
+    ...product,
     build: async (out) => {
       log.info(`kernel ${o.arch}: source ${src.tarball} (${src.origin})`);
       const srcDir = await extractSource(src, o.cacheDir);
@@ -143,20 +146,10 @@ async function buildKernelInContainer(o: KernelOptions): Promise<Artifact> {
   const src = await resolveKernelSource(o.source ?? {}, o.cacheDir, o.memo);
   const t = kernelTarget(o.arch, o.arch === "arm64" ? "arm64" : "x64");
   const fragments = fragmentPaths(o.arch, o.configDir);
-  const key = keyOf({
-    kind: "kernel",
-    arch: o.arch,
-    source: src.sha256,
-    fragments: fragments.map((f) => sha256(readFileSync(f))),
-    cc: "container",
-    recipe: RECIPE,
-  });
+  const product = kernelProduct(o, src.sha256, fragments, "container", t.file);
+  const key = product.key;
   return produce({
-    cacheDir: o.cacheDir,
-    kind: `kernel-${o.arch}`,
-    key,
-    file: t.file,
-    force: o.force,
+    ...product,
     build: async (out) => {
       const workDir = join(o.cacheDir, "build", "container", `kernel-${o.arch}-${src.sha256.slice(0, 16)}`);
       const argv = containerBuildArgv({

@@ -1,12 +1,17 @@
-// I/O on character devices and pipes the agent owns (pty masters, the virtio-serial port, stdin
-// pipes) on the main thread. Bun.file(fd).stream() uses pread there (ESPIPE); a blocking fs.read
-// parks a thread-pool worker per fd (a few starve every other fs call on 2 CPUs: measured); and
-// Worker threads blocked in read(2) crashed Bun 1.4.5 in the guest (segfault at 0x0, a few times
-// per hundred tty starts). So the fd is made non-blocking and polled: a read or write that would
-// block retries after 1 ms, backing off to MAX_BACKOFF_MS while the fd stays idle. Reads are
-// pull-based: nothing is read until the consumer asks, so a slow consumer leaves data in the kernel.
+// I/O on character devices, pipes and FIFOs, polled on the main thread: the agent's pty masters,
+// virtio-serial port and stdin pipes, and the shim's stdio FIFOs. The fd must be non-blocking
+// (O_NONBLOCK at open, or agent/sys/libc.ts setNonBlocking). Why not Bun's own I/O:
+// - Bun.file(fd).stream() uses pread on a character device (ESPIPE);
+// - a blocking fs.read parks a thread-pool worker per fd (a few starve every other fs call on 2
+//   CPUs: measured);
+// - Worker threads blocked in read(2) crashed Bun 1.4.5 in the guest (segfault at 0x0, a few
+//   times per hundred tty starts);
+// - Bun's FileSink has had hangs on pipes and FIFOs where flush()/end() never settle (oven-sh/bun
+//   #35956, #35993, #41709).
+// A read or write that would block retries after 1 ms, backing off to MAX_BACKOFF_MS while the fd
+// stays idle. Reads are pull-based: nothing is read until the consumer asks, so a slow consumer
+// leaves data in the kernel.
 import { readSync, writeSync } from "node:fs";
-import { setNonBlocking } from "./libc.ts";
 
 const CHUNK = 64 * 1024;
 /** Worst added latency on an idle fd; a busy fd is read back to back. */
@@ -22,9 +27,7 @@ export class FdReader {
   private done = false;
   private readonly buf = Buffer.allocUnsafe(CHUNK);
 
-  constructor(readonly fd: number) {
-    setNonBlocking(fd);
-  }
+  constructor(readonly fd: number) {}
 
   async read(): Promise<Uint8Array> {
     let wait = 1;
@@ -58,9 +61,7 @@ export class FdWriter {
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
 
-  constructor(readonly fd: number) {
-    setNonBlocking(fd);
-  }
+  constructor(readonly fd: number) {}
 
   write(data: Uint8Array): Promise<number> {
     const next = this.tail.then(() => this.writeAll(data));
@@ -86,6 +87,20 @@ export class FdWriter {
       }
     }
     return off;
+  }
+
+  /**
+   * Wait until every write so far is done, at most `timeoutMs` (a FIFO nobody reads stays full);
+   * true if they all finished.
+   */
+  async drain(timeoutMs: number): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<boolean>((r) => {
+      timer = setTimeout(() => r(false), timeoutMs);
+    });
+    const done = await Promise.race([this.tail.then(() => true), late]);
+    clearTimeout(timer);
+    return done;
   }
 
   /** Stop writing: pending writes fail with "closed". */

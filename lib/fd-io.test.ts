@@ -1,10 +1,11 @@
 import { expect, test } from "bun:test";
 import { readFile } from "node:fs/promises";
+import { closeFd, pipe, setNonBlocking } from "../agent/sys/libc.ts";
 import { FdReader, FdWriter } from "./fd-io.ts";
-import { closeFd, pipe } from "./libc.ts";
 
 test("reads and writes polled on the main thread, pull-based, without starving the fs thread pool", async () => {
   const pipes = [pipe(), pipe(), pipe(), pipe(), pipe()];
+  for (const [r, w] of pipes) for (const fd of [r, w]) setNonBlocking(fd);
   const readers = pipes.map(([r]) => new FdReader(r));
   const pending = readers.map((r) => r.read());
   // Five reads blocked in read(2): other fs calls still run.
