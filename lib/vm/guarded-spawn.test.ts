@@ -4,8 +4,14 @@ import { guardArgv, pidAlive, stopPid } from "./guarded-spawn.ts";
 
 const CHILD = join(import.meta.dir, "testdata/guarded-child.ts");
 
-async function startChild(): Promise<{ parent: ReturnType<typeof Bun.spawn>; sleepPid: number }> {
-  const parent = Bun.spawn(["bun", CHILD], { stdout: "pipe", stderr: "inherit" });
+async function startChild(
+  env: Record<string, string> = {},
+): Promise<{ parent: ReturnType<typeof Bun.spawn>; sleepPid: number }> {
+  const parent = Bun.spawn(["bun", CHILD], {
+    stdout: "pipe",
+    stderr: "inherit",
+    env: { ...process.env, ...env },
+  });
   const reader = (parent.stdout as ReadableStream<Uint8Array>).getReader();
   const { value } = await reader.read();
   reader.releaseLock();
@@ -24,9 +30,21 @@ async function goneWithin(pid: number, ms: number): Promise<boolean> {
   return !pidAlive(pid);
 }
 
-test("on Linux the argv is wrapped in setpriv --pdeathsig SIGKILL; elsewhere it is unchanged", () => {
-  expect(guardArgv(["qemu", "-x"], "linux").slice(1)).toEqual(["--pdeathsig", "SIGKILL", "--", "qemu", "-x"]);
+test("on Linux the argv is wrapped in setpriv --pdeathsig SIGKILL and a parent check; elsewhere it is unchanged", () => {
+  const argv = guardArgv(["qemu", "-x"], "linux", 42);
+  expect(argv.slice(1, 6)).toEqual(["--pdeathsig", "SIGKILL", "--", "/bin/sh", "-c"]);
+  expect(argv.slice(7)).toEqual(["42", "qemu", "-x"]);
   expect(guardArgv(["vfkit", "-x"], "darwin")).toEqual(["vfkit", "-x"]);
+});
+
+test("the program runs only while its parent is the runm that spawned it", async () => {
+  const run = async (parentPid: number) => {
+    const p = Bun.spawn(guardArgv(["echo", "ran", "$0"], "linux", parentPid), { stdout: "pipe" });
+    return { out: (await new Response(p.stdout).text()).trim(), code: await p.exited };
+  };
+  expect(await run(process.pid)).toEqual({ out: "ran $0", code: 0 });
+  // A parent gone before the signal was armed: the child sees another parent and never starts.
+  expect(await run(process.pid + 1_000_000)).toEqual({ out: "", code: 1 });
 });
 
 test("a guarded child dies when its parent is SIGKILLed (no cleanup code runs)", async () => {

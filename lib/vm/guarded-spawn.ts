@@ -2,8 +2,10 @@
 // util-linux `setpriv --pdeathsig SIGKILL` sets PR_SET_PDEATHSIG and then execs the program, so
 // the PID we get is the program's own and the kernel kills it if runm dies, even by SIGKILL.
 // (PDEATHSIG follows the spawning thread; Bun spawns from its main JS thread, which lives as long
-// as the process; guarded-spawn.test.ts proves it with a real SIGKILL.) macOS has no PDEATHSIG: the
-// vfkit driver uses a watchdog instead (vfkit/watchdog.ts).
+// as the process; guarded-spawn.test.ts proves it with a real SIGKILL.) A runm that dies after the
+// fork but before setpriv's prctl would leave the program unguarded, so a shell between setpriv and
+// the program checks, once the signal is armed, that its parent is still runm, and gives up if not.
+// macOS has no PDEATHSIG: the vfkit driver uses a watchdog instead (vfkit/watchdog.ts).
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import type { Subprocess } from "bun";
 import { requireTool } from "../tools.ts";
@@ -17,13 +19,24 @@ export interface GuardedSpawnOptions {
   cwd?: string;
 }
 
-export function guardArgv(argv: string[], platform: NodeJS.Platform = process.platform): string[] {
+/** Run by sh after the prctl: $0 is runm's pid; exec keeps the pid and the armed signal. */
+const PARENT_CHECK = '[ "$PPID" = "$0" ] || exit 1; exec "$@"';
+
+export function guardArgv(
+  argv: string[],
+  platform: NodeJS.Platform = process.platform,
+  parentPid = process.pid,
+): string[] {
   if (platform !== "linux") return argv;
   return [
     requireTool("setpriv", "to tie VM processes to runm's lifetime"),
     "--pdeathsig",
     "SIGKILL",
     "--",
+    "/bin/sh",
+    "-c",
+    PARENT_CHECK,
+    String(parentPid),
     ...argv,
   ];
 }

@@ -9,8 +9,7 @@ registerCleanup({
   run: () => stopPid(child.pid),
   runSync: () => process.kill(child.pid, "SIGKILL"),
 });
-// Report the pid only once setpriv has set the parent-death signal and exec'd sleep: a parent
-// killed before that (within the first milliseconds) leaves an unguarded child.
+// Report the pid once the guard chain has exec'd sleep, so that the tests see the final process.
 const { readFileSync } = await import("node:fs");
 const comm = () => {
   try {
