@@ -70,3 +70,17 @@ test("-t gives a tty whose size follows the host terminal's resize", async () =>
   expect((await waitFile(join(out, "s2"), 10_000)).trim()).toBe("30 100");
   expect((await waitFile(join(out, "code"), 20_000)).trim()).toBe("0");
 });
+
+test("-t passes the guest's bytes through untranslated, and gives the terminal back as it was", async () => {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const runmCmd = [...RUNM, "vm", "run", "-t", "--rootfs", rootfs, "--", "printf", "a\\nb\\n"];
+  const inner = `RUNM_STATE_DIR=${q(env.stateDir)} ${runmCmd.map(q).join(" ")}; stty -a`;
+  const p = Bun.spawn(["script", "-qfec", inner, "/dev/null"], { stdin: "ignore", stdout: "pipe" });
+  const text = await new Response(p.stdout).text();
+  expect(await p.exited).toBe(0);
+  // The guest's terminal turns LF into CR LF once; the host terminal must not add another CR.
+  expect(text).toContain("a\r\nb\r\n");
+  expect(text).not.toContain("\r\r\n");
+  // After runm: output processing is back on (stty prints "opost", not "-opost").
+  expect(text).toMatch(/(^|\s)opost(\s|$)/m);
+});

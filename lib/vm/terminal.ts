@@ -1,5 +1,16 @@
 // The host terminal for `runm vm run -t`: raw mode while the container owns it, and its size
-// forwarded on start and on every SIGWINCH. Always restored, including on errors.
+// forwarded on start and on every SIGWINCH. Always restored, including on errors. Raw means
+// output post-processing off too (as runc's and ctr's console do): Node's setRawMode leaves OPOST
+// on, so the guest's CR LF would reach the screen as CR CR LF, and a bare LF (a curses cursor
+// move) as CR LF.
+import { spawnSync } from "node:child_process";
+
+/** Run stty on `fd`; its stdout, or undefined if it failed. */
+function stty(fd: number, args: string[]): string | undefined {
+  const r = spawnSync("stty", args, { stdio: [fd, "pipe", "pipe"], encoding: "utf8" });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
 export interface TerminalSize {
   columns: number;
   rows: number;
@@ -20,7 +31,12 @@ export function hostTerminal(
     size,
     attach(onResize) {
       const wasRaw = stdin.isTTY ? stdin.isRaw : false;
-      if (stdin.isTTY) stdin.setRawMode(true);
+      const fd = (stdin as { fd?: number }).fd ?? 0;
+      const saved = stdin.isTTY ? stty(fd, ["-g"]) : undefined;
+      if (stdin.isTTY) {
+        stdin.setRawMode(true);
+        stty(fd, ["-opost"]);
+      }
       const fire = () => {
         const s = size();
         if (s) onResize(s);
@@ -30,6 +46,7 @@ export function hostTerminal(
       return () => {
         process.off("SIGWINCH", fire);
         if (stdin.isTTY) stdin.setRawMode(wasRaw);
+        if (saved) stty(fd, [saved]);
       };
     },
   };
