@@ -10,6 +10,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { invalidArgument } from "../../lib/errors.ts";
+import { logger, logLevelName } from "../../lib/log.ts";
 import type * as W from "../../lib/proto/wire.ts";
 import type { AgentService } from "../service.ts";
 import { toStatus } from "./status.ts";
@@ -79,8 +80,27 @@ const ref = (r: { process?: W.ProcessRef }): W.ProcessRef => {
 };
 const ms = (d: Date | undefined) => (d ? d.getTime() : 0);
 
+/** With debug logging, each call's start and end (where a stuck request stopped). */
+function traced(table: UntypedServiceImplementation): UntypedServiceImplementation {
+  if (logLevelName() !== "debug" && logLevelName() !== "trace") return table;
+  const log = logger("agent");
+  const out: UntypedServiceImplementation = {};
+  for (const [name, h] of Object.entries(table)) {
+    const fn = h as (call: { request?: object }, cb?: sendUnaryData<unknown>) => unknown;
+    out[name] = ((call: { request?: object }, cb?: sendUnaryData<unknown>) => {
+      log.debug(`→ ${name} ${JSON.stringify(call.request ?? {}).slice(0, 120)}`);
+      if (!cb) return fn(call);
+      return fn(call, (e, r) => {
+        log.debug(`← ${name}${e ? `: ${e.details ?? "error"}` : ""}`);
+        cb(e, r);
+      });
+    }) as UntypedServiceImplementation[string];
+  }
+  return out;
+}
+
 export function handlers(svc: AgentService): UntypedServiceImplementation {
-  return {
+  return traced({
     Hello: unary(() => svc.hello()),
     SetTime: unary((r: W.SetTimeRequest) => svc.setTime(r.unixMs) ?? {}),
     MountShare: unary(async (r: W.MountShareRequest) => {
@@ -164,7 +184,7 @@ export function handlers(svc: AgentService): UntypedServiceImplementation {
       (e): W.Event => ({ ...e, timestampUnixMs: e.timestamp.getTime() }),
       true,
     ),
-  };
+  });
 }
 
 /** Client stream: the first chunk names the process; each chunk is written before the next is read. */

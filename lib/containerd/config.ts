@@ -1,27 +1,29 @@
-// containerd configuration runm generates: a private daemon for tests and dev (its own root, state
-// and sockets under one directory) and the snippet that registers io.containerd.runm.v2 with CRI.
+// Where a containerd that runm starts keeps everything, and the config that points it there: its
+// own root, state and sockets under one dir (never the system's /var/lib/containerd or
+// /run/containerd), CRI off unless asked. Also the snippet that registers io.containerd.runm.v2
+// with a CRI-serving containerd.
 import { join } from "node:path";
+import { DEV_SOCKET_NAME } from "../constants.ts";
 
-/** containerd's runtime name for runm; containerd maps it to the binary containerd-shim-runm-v2. */
-import { RUNM_RUNTIME_NAME, RUNM_SHIM_BINARY } from "../constants.ts";
-
-export const RUNTIME_NAME = RUNM_RUNTIME_NAME;
-export const SHIM_BINARY_NAME = RUNM_SHIM_BINARY;
-
-export interface PrivateLayout {
+export interface ContainerdLayout {
+  /** Everything lives under here. */
   dir: string;
   config: string;
+  /** Images, content and snapshots: what survives a restart. */
   root: string;
+  /** Runtime state (bundles, fifos): removed on stop. */
   state: string;
+  /** The gRPC socket (what ctr's --address and CONTAINERD_ADDRESS name). */
   address: string;
   ttrpcAddress: string;
+  /** containerd's own output, unless the caller takes it line by line. */
   log: string;
-  /** Holds containerd-shim-runm-v2 (put first on the daemon's PATH). */
+  /** First on the daemon's PATH: a place to install containerd-shim-runm-v2. */
   bin: string;
 }
 
-export function privateLayout(dir: string): PrivateLayout {
-  const address = join(dir, "containerd.sock");
+export function containerdLayout(dir: string): ContainerdLayout {
+  const address = join(dir, DEV_SOCKET_NAME);
   return {
     dir,
     config: join(dir, "config.toml"),
@@ -34,43 +36,34 @@ export function privateLayout(dir: string): PrivateLayout {
   };
 }
 
-export interface PrivateConfigOptions {
+export interface ConfigOptions {
+  /** Keep the CRI plugin (for crictl / kubelet); off by default. */
+  cri?: boolean;
   logLevel?: "debug" | "info" | "warn" | "error";
-  /** Runtime options file (runm's [shim] TOML) handed to the shim through CRI's runtime config. */
-  runtimeConfigPath?: string;
 }
+
+const q = (s: string) => JSON.stringify(s); // TOML basic strings share JSON's escapes for paths
 
 /** A version-2 config (containerd 1.6/1.7) that keeps everything under the layout's dir. */
-export function privateConfig(l: PrivateLayout, o: PrivateConfigOptions = {}): string {
-  return [
-    "version = 2",
-    `root = ${JSON.stringify(l.root)}`,
-    `state = ${JSON.stringify(l.state)}`,
-    // CRI would want a CNI setup and the host's cgroup layout; a private daemon serves ctr only.
-    'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
-    "",
-    "[grpc]",
-    `  address = ${JSON.stringify(l.address)}`,
-    "[ttrpc]",
-    `  address = ${JSON.stringify(l.ttrpcAddress)}`,
-    "[debug]",
-    `  level = ${JSON.stringify(o.logLevel ?? "info")}`,
-    "",
-    criRuntimeSnippet(o.runtimeConfigPath),
-  ].join("\n");
-}
+export function containerdConfig(l: ContainerdLayout, o: ConfigOptions = {}): string {
+  // CRI would want a CNI setup and the host's cgroup layout; without it the daemon serves ctr only.
+  const disabled = o.cri ? [] : ["io.containerd.grpc.v1.cri"];
+  return `# Written by runm; regenerated on every start.
+version = 2
+root = ${q(l.root)}
+state = ${q(l.state)}
+disabled_plugins = [${disabled.map(q).join(", ")}]
 
-/** What to add to a system containerd's config.toml so CRI clients can pick runm by handler "runm". */
-export function criRuntimeSnippet(runtimeConfigPath?: string): string {
-  const lines = [
-    '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runm]',
-    `  runtime_type = ${JSON.stringify(RUNTIME_NAME)}`,
-  ];
-  if (runtimeConfigPath) {
-    lines.push(
-      '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runm.options]',
-      `  ConfigPath = ${JSON.stringify(runtimeConfigPath)}`,
-    );
-  }
-  return lines.join("\n");
+[grpc]
+  address = ${q(l.address)}
+
+[ttrpc]
+  address = ${q(l.ttrpcAddress)}
+
+[debug]
+  level = ${q(o.logLevel ?? "info")}
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = ${q(join(l.root, "opt"))}
+`;
 }

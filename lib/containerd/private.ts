@@ -1,113 +1,101 @@
-// A private containerd for tests and dev: its own config, root, state and sockets under a temp
-// dir, started and stopped by PID. Nothing of the host's containerd is touched.
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+// A containerd that runm starts and owns, for tests, scenarios and `runm dev containerd`: its own
+// config, root, state and sockets under one dir, started and stopped by PID. Stopping it removes
+// every task, shim and VM it started, then its runtime files (or, for a temp dir, the whole dir).
+// Nothing of the host's containerd is touched.
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { internal, RunmError, unavailable } from "../errors.ts";
-import { run } from "../exec.ts";
+import { invalidArgument } from "../errors.ts";
 import { writeFileAtomic } from "../fs-atomic.ts";
 import { logger } from "../log.ts";
-import { requireTool } from "../tools.ts";
-import { type PrivateConfigOptions, type PrivateLayout, privateConfig, privateLayout } from "./config.ts";
+import { type ConfigOptions, type ContainerdLayout, containerdConfig, containerdLayout } from "./config.ts";
+import { type Ctr, ctrAt } from "./ctr.ts";
+import { type ContainerdDaemon, startDaemon } from "./daemon.ts";
+import { deleteAllTasks, killPids, leftoverProcesses, unmountUnder } from "./teardown.ts";
 
 const log = logger("containerd");
 
-export interface PrivateContainerd extends PrivateLayout {
+/** sun_path holds 108 bytes with the NUL; the ttrpc socket is the layout's longest path. */
+const SUN_PATH_MAX = 107;
+
+export interface PrivateContainerd extends ContainerdLayout {
   pid: number;
+  /** Resolves with the exit code (or signal name) when containerd exits. */
+  exited: Promise<number | string>;
   /** Run ctr against this daemon; throws RunmError with ctr's stderr on failure. */
-  ctr(args: string[], opts?: { namespace?: string; timeout?: number; input?: string }): Promise<string>;
-  /** The containerd binary's path (for `ctr --address` callers and shims' -publish-binary). */
-  binary: string;
-  /** Stop the daemon by PID (SIGTERM, then SIGKILL), unmount leftovers and remove the dir. */
+  ctr: Ctr;
+  /** Idempotent; safe to call from several signal handlers. */
   stop(): Promise<void>;
 }
 
-export interface StartOptions extends PrivateConfigOptions {
+export interface StartOptions extends ConfigOptions {
+  /**
+   * Keep everything here; stop then removes only the runtime state and sockets, so images survive
+   * (the dev containerd). Default: a fresh temp dir, removed entirely on stop.
+   */
+  dir?: string;
+  /** Parent of the temp dir (default: the OS temp dir). Keep it short: socket paths ≤ 107 bytes. */
+  parent?: string;
   /** containerd binary (default: containerd on PATH, e.g. Debian's 1.6). */
   binary?: string;
   /** Extra dirs put first on the daemon's PATH (where it finds containerd-shim-runm-v2). */
   path?: string[];
-  /** Parent of the temp dir (default: the OS temp dir). Keep it short: unix socket paths ≤ 107. */
-  parent?: string;
   /** Extra environment for the daemon (and so for every shim it starts); may use the layout. */
-  env?: Record<string, string> | ((l: PrivateLayout) => Record<string, string>);
+  env?: Record<string, string> | ((l: ContainerdLayout) => Record<string, string>);
+  /** Every line containerd writes; without it they go to the layout's log file. */
+  onLine?: (line: string) => void;
+  /** For callers that handle Ctrl-C themselves: see DaemonOptions.ownProcessGroup. */
+  ownProcessGroup?: boolean;
 }
 
 export async function startPrivateContainerd(o: StartOptions = {}): Promise<PrivateContainerd> {
-  const binary = o.binary ?? requireTool("containerd", "to run a private containerd");
-  const ctrBin = requireTool("ctr", "to talk to the private containerd");
-  const dir = mkdtempSync(join(o.parent ?? tmpdir(), "runm-ctd-"));
-  const l = privateLayout(dir);
-  mkdirSync(l.bin, { recursive: true });
-  await writeFileAtomic(l.config, privateConfig(l, o));
-  const out = openSync(l.log, "a");
-  const child: ChildProcess = spawn(binary, ["--config", l.config], {
-    stdio: ["ignore", out, out],
-    env: {
-      ...process.env,
-      ...(typeof o.env === "function" ? o.env(l) : o.env),
-      PATH: [...(o.path ?? []), l.bin, process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"].join(":"),
-    },
-  });
-  const pid = child.pid;
-  if (pid === undefined) throw internal(`could not start ${binary}`);
-  let exited = false;
-  child.once("exit", () => {
-    exited = true;
-  });
-
-  const ctr: PrivateContainerd["ctr"] = async (args, c = {}) => {
-    const r = await run(ctrBin, ["--address", l.address, "--namespace", c.namespace ?? "default", ...args], {
-      timeout: c.timeout ?? 120_000,
-      input: c.input,
-      what: `ctr ${args[0] ?? ""}`,
+  const temp = o.dir === undefined;
+  const dir = o.dir ?? mkdtempSync(join(o.parent ?? tmpdir(), "runm-ctd-"));
+  const l = containerdLayout(dir);
+  let daemon: ContainerdDaemon;
+  try {
+    if (Buffer.byteLength(l.ttrpcAddress) > SUN_PATH_MAX)
+      throw invalidArgument(`containerd's socket path is too long for a unix socket: ${l.ttrpcAddress}`, {
+        hint: "use a shorter state dir (RUNM_STATE_DIR) or temp dir parent",
+      });
+    mkdirSync(l.bin, { recursive: true });
+    await writeFileAtomic(l.config, containerdConfig(l, o));
+    daemon = await startDaemon({
+      binary: o.binary,
+      config: l.config,
+      address: l.address,
+      env: {
+        ...process.env,
+        ...(typeof o.env === "function" ? o.env(l) : o.env),
+        PATH: [...(o.path ?? []), l.bin, process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"].join(":"),
+      },
+      logFile: l.log,
+      onLine: o.onLine,
+      ownProcessGroup: o.ownProcessGroup,
     });
-    return r.stdout;
-  };
-
-  const stop = async () => {
-    if (!exited) {
-      process.kill(pid, "SIGTERM");
-      for (let i = 0; i < 100 && !exited; i++) await Bun.sleep(50);
-      if (!exited) process.kill(pid, "SIGKILL");
-      for (let i = 0; i < 40 && !exited; i++) await Bun.sleep(50);
-    }
-    await unmountUnder(dir);
-    rmSync(dir, { recursive: true, force: true });
-  };
-
-  // Ready when the API answers.
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (exited) {
-      const tail = readFileSync(l.log, "utf8").trim().split("\n").slice(-8);
-      await stop();
-      throw new RunmError("Unavailable", `containerd exited during startup`, { details: tail });
-    }
-    if (existsSync(l.address)) {
-      try {
-        await ctr(["version"], { timeout: 5000 });
-        break;
-      } catch {}
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw unavailable("private containerd did not answer within 20 s", { hint: `see its log: ${l.log}` });
-    }
-    await Bun.sleep(50);
+  } catch (e) {
+    if (temp) rmSync(dir, { recursive: true, force: true });
+    throw e;
   }
-  log.debug(`private containerd pid ${pid} at ${l.address}`);
-  return { ...l, pid, ctr, binary, stop };
-}
 
-/** Unmount anything still mounted under dir (deepest first), e.g. after a crashed task. */
-export async function unmountUnder(dir: string): Promise<void> {
-  const mounts = readFileSync("/proc/self/mountinfo", "utf8")
-    .split("\n")
-    .map((line) => line.split(" ")[4] ?? "")
-    .filter((p) => p === dir || p.startsWith(`${dir}/`))
-    .sort((a, b) => b.length - a.length);
-  for (const m of mounts)
-    await run("umount", ["-l", m], { what: "unmount a leftover mount" }).catch(() => {});
+  const ctr = ctrAt(l.address);
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      await deleteAllTasks(ctr);
+      await daemon.stop();
+      const left = leftoverProcesses(l);
+      if (left.length) {
+        log.warn(`stopping ${left.length} leftover process(es): ${left.join(", ")}`);
+        await killPids(left);
+      }
+      await unmountUnder(dir);
+      const remove = temp ? [dir] : [l.state, l.address, l.ttrpcAddress];
+      for (const p of remove) await rm(p, { recursive: true, force: true });
+    })();
+    return stopping;
+  };
+  log.debug(`private containerd pid ${daemon.pid} at ${l.address}`);
+  return { ...l, pid: daemon.pid, exited: daemon.exited, ctr, stop };
 }

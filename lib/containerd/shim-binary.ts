@@ -11,10 +11,10 @@ import {
   statSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
+import { RUNM_SHIM_BINARY } from "../constants.ts";
 import { run } from "../exec.ts";
 import { tempSibling } from "../fs-atomic.ts";
 import { dirs, REPO_ROOT } from "../paths.ts";
-import { SHIM_BINARY_NAME } from "./config.ts";
 
 function sourceHash(): string {
   const h = createHash("sha256");
@@ -32,7 +32,7 @@ function sourceHash(): string {
 
 /** The compiled shim for the current sources (built once per source change). */
 export async function buildShimBinary(cacheDir = dirs().cache): Promise<string> {
-  const out = join(cacheDir, "shim", sourceHash(), SHIM_BINARY_NAME);
+  const out = join(cacheDir, "shim", sourceHash(), RUNM_SHIM_BINARY);
   if (existsSync(out)) return out;
   mkdirSync(dirname(out), { recursive: true });
   const tmp = tempSibling(out);
@@ -45,10 +45,27 @@ export async function buildShimBinary(cacheDir = dirs().cache): Promise<string> 
   return out;
 }
 
+/**
+ * Without building: the shim for the current sources if it was built, else the newest one in
+ * the cache (stale: true), else undefined.
+ */
+export function builtShimBinary(cacheDir = dirs().cache): { path: string; stale: boolean } | undefined {
+  const current = join(cacheDir, "shim", sourceHash(), RUNM_SHIM_BINARY);
+  if (existsSync(current)) return { path: current, stale: false };
+  const root = join(cacheDir, "shim");
+  const built = existsSync(root)
+    ? readdirSync(root)
+        .map((d) => join(root, d, RUNM_SHIM_BINARY))
+        .filter((p) => existsSync(p))
+        .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)
+    : [];
+  return built[0] ? { path: built[0], stale: true } : undefined;
+}
+
 /** Copy the shim into `binDir` (e.g. the private containerd's bin dir, or /usr/local/bin). */
 export async function installShim(binDir: string, cacheDir?: string): Promise<string> {
   const src = await buildShimBinary(cacheDir);
-  const dst = join(binDir, SHIM_BINARY_NAME);
+  const dst = join(binDir, RUNM_SHIM_BINARY);
   const tmp = tempSibling(dst);
   copyFileSync(src, tmp);
   renameSync(tmp, dst);

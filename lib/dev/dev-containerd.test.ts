@@ -5,9 +5,9 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { findProcesses, isRunning } from "../containerd/teardown.ts";
 import { REPO_ROOT } from "../paths.ts";
-import { containerdLayout } from "./layout.ts";
-import { findProcesses, isRunning } from "./teardown.ts";
+import { devLayout } from "./layout.ts";
 
 // Real containerd (and with runm, VMs under TCG): seconds per step.
 setDefaultTimeout(120_000);
@@ -15,7 +15,7 @@ setDefaultTimeout(120_000);
 const state = await mkdtemp(join(tmpdir(), "runm-dev-test-"));
 const cache = await mkdtemp(join(tmpdir(), "runm-dev-cache-"));
 const env = { ...process.env, RUNM_STATE_DIR: state, RUNM_CACHE_DIR: cache, NO_COLOR: "1" };
-const layout = containerdLayout(join(state, "dev"));
+const layout = devLayout(state);
 const cli = (args: string[]) =>
   Bun.spawn(["bun", join(REPO_ROOT, "cli/main.ts"), ...args], { env, stdout: "pipe", stderr: "pipe" });
 
@@ -43,12 +43,12 @@ test("dev containerd: env, lock, a container, and SIGINT leaves nothing behind",
     for await (const chunk of dev.stderr) errText += new TextDecoder().decode(chunk);
   })();
   await waitFor(() => out.includes("CONTAINERD_ADDRESS="), 30_000, "the dev env banner");
-  expect(out).toContain(`export CONTAINERD_ADDRESS=${layout.socket}`);
+  expect(out).toContain(`export CONTAINERD_ADDRESS=${layout.address}`);
   expect(out).toContain("export RUNM_RUNTIME=io.containerd.runm.v2");
 
   const envCmd = cli(["dev", "env"]);
   expect(await envCmd.exited).toBe(0);
-  expect(await new Response(envCmd.stdout).text()).toContain(`CONTAINERD_ADDRESS=${layout.socket}`);
+  expect(await new Response(envCmd.stdout).text()).toContain(`CONTAINERD_ADDRESS=${layout.address}`);
 
   const second = cli(["dev", "containerd", "--no-build"]);
   expect(await second.exited).toBe(1);
@@ -61,7 +61,7 @@ test("dev containerd: env, lock, a container, and SIGINT leaves nothing behind",
     [
       "ctr",
       "--address",
-      layout.socket,
+      layout.address,
       "run",
       "-d",
       "localhost/runm/busybox:latest",
@@ -72,7 +72,7 @@ test("dev containerd: env, lock, a container, and SIGINT leaves nothing behind",
     { stderr: "pipe" },
   );
   expect(await run.exited).toBe(0);
-  const shims = findProcesses([layout.socket]);
+  const shims = findProcesses([layout.address]);
   expect(shims.length).toBeGreaterThan(0);
   const ctdPid = findProcesses([layout.config]);
   expect(ctdPid.length).toBe(1);
@@ -83,10 +83,10 @@ test("dev containerd: env, lock, a container, and SIGINT leaves nothing behind",
   await errReader;
   expect(errText).toContain("containerd");
   expect(errText).toContain("SIGINT: stopping containerd");
-  expect(findProcesses([layout.base])).toEqual([]);
+  expect(findProcesses([layout.dir])).toEqual([]);
   for (const pid of [...shims, ...ctdPid]) expect(isRunning(pid)).toBe(false);
   expect(existsSync(layout.state)).toBe(false);
-  expect(existsSync(layout.socket)).toBe(false);
+  expect(existsSync(layout.address)).toBe(false);
   expect(existsSync(layout.lock)).toBe(false);
   expect(existsSync(layout.root)).toBe(true); // images survive without --clean
 
@@ -105,5 +105,5 @@ test("dev containerd --clean wipes its state on exit", async () => {
   expect(await dev.exited).toBe(0);
   await reader;
   expect(existsSync(layout.root)).toBe(false);
-  expect(findProcesses([layout.base])).toEqual([]);
+  expect(findProcesses([layout.dir])).toEqual([]);
 });

@@ -1,10 +1,11 @@
 // `runm dev containerd`: one foreground containerd with the runm runtime registered, a tagged log
 // stream of it and everything it starts, and a teardown on Ctrl-C that leaves nothing running.
 import { existsSync } from "node:fs";
-import { rm } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, rm } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import {
   DEV_LOG_DIR_ENV,
+  DEV_NAMESPACE,
   hostGuestArch,
   LOCAL_IMAGE_REFS,
   RUNM_RUNTIME_NAME,
@@ -12,12 +13,15 @@ import {
   RUNM_SNAPSHOTTER,
   SHIM_BUNDLE_FILES,
 } from "../constants.ts";
+import { startPrivateContainerd } from "../containerd/private.ts";
+import { builtShimBinary } from "../containerd/shim-binary.ts";
+import { killPids, leftoverProcesses } from "../containerd/teardown.ts";
 import { messageOf } from "../errors.ts";
 import { writeFileAtomic } from "../fs-atomic.ts";
 import { readGuestManifest } from "../guest-manifest.ts";
 import { logger, logLevelName } from "../log.ts";
 import { REPO_ROOT } from "../paths.ts";
-import { type ContainerdLayout, devLayout } from "./layout.ts";
+import { type DevLayout, devLayout } from "./layout.ts";
 import { acquireLock, lockOwner } from "./lock.ts";
 import {
   bundleConsoleFiles,
@@ -28,9 +32,7 @@ import {
   logDirFiles,
   parseContainerdLine,
 } from "./log-stream.ts";
-import { startManagedContainerd } from "./managed-containerd.ts";
 import { prepareRuntime } from "./prepare.ts";
-import { killPids, leftoverProcesses } from "./teardown.ts";
 
 const log = logger("dev");
 
@@ -57,6 +59,13 @@ export function shimDirs(): string[] {
   return candidates.filter((d): d is string => !!d && existsSync(join(d, RUNM_SHIM_BINARY)));
 }
 
+/** --no-build: the shim built last time, said so when the sources changed since. */
+function cachedShimDir(): string[] {
+  const built = builtShimBinary();
+  if (built?.stale) log.warn(`--no-build: using a shim built from older sources (${built.path})`);
+  return built ? [dirname(built.path)] : [];
+}
+
 function checkParts(extraPath: string[]): void {
   if (!extraPath.length && !Bun.which(RUNM_SHIM_BINARY))
     log.warn(`${RUNM_SHIM_BINARY} not found: containers with --runtime ${RUNM_RUNTIME_NAME} will fail`);
@@ -71,7 +80,7 @@ export interface DevOptions {
   /** Start from empty state and wipe it (images, snapshots) on exit too. */
   clean?: boolean;
   cri?: boolean;
-  layout?: ContainerdLayout;
+  layout?: DevLayout;
   /** Skip building the guest image and shim (use what is there). */
   noBuild?: boolean;
   /** Where the tagged log goes (default stderr). */
@@ -96,28 +105,34 @@ export async function runDevContainerd(opts: DevOptions = {}): Promise<number> {
       await killPids(stale);
     }
     if (opts.clean) {
-      log.info(`--clean: removing ${layout.base}`);
-      for (const p of [layout.root, layout.state, layout.logs, layout.envFile, layout.config])
+      log.info(`--clean: removing ${layout.dir}`);
+      for (const p of [layout.root, layout.state, layout.envFile, layout.config, layout.bin])
         await rm(p, { recursive: true, force: true });
     }
-    await rm(layout.logs, { recursive: true, force: true });
-    const extraPath = opts.noBuild ? shimDirs() : [await prepareRuntime(), ...shimDirs()];
+    await rm(layout.shimLogs, { recursive: true, force: true });
+    await mkdir(layout.shimLogs, { recursive: true });
+    const extraPath = opts.noBuild
+      ? [...cachedShimDir(), ...shimDirs()]
+      : [await prepareRuntime(), ...shimDirs()];
     checkParts(extraPath);
-    const ctd = await startManagedContainerd(layout, {
+    const ctd = await startPrivateContainerd({
+      dir: layout.dir,
       cri: opts.cri,
-      pathPrepend: extraPath,
+      path: extraPath,
+      env: { [DEV_LOG_DIR_ENV]: layout.shimLogs },
       onLine: (line) => {
         const l = parseContainerdLine(line);
         if (verbose || !isStartupNoise(l)) emit(l);
       },
+      ownProcessGroup: true,
     });
     const stopFollowing = followFiles(
-      () => [...logDirFiles(layout.logs), ...bundleConsoleFiles(layout.state, SHIM_BUNDLE_FILES.console)],
+      () => [...logDirFiles(layout.shimLogs), ...bundleConsoleFiles(layout.state, SHIM_BUNDLE_FILES.console)],
       emit,
     );
     const env: DevEnv = {
       CONTAINERD_ADDRESS: ctd.address,
-      CONTAINERD_NAMESPACE: layout.namespace,
+      CONTAINERD_NAMESPACE: DEV_NAMESPACE,
       RUNM_RUNTIME: RUNM_RUNTIME_NAME,
       CONTAINERD_SNAPSHOTTER: RUNM_SNAPSHOTTER,
       pid: process.pid,
@@ -137,7 +152,7 @@ export async function runDevContainerd(opts: DevOptions = {}): Promise<number> {
         "",
       ].join("\n"),
     );
-    log.debug(`shims log to ${layout.logs} (${DEV_LOG_DIR_ENV})`);
+    log.debug(`shims log to ${layout.shimLogs} (${DEV_LOG_DIR_ENV})`);
 
     const reason = await new Promise<string>((resolve) => {
       const onSignal = (sig: string) => () => resolve(sig);
@@ -150,9 +165,9 @@ export async function runDevContainerd(opts: DevOptions = {}): Promise<number> {
     await ctd.stop();
     stopFollowing();
     await rm(layout.envFile, { force: true });
-    await rm(layout.logs, { recursive: true, force: true });
+    await rm(layout.shimLogs, { recursive: true, force: true });
     if (opts.clean) {
-      for (const p of [layout.root, layout.config]) await rm(p, { recursive: true, force: true });
+      for (const p of [layout.root, layout.config, layout.bin]) await rm(p, { recursive: true, force: true });
     }
     log.info(`stopped; nothing left running${opts.clean ? ", state wiped" : ""}`);
     return reason.startsWith("SIG") ? 0 : 1;

@@ -1,72 +1,25 @@
-// Where a runm-managed containerd keeps everything, and the config that points it there: its own
-// root, state and sockets (never the system containerd's /var/lib/containerd or /run/containerd),
-// CRI off unless asked, and the runm runtime reachable on PATH.
+// Where the dev containerd lives: a fixed dir under the state dir (so images survive restarts),
+// plus what only the dev one has: its lock, the env file `runm dev env` reads, and a dir for the
+// logs of the shims and VMs it starts.
 import { join } from "node:path";
-import { DEV_LOCK_NAME, DEV_NAMESPACE, DEV_SOCKET_NAME, DEV_STATE_SUBDIR } from "../constants.ts";
+import { DEV_LOCK_NAME, DEV_STATE_SUBDIR } from "../constants.ts";
+import { type ContainerdLayout, containerdLayout } from "../containerd/config.ts";
 import { dirs } from "../paths.ts";
 
-export interface ContainerdLayout {
-  /** Everything lives under here; `--clean` removes it. */
-  base: string;
-  root: string;
-  /** containerd's state dir (bundles, fifos): a runtime dir removed on stop. */
-  state: string;
-  socket: string;
-  ttrpcSocket: string;
-  config: string;
+export interface DevLayout extends ContainerdLayout {
   lock: string;
-  /** Shims and VMs started by this containerd write their logs here (RUNM_DEV_LOG_DIR). */
-  logs: string;
   /** Written while running: address, runtime, namespace, pid (for `runm dev env`). */
   envFile: string;
-  namespace: string;
+  /** Shims and VMs started by this containerd write their logs here (RUNM_DEV_LOG_DIR). */
+  shimLogs: string;
 }
 
-export function containerdLayout(base: string): ContainerdLayout {
+export function devLayout(stateDir = dirs().state): DevLayout {
+  const l = containerdLayout(join(stateDir, DEV_STATE_SUBDIR));
   return {
-    base,
-    root: join(base, "root"),
-    state: join(base, "run"),
-    socket: join(base, DEV_SOCKET_NAME),
-    ttrpcSocket: join(base, `${DEV_SOCKET_NAME}.ttrpc`),
-    config: join(base, "config.toml"),
-    lock: join(base, DEV_LOCK_NAME),
-    logs: join(base, "logs"),
-    envFile: join(base, "env.json"),
-    namespace: DEV_NAMESPACE,
+    ...l,
+    lock: join(l.dir, DEV_LOCK_NAME),
+    envFile: join(l.dir, "env.json"),
+    shimLogs: join(l.dir, "logs"),
   };
-}
-
-export function devLayout(stateDir = dirs().state): ContainerdLayout {
-  return containerdLayout(join(stateDir, DEV_STATE_SUBDIR));
-}
-
-export interface ConfigOptions {
-  /** Keep the CRI plugin (for crictl / kubelet); off by default. */
-  cri?: boolean;
-  logLevel?: "debug" | "info" | "warn" | "error";
-}
-
-const q = (s: string) => JSON.stringify(s); // TOML basic strings share JSON's escapes for paths
-
-export function containerdConfigToml(l: ContainerdLayout, opts: ConfigOptions = {}): string {
-  const disabled = opts.cri ? [] : ["io.containerd.grpc.v1.cri"];
-  return `# Written by runm; regenerated on every start.
-version = 2
-root = ${q(l.root)}
-state = ${q(l.state)}
-disabled_plugins = [${disabled.map(q).join(", ")}]
-
-[grpc]
-  address = ${q(l.socket)}
-
-[ttrpc]
-  address = ${q(l.ttrpcSocket)}
-
-[debug]
-  level = ${q(opts.logLevel ?? "info")}
-
-[plugins."io.containerd.internal.v1.opt"]
-  path = ${q(join(l.root, "opt"))}
-`;
 }

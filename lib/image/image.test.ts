@@ -3,8 +3,8 @@ import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ManagedContainerd, startPrivateContainerd } from "../dev/managed-containerd.ts";
-import { leftoverProcesses } from "../dev/teardown.ts";
+import { type PrivateContainerd, startPrivateContainerd } from "../containerd/private.ts";
+import { leftoverProcesses } from "../containerd/teardown.ts";
 import { run } from "../exec.ts";
 import { REPO_ROOT } from "../paths.ts";
 import { buildImage } from "./build.ts";
@@ -14,7 +14,7 @@ import { ctrBase, importImage, listImages } from "./import.ts";
 setDefaultTimeout(120_000);
 
 let cache: string;
-let ctd: ManagedContainerd;
+let ctd: PrivateContainerd;
 
 beforeAll(async () => {
   cache = await mkdtemp(join(tmpdir(), "runm-image-test-"));
@@ -78,10 +78,9 @@ test("imported busybox image runs under runc: applets, users, /tmp", async () =>
 
 test("stopping the private containerd leaves no process or dir behind", async () => {
   const other = await startPrivateContainerd();
-  const base = other.layout.base;
   await other.stop();
-  expect(leftoverProcesses(other.layout)).toEqual([]);
-  expect(await Bun.file(join(base, "config.toml")).exists()).toBe(false);
+  expect(leftoverProcesses(other)).toEqual([]);
+  expect(await Bun.file(other.config).exists()).toBe(false);
 });
 
 test("runm image build: --output writes the archive, --address imports, no containerd is a clear error", async () => {

@@ -5,7 +5,7 @@ import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { findProcesses, isRunning } from "../dev/teardown.ts";
+import { findProcesses, isRunning } from "../containerd/teardown.ts";
 import { REPO_ROOT } from "../paths.ts";
 
 // Real containerd (and with runm, VMs under TCG): seconds per step.

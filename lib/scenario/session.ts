@@ -2,8 +2,8 @@
 // client, run them in order and always tear down what the run started, also on Ctrl-C.
 import { join } from "node:path";
 import { DEV_NAMESPACE, RUNM_RUNTIME_NAME, RUNM_SNAPSHOTTER } from "../constants.ts";
+import { type PrivateContainerd, startPrivateContainerd } from "../containerd/private.ts";
 import { readDevEnv, shimDirs } from "../dev/dev-containerd.ts";
-import { type ManagedContainerd, startPrivateContainerd } from "../dev/managed-containerd.ts";
 import { prepareRuntime } from "../dev/prepare.ts";
 import { failedPrecondition, unavailable } from "../errors.ts";
 import { probe } from "../exec.ts";
@@ -67,12 +67,12 @@ export async function runSession(o: SessionOptions): Promise<ScenarioResult[]> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  let ctd: ManagedContainerd | undefined;
+  let ctd: PrivateContainerd | undefined;
   try {
     if (o.withContainerd) {
       // runm's runtime needs a current guest image and shim; runc needs nothing.
       const built = runtime === RUNM_RUNTIME_NAME ? [await prepareRuntime({ guest: !o.noBuild })] : [];
-      ctd = await startPrivateContainerd({ pathPrepend: [...built, ...shimDirs()] });
+      ctd = await startPrivateContainerd({ path: [...built, ...shimDirs()], ownProcessGroup: true });
       o.write(`# private containerd pid ${ctd.pid} at ${ctd.address}`);
     }
     const address = ctd?.address ?? (await resolveAddress(o));

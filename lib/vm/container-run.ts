@@ -7,7 +7,7 @@ import { AgentClient } from "../agent-client/index.ts";
 import { hostGuestArch } from "../constants.ts";
 import { invalidArgument, messageOf, RunmError, unavailable } from "../errors.ts";
 import { readGuestManifest } from "../guest-manifest.ts";
-import { logger } from "../log.ts";
+import { logger, logLevelName } from "../log.ts";
 import type { PortSpec, VolumeSpec } from "../oci/run-flags.ts";
 import { generateSpec } from "../oci/spec.ts";
 import { hostDriver } from "./select-driver.ts";
@@ -106,7 +106,8 @@ export async function runContainer(opts: ContainerRunOptions): Promise<Container
     initrd: manifest.initramfs.path,
     mbinDisk: manifest.squashfs.path,
     mode: "agent",
-    guestLogLevel: opts.guestLogLevel,
+    // The guest agent logs as much as runm does (--debug shows both sides).
+    guestLogLevel: opts.guestLogLevel ?? (logLevelName() === "debug" ? "debug" : "info"),
     extraCmdline: opts.extraCmdline,
     cpus: opts.cpus ?? 1,
     memoryMiB: opts.memoryMiB ?? 512,

@@ -1,4 +1,7 @@
 // The boot timeline: each phase of a `runm vm run` stamped in ms since the VM launch began.
+import { logger } from "../log.ts";
+
+const log = logger("vm");
 export const PHASES = [
   "launch", // VMM process spawned
   "init", // kernel handed over to /init (console shows "Run /init")
@@ -16,7 +19,10 @@ export class BootTimeline {
 
   mark(phase: Phase, at = performance.now()): void {
     // Microsecond resolution: (t0 + 10) - t0 is 9.999999999 in floating point, not 10.
-    if (!this.marks.has(phase)) this.marks.set(phase, Math.round((at - this.t0) * 1000) / 1000);
+    if (this.marks.has(phase)) return;
+    const ms = Math.round((at - this.t0) * 1000) / 1000;
+    this.marks.set(phase, ms);
+    log.debug(`${phase} at ${ms.toFixed(0)} ms`); // with --debug, where a stuck start stopped
   }
 
   get(phase: Phase): number | undefined {

@@ -3,8 +3,7 @@
 // exit codes, and a leak check (no shim, QEMU, virtiofsd, socket or runtime dir left behind).
 import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { SHIM_SOCKET_DIR } from "../../lib/constants.ts";
-import { RUNTIME_NAME } from "../../lib/containerd/config.ts";
+import { RUNM_RUNTIME_NAME, SHIM_SOCKET_DIR } from "../../lib/constants.ts";
 import { type PrivateContainerd, startPrivateContainerd } from "../../lib/containerd/private.ts";
 import { installShim } from "../../lib/containerd/shim-binary.ts";
 import { buildImage } from "../../lib/image/build.ts";
@@ -95,10 +94,16 @@ export async function startHarness(o: { containerd?: string; ctr?: string } = {}
   const ctr: Harness["ctr"] = async (args, co = {}) => {
     const p = spawnCtr(args);
     if (co.input !== undefined) p.write(co.input);
-    const timer = setTimeout(() => p.kill(), co.timeoutMs ?? 120_000);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      // What was stuck, before the kill lets it move on: CI keeps only this output.
+      console.error(diagnose(ctd, args));
+      p.kill();
+    }, co.timeoutMs ?? 120_000);
     const r = await p.done;
     clearTimeout(timer);
-    return r;
+    return timedOut ? { ...r, stderr: `${r.stderr}ctr timed out\n` } : r;
   };
 
   const img = await buildImage("busybox");
@@ -113,7 +118,7 @@ export async function startHarness(o: { containerd?: string; ctr?: string } = {}
     ctr,
     spawnCtr,
     run: async (id, args, flags = [], ro = {}) => {
-      const full = ["run", "--runtime", RUNTIME_NAME, ...flags, img.ref, id, ...args];
+      const full = ["run", "--runtime", RUNM_RUNTIME_NAME, ...flags, img.ref, id, ...args];
       if (!ro.tty) return ctr(full, { input: ro.input });
       const p = spawnCtr(full, { tty: true });
       if (ro.input !== undefined) p.write(ro.input);
@@ -143,6 +148,26 @@ function shimPids(ctd: PrivateContainerd): number[] {
         return false;
       }
     });
+}
+
+/** A stuck ctr's context: containerd's log lines for the container and its VM's console tail. */
+function diagnose(ctd: PrivateContainerd, args: string[]): string {
+  const id = args.find((a) => /^[\w-]+$/.test(a) && leftovers(ctd, [a]).length > 0) ?? args.at(-1) ?? "";
+  const tail = (path: string, n: number, keep: (l: string) => boolean = () => true) => {
+    try {
+      return readFileSync(path, "utf8").split("\n").filter(keep).slice(-n);
+    } catch {
+      return [`(no ${path})`];
+    }
+  };
+  return [
+    `=== ctr ${args.join(" ")} timed out; leftovers: ${leftovers(ctd, [id]).join("; ") || "none"}`,
+    `--- containerd log for ${id}:`,
+    ...tail(ctd.log, 60, (l) => l.includes(id)),
+    `--- console of VM default-${id}:`,
+    ...tail(join(ctd.dir, "runm-state", "vms", `default-${id}`, "console.log"), 40),
+    "===",
+  ].join("\n");
 }
 
 const shq = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);

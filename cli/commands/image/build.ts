@@ -51,7 +51,7 @@ export default command({
       log.info(`wrote the busybox root filesystem to ${args.rootfs}`);
       return;
     }
-    const address = args.address ?? devLayout().socket;
+    const address = args.address ?? devLayout().address;
     const canImport = args.address !== undefined || existsSync(address);
     if (!canImport && !args.output)
       throw failedPrecondition(`no dev containerd is running (no socket at ${address})`, {

@@ -1,20 +1,15 @@
 // Leaving nothing behind. Shims outlive containerd by design, so before stopping it runm deletes
 // every task (containerd then shuts each shim down, and the shim its VM). Anything still alive
-// afterwards is found by PID through its command line, which names this containerd's socket or
-// state dir (a shim's `-address SOCK`, a VM's bundle paths), and killed by PID.
+// afterwards is found by PID through its command line, which names a path under containerd's dir
+// (a shim's `-address SOCK`, a VM's bundle paths), and killed by PID.
 import { readdirSync, readFileSync } from "node:fs";
 import { run } from "../exec.ts";
 import { logger } from "../log.ts";
-import type { ContainerdLayout } from "./layout.ts";
+import type { ContainerdLayout } from "./config.ts";
+import type { Ctr } from "./ctr.ts";
 
-const log = logger("dev");
+const log = logger("containerd");
 
-async function ctr(l: ContainerdLayout, ns: string, args: string[]): Promise<string> {
-  const { stdout } = await run("ctr", ["--address", l.socket, "--namespace", ns, ...args], {
-    timeout: 60_000,
-  });
-  return stdout;
-}
 const lines = (s: string) =>
   s
     .split("\n")
@@ -22,25 +17,27 @@ const lines = (s: string) =>
     .filter(Boolean);
 
 /** Force-delete every task and container in every namespace. Errors are logged, not thrown. */
-export async function deleteAllTasks(l: ContainerdLayout): Promise<void> {
+export async function deleteAllTasks(ctr: Ctr): Promise<void> {
+  const timeout = 60_000;
   let namespaces: string[] = [];
   try {
-    namespaces = lines(await ctr(l, "default", ["namespaces", "ls", "-q"]));
+    namespaces = lines(await ctr(["namespaces", "ls", "-q"], { timeout }));
   } catch (e) {
     log.debug(`listing namespaces failed: ${(e as Error).message}`);
     return;
   }
   for (const ns of namespaces) {
-    const tasks = lines(await ctr(l, ns, ["tasks", "ls", "-q"]).catch(() => ""));
+    const inNs = { namespace: ns, timeout };
+    const tasks = lines(await ctr(["tasks", "ls", "-q"], inNs).catch(() => ""));
     await Promise.all(
       tasks.map((id) =>
-        ctr(l, ns, ["tasks", "delete", "--force", id]).catch((e) =>
+        ctr(["tasks", "delete", "--force", id], inNs).catch((e) =>
           log.warn(`could not delete task ${ns}/${id}: ${(e as Error).message}`),
         ),
       ),
     );
-    for (const id of lines(await ctr(l, ns, ["containers", "ls", "-q"]).catch(() => ""))) {
-      await ctr(l, ns, ["containers", "delete", id]).catch((e) =>
+    for (const id of lines(await ctr(["containers", "ls", "-q"], inNs).catch(() => ""))) {
+      await ctr(["containers", "delete", id], inNs).catch((e) =>
         log.warn(`could not delete container ${ns}/${id}: ${(e as Error).message}`),
       );
     }
@@ -65,12 +62,25 @@ export function findProcesses(needles: string[], procDir = "/proc"): number[] {
   return out;
 }
 
+/** The programs a runm-owned containerd leaves running: never anyone else's (a `tail -f` of a log). */
+const OURS = /^(containerd|containerd-shim-runm-v2|qemu-system-[\w-]+|virtiofsd|vfkit|gvproxy)$/;
+
 /**
- * The processes started under this layout: shims (their `-address` is the socket) and VMs (their
- * shares name bundle and snapshot paths under the state and root dirs).
+ * The processes started under this layout: containerd itself (its --config), shims (their
+ * `-address` is the socket) and VMs (their shares name bundle and snapshot paths).
  */
 export function leftoverProcesses(l: ContainerdLayout): number[] {
-  return findProcesses([l.socket, `${l.state}/`, `${l.root}/`, `${l.logs}/`]);
+  return findProcesses([`${l.dir}/`]).filter((pid) => OURS.test(programOf(pid)));
+}
+
+/** The base name of a process's argv[0] ("" once it is gone). */
+function programOf(pid: number): string {
+  try {
+    const argv0 = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0] ?? "";
+    return argv0.slice(argv0.lastIndexOf("/") + 1);
+  } catch {
+    return "";
+  }
 }
 
 /** True while `pid` runs; a zombie (exited, not yet reaped by its parent) counts as gone. */
@@ -99,4 +109,15 @@ export async function killPids(pids: number[], graceMs = 3_000): Promise<void> {
       process.kill(pid, "SIGKILL");
     } catch {}
   }
+}
+
+/** Unmount anything still mounted under dir (deepest first), e.g. after a crashed task. */
+export async function unmountUnder(dir: string): Promise<void> {
+  const mounts = readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .map((line) => line.split(" ")[4] ?? "")
+    .filter((p) => p === dir || p.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounts)
+    await run("umount", ["-l", m], { what: "unmount a leftover mount" }).catch(() => {});
 }
