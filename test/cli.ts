@@ -2,6 +2,8 @@
 import { join } from "node:path";
 
 export const RUNM = join(import.meta.dir, "..", "cli", "main.ts");
+/** The argv prefix that runs runm (for Bun.spawn, tmux, script). */
+export const RUNM_ARGV = [process.execPath, RUNM];
 
 export interface CliResult {
   code: number;
@@ -11,12 +13,12 @@ export interface CliResult {
 
 export async function runm(
   args: string[],
-  opts: { env?: Record<string, string>; cwd?: string } = {},
+  opts: { env?: Record<string, string>; cwd?: string; stdin?: string } = {},
 ): Promise<CliResult> {
-  const proc = Bun.spawn([process.execPath, RUNM, ...args], {
+  const proc = Bun.spawn([...RUNM_ARGV, ...args], {
     env: { ...process.env, NO_COLOR: "1", ...opts.env },
     cwd: opts.cwd,
-    stdin: "ignore",
+    stdin: opts.stdin === undefined ? "ignore" : new TextEncoder().encode(opts.stdin),
     stdout: "pipe",
     stderr: "pipe",
   });

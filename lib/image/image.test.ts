@@ -3,10 +3,10 @@ import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runm } from "../../test/cli.ts";
 import { type PrivateContainerd, startPrivateContainerd } from "../containerd/private.ts";
 import { leftoverProcesses } from "../containerd/teardown.ts";
 import { run } from "../exec.ts";
-import { REPO_ROOT } from "../paths.ts";
 import { buildImage } from "./build.ts";
 import { ctrBase, importImage, listImages } from "./import.ts";
 
@@ -84,19 +84,8 @@ test("stopping the private containerd leaves no process or dir behind", async ()
 });
 
 test("runm image build: --output writes the archive, --address imports, no containerd is a clear error", async () => {
-  const cli = async (args: string[]) => {
-    const p = Bun.spawn(["bun", join(REPO_ROOT, "cli/main.ts"), "image", "build", ...args], {
-      env: { ...process.env, RUNM_CACHE_DIR: cache, RUNM_STATE_DIR: cache },
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    const [stdout, stderr, code] = await Promise.all([
-      new Response(p.stdout).text(),
-      new Response(p.stderr).text(),
-      p.exited,
-    ]);
-    return { stdout, stderr, code };
-  };
+  const cli = (args: string[]) =>
+    runm(["image", "build", ...args], { env: { RUNM_CACHE_DIR: cache, RUNM_STATE_DIR: cache } });
   const none = await cli(["busybox"]);
   expect(none.code).toBe(1);
   expect(none.stderr).toContain("no dev containerd is running");

@@ -4,4 +4,4 @@ export type { Mount, RunSpec } from "./client.ts";
 export { freePort, getLoopback } from "./net.ts";
 export { inPty, TmuxTerminal } from "./pty.ts";
 export { defineScenario, type Scenario, type ScenarioContext } from "./types.ts";
-export { waitFor } from "./wait.ts";
+export { startSleeper, waitFor } from "./wait.ts";

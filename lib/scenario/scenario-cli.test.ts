@@ -5,6 +5,7 @@ import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { runm } from "../../test/cli.ts";
 import { findProcesses, isRunning } from "../containerd/teardown.ts";
 import { REPO_ROOT } from "../paths.ts";
 
@@ -65,19 +66,7 @@ function expectPrivateContainerdGone(output: string) {
   expect(existsSync(dirname(m?.[2] ?? "/nonexistent/x"))).toBe(false);
 }
 
-async function cli(args: string[]) {
-  const p = Bun.spawn(["bun", join(REPO_ROOT, "cli/main.ts"), "scenario", ...args], {
-    env: { ...process.env, RUNM_SCENARIO_DIR: dir },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(p.stdout).text(),
-    new Response(p.stderr).text(),
-    p.exited,
-  ]);
-  return { stdout, stderr, code };
-}
+const cli = (args: string[]) => runm(["scenario", ...args], { env: { RUNM_SCENARIO_DIR: dir } });
 
 test("a failing assertion exits non-zero naming the failing step; later steps are skipped", async () => {
   const r = await cli(["fake:fails", "--with-containerd", ...RUNC]);

@@ -1,4 +1,4 @@
-import { assert, defineScenario, waitFor } from "../../lib/scenario/index.ts";
+import { assert, defineScenario, startSleeper } from "../../lib/scenario/index.ts";
 
 export default defineScenario({
   id: "checklist:detached",
@@ -7,18 +7,7 @@ export default defineScenario({
     {
       name: "run -d returns while the container keeps running",
       async run(ctx) {
-        const name = ctx.name("bg");
-        await ctx.client.run({
-          image: await ctx.image("busybox"),
-          name,
-          detach: true,
-          cmd: ["sleep", "300"],
-        });
-        await waitFor(
-          async () => (await ctx.client.tasks()).some((t) => t.name === name && t.status === "RUNNING"),
-          60_000,
-          `${name} RUNNING`,
-        );
+        const name = await startSleeper(ctx, "bg");
         await ctx.client.removeForce(name);
         assert(!(await ctx.client.containers()).includes(name), "force-remove removed it");
       },

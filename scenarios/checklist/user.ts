@@ -1,4 +1,4 @@
-import { assertEqual, defineScenario, waitFor } from "../../lib/scenario/index.ts";
+import { assertEqual, defineScenario, startSleeper } from "../../lib/scenario/index.ts";
 
 export default defineScenario({
   id: "checklist:user",
@@ -7,18 +7,7 @@ export default defineScenario({
     {
       name: "id inside the container as user 1000",
       async run(ctx) {
-        const name = ctx.name("user");
-        await ctx.client.run({
-          image: await ctx.image("busybox"),
-          name,
-          detach: true,
-          cmd: ["sleep", "300"],
-        });
-        await waitFor(
-          async () => (await ctx.client.tasks()).some((t) => t.name === name && t.status === "RUNNING"),
-          60_000,
-          `${name} RUNNING`,
-        );
+        const name = await startSleeper(ctx, "user");
         const r = await ctx.client.exec(name, {
           cmd: ["sh", "-c", "echo $(id -u):$(id -un)"],
           user: "1000",

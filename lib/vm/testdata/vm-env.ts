@@ -3,7 +3,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { REPO_ROOT } from "../../paths.ts";
+import { type CliResult, RUNM_ARGV, runm as runCli } from "../../../test/cli.ts";
 
 export interface VmTestEnv {
   stateDir: string;
@@ -55,26 +55,9 @@ export function vmTestEnv(): VmTestEnv {
   };
 }
 
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export const RUNM = RUNM_ARGV;
 
-export const RUNM = ["bun", join(REPO_ROOT, "cli/main.ts")];
-
-/** Run `runm ARGS` to completion with optional stdin. */
-export async function runm(env: VmTestEnv, args: string[], stdin?: string): Promise<CliResult> {
-  const p = Bun.spawn([...RUNM, ...args], {
-    env: env.env,
-    stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin),
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(p.stdout).text(),
-    new Response(p.stderr).text(),
-    p.exited,
-  ]);
-  return { code, stdout, stderr };
+/** Run `runm ARGS` to completion in this VM test env, with optional stdin. */
+export function runm(env: VmTestEnv, args: string[], stdin?: string): Promise<CliResult> {
+  return runCli(args, { env: env.env, stdin });
 }
