@@ -10,6 +10,7 @@ import { Writable } from "node:stream";
 import { FLOOR_MARKER, hostGuestArch } from "../lib/constants.ts";
 import { readGuestManifest } from "../lib/guest-manifest.ts";
 import { runContainer } from "../lib/vm/container-run.ts";
+import { DEFAULT_VM_CPUS } from "../lib/vm/defaults.ts";
 import { hostDriver } from "../lib/vm/select-driver.ts";
 import { type BootTimeline, PHASES } from "../lib/vm/timeline.ts";
 import type { ShareKind } from "../lib/vm/vm-interface.ts";
@@ -39,7 +40,7 @@ async function floorBootMs(): Promise<number> {
     initrd: m.initramfs.path,
     mbinDisk: m.squashfs.path,
     mode: "floor",
-    cpus: 1,
+    cpus: DEFAULT_VM_CPUS, // as the container runs below: the same boot work
     memoryMiB: 512,
     shares: [],
     ports: [],

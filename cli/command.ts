@@ -12,6 +12,7 @@ export function command<const T extends ArgsDef = ArgsDef>(
   return cmd;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: citty's CommandDef is invariant in its args; any command must fit
 export async function usageText(cmd: CommandDef<any>, parent?: CommandDef<any>): Promise<string> {
   let text = await renderUsage(cmd, parent);
   const ex = examples.get(cmd);

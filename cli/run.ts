@@ -7,6 +7,7 @@ import { setLogLevel } from "../lib/log.ts";
 import { checkUnknownFlags, extractGlobalFlags, UsageError } from "./args.ts";
 import { usageText } from "./command.ts";
 
+// biome-ignore lint/suspicious/noExplicitAny: citty's CommandDef is invariant in its args; any command must fit
 type AnyCommand = CommandDef<any>;
 
 const resolve = async <T>(v: T | Promise<T> | (() => T | Promise<T>) | undefined): Promise<T | undefined> =>

@@ -11,6 +11,7 @@ import {
 } from "../lib/constants.ts";
 import { type AnyValue, codec } from "../lib/containerd/protos.ts";
 import { invalidArgument, messageOf } from "../lib/errors.ts";
+import { DEFAULT_VM_CPUS } from "../lib/vm/defaults.ts";
 import type { ShareKind, VmPortForward } from "../lib/vm/vm-interface.ts";
 
 export interface ShimOptions {
@@ -28,7 +29,7 @@ export interface ShimOptions {
 }
 
 export const DEFAULT_OPTIONS: ShimOptions = {
-  cpus: 1,
+  cpus: DEFAULT_VM_CPUS,
   memoryMiB: 256,
   accel: "auto",
   shareKind: "9p",

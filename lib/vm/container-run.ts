@@ -10,6 +10,7 @@ import { readGuestManifest } from "../guest-manifest.ts";
 import { logger, logLevelName } from "../log.ts";
 import type { PortSpec, VolumeSpec } from "../oci/run-flags.ts";
 import { generateSpec } from "../oci/spec.ts";
+import { DEFAULT_VM_CPUS } from "./defaults.ts";
 import { hostDriver } from "./select-driver.ts";
 import { hostTerminal } from "./terminal.ts";
 import type { BootTimeline } from "./timeline.ts";
@@ -109,7 +110,7 @@ export async function runContainer(opts: ContainerRunOptions): Promise<Container
     // The guest agent logs as much as runm does (--debug shows both sides).
     guestLogLevel: opts.guestLogLevel ?? (logLevelName() === "debug" ? "debug" : "info"),
     extraCmdline: opts.extraCmdline,
-    cpus: opts.cpus ?? 1,
+    cpus: opts.cpus ?? DEFAULT_VM_CPUS,
     memoryMiB: opts.memoryMiB ?? 512,
     shares: [
       { tag: "rootfs", hostPath: opts.rootfs, readOnly: false },

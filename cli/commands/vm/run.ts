@@ -1,5 +1,6 @@
 import { parsePort, parseUser, parseVolume } from "../../../lib/oci/run-flags.ts";
 import { runContainer } from "../../../lib/vm/container-run.ts";
+import { DEFAULT_VM_CPUS } from "../../../lib/vm/defaults.ts";
 import { afterDoubleDash, repeated, UsageError } from "../../args.ts";
 import { command } from "../../command.ts";
 
@@ -21,7 +22,10 @@ export default command({
     user: { type: "string", alias: "u", description: "UID[:GID]" },
     volume: { type: "string", alias: "v", description: "SRC:DST[:ro] (repeatable)" },
     publish: { type: "string", alias: "p", description: "HOST:GUEST TCP port on 127.0.0.1 (repeatable)" },
-    cpus: { type: "string", description: "vCPUs (default 1)" },
+    cpus: {
+      type: "string",
+      description: `vCPUs (default ${DEFAULT_VM_CPUS} here: 2 on hosts with 4+ cores, else 1)`,
+    },
     memory: { type: "string", description: "VM memory in MiB (default 512)" },
     "memory-limit": { type: "string", description: "The container's cgroup memory limit in MiB" },
     share: { type: "string", description: "Directory shares: 9p (default) or virtiofs" },
@@ -49,7 +53,7 @@ export default command({
       interactive: args.interactive,
       volumes: repeated(rawArgs, ["v", "volume"]).map((v) => parseVolume(v)),
       ports: repeated(rawArgs, ["p", "publish"]).map(parsePort),
-      cpus: positiveInt(args.cpus, "cpus", 1),
+      cpus: positiveInt(args.cpus, "cpus", DEFAULT_VM_CPUS),
       memoryMiB: positiveInt(args.memory, "memory", 512),
       memoryLimitMiB:
         args["memory-limit"] === undefined ? undefined : positiveInt(args["memory-limit"], "memory-limit", 0),

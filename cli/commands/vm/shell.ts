@@ -1,12 +1,16 @@
 import { hostGuestArch } from "../../../lib/constants.ts";
 import { readGuestManifest } from "../../../lib/guest-manifest.ts";
+import { DEFAULT_VM_CPUS } from "../../../lib/vm/defaults.ts";
 import { hostDriver } from "../../../lib/vm/select-driver.ts";
 import { command } from "../../command.ts";
 
 export default command({
   meta: { name: "shell", description: "Boot a bare guest with a shell on the console (for debugging)" },
   args: {
-    cpus: { type: "string", description: "vCPUs (default 1)" },
+    cpus: {
+      type: "string",
+      description: `vCPUs (default ${DEFAULT_VM_CPUS} here: 2 on hosts with 4+ cores, else 1)`,
+    },
     memory: { type: "string", description: "Memory in MiB (default 512)" },
   },
   examples: ["runm vm shell   # 'reboot -f' in the guest (or Ctrl-A x) quits"],
@@ -19,7 +23,7 @@ export default command({
       initrd: m.initramfs.path,
       mbinDisk: m.squashfs.path,
       mode: "shell",
-      cpus: Number(args.cpus ?? 1),
+      cpus: Number(args.cpus ?? DEFAULT_VM_CPUS),
       memoryMiB: Number(args.memory ?? 512),
       shares: [],
       ports: [],
