@@ -45,6 +45,9 @@ export function fdFromControl(control: Uint8Array, controllen: number): number {
   return level === SOL_SOCKET && type === SCM_RIGHTS ? v.getInt32(16, true) : -1;
 }
 
+/** Buffers a pending recvmsg points into: referenced here for as long as it may write them. */
+const pinned = new Set<object>();
+
 export class ConsoleSocket {
   private constructor(
     readonly path: string,
@@ -77,17 +80,22 @@ export class ConsoleSocket {
       "accept4",
       gaveUp,
     );
+    // msghdr holds raw pointers to these buffers, which the GC cannot see: they must stay
+    // referenced across the polling awaits, or one collected in between makes recvmsg fail with
+    // EFAULT ("Bad address": once in a full test run, a tty exec failed so).
+    const bufs = { data: new Uint8Array(4096), control: new Uint8Array(64) };
+    const iov = new BigUint64Array([BigInt(ptr(bufs.data)), BigInt(bufs.data.length)]);
+    const keep = { ...bufs, iov };
+    pinned.add(keep);
     try {
-      const data = new Uint8Array(4096);
-      const iov = new BigUint64Array([BigInt(ptr(data)), BigInt(data.length)]);
-      const control = new Uint8Array(64);
-      const m = msghdr(iov, control);
+      const m = msghdr(iov, bufs.control);
       await this.pollUntil(() => Number(libc().recvmsg(conn, m, 0)), "recvmsg", gaveUp);
       const controllen = Number(new DataView(m.buffer).getBigUint64(40, true));
-      const fd = fdFromControl(control, controllen);
+      const fd = fdFromControl(bufs.control, controllen);
       if (fd < 0) throw internal("runc's console socket message carried no file descriptor");
       return fd;
     } finally {
+      pinned.delete(keep);
       closeFd(conn);
     }
   }
