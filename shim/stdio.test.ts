@@ -1,6 +1,14 @@
 // Host-side stdio through real FIFOs, a file:// log and a binary:// logging driver.
 import { afterAll, expect, test } from "bun:test";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openHostIo } from "./stdio.ts";
@@ -10,6 +18,25 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const enc = (s: string) => new TextEncoder().encode(s);
 const who = { containerId: "c1", namespace: "ns1" };
 
+/** Wait until process `pid` has `path` open. */
+async function untilOpened(pid: number, path: string): Promise<void> {
+  const opened = () => {
+    try {
+      return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+        try {
+          return readlinkSync(`/proc/${pid}/fd/${fd}`) === path;
+        } catch {
+          return false;
+        }
+      });
+    } catch {
+      return false;
+    }
+  };
+  for (let i = 0; i < 500 && !opened(); i++) await Bun.sleep(10);
+  expect(opened()).toBe(true);
+}
+
 test("FIFOs: output reaches a reader that attaches late; stdin flows until closeStdin", async () => {
   const [i, o, e] = ["in", "out", "err"].map((n) => join(dir, n)) as [string, string, string];
   for (const f of [i, o, e]) Bun.spawnSync(["mkfifo", f]);
@@ -17,6 +44,9 @@ test("FIFOs: output reaches a reader that attaches late; stdin flows until close
   // No reader yet (a detached container): writing does not block or fail.
   await io.stdout?.write(enc("early "));
   const reader = Bun.spawn(["cat", o], { stdout: "pipe" });
+  // cat must have the FIFO open before our last writer closes (ctr always opens first); under
+  // load its start can take longer than the rest of this test.
+  await untilOpened(reader.pid, o);
   await io.stdout?.write(enc("late\n"));
   const writer = Bun.spawn(["sh", "-c", `printf 'typed' > ${i}`]);
   await writer.exited;
