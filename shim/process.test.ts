@@ -74,3 +74,27 @@ test("an exec's open output is left open (a background child may still write, as
   await Bun.sleep(6000);
   expect(r.closed()).toBe(false);
 }, 20_000);
+
+test("an init's output still being written to a slow reader is not cut off after the exit", async () => {
+  const order: string[] = [];
+  const io: HostIo = {
+    stdout: {
+      write: async (c) => {
+        await Bun.sleep(6500); // ctr piped into a slow consumer: longer than the idle limit
+        order.push(new TextDecoder().decode(c));
+      },
+      close: async () => {},
+    },
+    closeStdin: () => {},
+    closeOutput: async () => {
+      order.push("closed");
+    },
+    close: async () => {},
+  };
+  const p = new ShimProcess({ containerId: "c", execId: "" }, stdio, io);
+  p.startPumps(fakeAgent(true)); // the stream stays open: only the idle rule may end it
+  p.markStarted(7);
+  await p.handleExit({ exitStatus: 0, exitedAt: new Date() }, () => {});
+  for (let i = 0; i < 150 && !order.includes("closed"); i++) await Bun.sleep(100);
+  expect(order).toEqual(["hello\n", "closed"]); // written in full, then ended once idle
+}, 30_000);

@@ -10,7 +10,8 @@ const log = logger("shim");
 /** How long an exit waits for output still held open by the process's children. */
 const OUTPUT_DRAIN_MS = 2000;
 /**
- * After the init's exit, how long its output may sit idle without ending before the shim ends it.
+ * After the init's exit, how long its output may sit idle (nothing arriving, nothing being written
+ * to the host) without ending before the shim ends it.
  * With the init gone the guest kernel has killed the whole container, so nothing can still write;
  * an open stream then is a fault on the way, and ctr would wait for its end of file forever.
  */
@@ -38,6 +39,8 @@ export class ShimProcess {
   private outputDone: Promise<void> = Promise.resolve();
   private outputEnded = true;
   private lastOutputAt = 0;
+  /** Sink writes in progress: a slow reader (ctr piped into a slow consumer) is not a stuck stream. */
+  private writing = 0;
 
   constructor(
     readonly ref: Required<ProcessId>,
@@ -55,8 +58,13 @@ export class ShimProcess {
     const out = async (stream: "stdout" | "stderr", sink: OutputSink) => {
       try {
         for await (const chunk of agent.output(this.ref, stream)) {
-          this.lastOutputAt = performance.now();
-          await sink.write(chunk);
+          this.writing += 1;
+          try {
+            await sink.write(chunk);
+          } finally {
+            this.writing -= 1;
+            this.lastOutputAt = performance.now();
+          }
         }
       } catch (e) {
         log.debug(`${stream} of ${this.name}: ${messageOf(e)}`);
@@ -111,7 +119,8 @@ export class ShimProcess {
   private async endIdleOutput(): Promise<void> {
     while (!this.outputEnded) {
       await Promise.race([this.outputDone, Bun.sleep(500)]);
-      if (!this.outputEnded && performance.now() - this.lastOutputAt > INIT_OUTPUT_IDLE_MS) {
+      const idle = this.writing === 0 && performance.now() - this.lastOutputAt > INIT_OUTPUT_IDLE_MS;
+      if (!this.outputEnded && idle) {
         log.warn(`${this.name} exited but its output did not end; ending it`);
         await this.io.closeOutput();
         return;
