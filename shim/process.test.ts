@@ -39,11 +39,17 @@ function fakeAgent(hang: boolean): AgentClient {
 
 const stdio = { stdin: "", stdout: "/fifo", stderr: "", terminal: false };
 
+/** A started process (the init when `execId` is empty) pumping from fakeAgent(hang) into `io`. */
+function started(execId: string, io: HostIo, hang: boolean): ShimProcess {
+  const p = new ShimProcess({ containerId: "c", execId }, stdio, io);
+  p.startPumps(fakeAgent(hang));
+  p.markStarted(7);
+  return p;
+}
+
 test("the init's output ends with its stream; the exit is published after the output", async () => {
   const r = recordingIo();
-  const p = new ShimProcess({ containerId: "c", execId: "" }, stdio, r.io);
-  p.startPumps(fakeAgent(false));
-  p.markStarted(7);
+  const p = started("", r.io, false);
   const order: string[] = [];
   const x = await p.handleExit({ exitStatus: 3, exitedAt: new Date() }, () =>
     order.push(`exit, output ${r.got}`),
@@ -55,9 +61,7 @@ test("the init's output ends with its stream; the exit is published after the ou
 
 test("an init whose output stream never ends gets it ended once idle after the exit", async () => {
   const r = recordingIo();
-  const p = new ShimProcess({ containerId: "c", execId: "" }, stdio, r.io);
-  p.startPumps(fakeAgent(true));
-  p.markStarted(7);
+  const p = started("", r.io, true);
   await p.handleExit({ exitStatus: 0, exitedAt: new Date() }, () => {});
   expect(r.closed()).toBe(false);
   for (let i = 0; i < 100 && !r.closed(); i++) await Bun.sleep(100);
@@ -67,9 +71,7 @@ test("an init whose output stream never ends gets it ended once idle after the e
 
 test("an exec's open output is left open (a background child may still write, as with runc)", async () => {
   const r = recordingIo();
-  const p = new ShimProcess({ containerId: "c", execId: "e1" }, stdio, r.io);
-  p.startPumps(fakeAgent(true));
-  p.markStarted(8);
+  const p = started("e1", r.io, true);
   await p.handleExit({ exitStatus: 0, exitedAt: new Date() }, () => {});
   await Bun.sleep(6000);
   expect(r.closed()).toBe(false);
@@ -91,9 +93,7 @@ test("an init's output still being written to a slow reader is not cut off after
     },
     close: async () => {},
   };
-  const p = new ShimProcess({ containerId: "c", execId: "" }, stdio, io);
-  p.startPumps(fakeAgent(true)); // the stream stays open: only the idle rule may end it
-  p.markStarted(7);
+  const p = started("", io, true); // the stream stays open: only the idle rule may end it
   await p.handleExit({ exitStatus: 0, exitedAt: new Date() }, () => {});
   for (let i = 0; i < 150 && !order.includes("closed"); i++) await Bun.sleep(100);
   expect(order).toEqual(["hello\n", "closed"]); // written in full, then ended once idle

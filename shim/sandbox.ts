@@ -9,6 +9,7 @@ import { hostGuestArch } from "../lib/constants.ts";
 import { failedPrecondition, messageOf } from "../lib/errors.ts";
 import { type GuestManifest, readGuestManifest } from "../lib/guest-manifest.ts";
 import { logger } from "../lib/log.ts";
+import { pidAlive } from "../lib/vm/guarded-spawn.ts";
 import { hostDriver } from "../lib/vm/select-driver.ts";
 import { hasHostPids, type Vm, type VmShare } from "../lib/vm/vm-interface.ts";
 import type { GuestMount } from "./mounts.ts";
@@ -119,17 +120,9 @@ export class Sandbox {
 
   /** True once the VMM has exited (polled up to `timeoutMs`): the guest and everything in it is gone. */
   async vmGone(timeoutMs: number): Promise<boolean> {
-    const alive = (pid: number) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (!this.hostPids().some(alive)) return true;
+      if (!this.hostPids().some(pidAlive)) return true;
       if (Date.now() > deadline) return false;
       await Bun.sleep(100);
     }

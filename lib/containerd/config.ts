@@ -1,7 +1,6 @@
 // Where a containerd that runm starts keeps everything, and the config that points it there: its
 // own root, state and sockets under one dir (never the system's /var/lib/containerd or
-// /run/containerd), CRI off unless asked. Also the snippet that registers io.containerd.runm.v2
-// with a CRI-serving containerd.
+// /run/containerd), CRI off unless asked.
 import { join } from "node:path";
 import { DEV_SOCKET_NAME } from "../constants.ts";
 

@@ -2,11 +2,12 @@
 // over line by line, ready when `ctr version` answers on its socket, stopped by PID with SIGTERM
 // then SIGKILL.
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { closeSync, openSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { failedPrecondition, unavailable } from "../errors.ts";
 import { probe } from "../exec.ts";
 import { requireTool } from "../tools.ts";
+import { tailLines } from "../vm/console-log.ts";
 
 export interface DaemonOptions {
   /** containerd binary (default: containerd on PATH, e.g. Debian's 1.6). */
@@ -66,7 +67,7 @@ export async function startDaemon(o: DaemonOptions): Promise<ContainerdDaemon> {
       o.onLine?.(line);
     });
   }
-  const tail = () => (o.onLine ? piped : lastLines(o.logFile, TAIL_LINES));
+  const tail = () => (o.onLine ? piped : tailLines(o.logFile, TAIL_LINES));
 
   const exited = new Promise<number | string>((resolve) =>
     child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown")),
@@ -102,12 +103,4 @@ export async function startDaemon(o: DaemonOptions): Promise<ContainerdDaemon> {
     hint: "another containerd may use the same root or socket",
     details: tail(),
   });
-}
-
-function lastLines(file: string, n: number): string[] {
-  try {
-    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-n);
-  } catch {
-    return [];
-  }
 }

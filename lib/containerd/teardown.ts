@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { run } from "../exec.ts";
 import { logger } from "../log.ts";
+import { stopPid } from "../vm/guarded-spawn.ts";
 import type { ContainerdLayout } from "./config.ts";
 import type { Ctr } from "./ctr.ts";
 
@@ -44,19 +45,25 @@ export async function deleteAllTasks(ctr: Ctr): Promise<void> {
   }
 }
 
-/** PIDs (other than ours) whose command line mentions any of `needles`. */
-export function findProcesses(needles: string[], procDir = "/proc"): number[] {
+/**
+ * PIDs (other than ours) whose command line mentions any of `needles` and, with `program`, whose
+ * argv[0] base name matches it.
+ */
+export function findProcesses(needles: string[], program?: RegExp): number[] {
   const self = new Set([process.pid, process.ppid]);
   const out: number[] = [];
-  for (const name of readdirSync(procDir)) {
+  for (const name of readdirSync("/proc")) {
     const pid = Number(name);
     if (!Number.isInteger(pid) || self.has(pid)) continue;
-    let cmdline: string;
+    let argv: string[];
     try {
-      cmdline = readFileSync(`${procDir}/${name}/cmdline`, "utf8").replaceAll("\0", " ");
+      argv = readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0");
     } catch {
       continue; // exited meanwhile
     }
+    const cmdline = argv.join(" ");
+    const argv0 = argv[0] ?? "";
+    if (program && !program.test(argv0.slice(argv0.lastIndexOf("/") + 1))) continue;
     if (needles.some((n) => cmdline.includes(n))) out.push(pid);
   }
   return out;
@@ -70,45 +77,12 @@ const OURS = /^(containerd|containerd-shim-runm-v2|qemu-system-[\w-]+|virtiofsd|
  * `-address` is the socket) and VMs (their shares name bundle and snapshot paths).
  */
 export function leftoverProcesses(l: ContainerdLayout): number[] {
-  return findProcesses([`${l.dir}/`]).filter((pid) => OURS.test(programOf(pid)));
+  return findProcesses([`${l.dir}/`], OURS);
 }
-
-/** The base name of a process's argv[0] ("" once it is gone). */
-function programOf(pid: number): string {
-  try {
-    const argv0 = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0] ?? "";
-    return argv0.slice(argv0.lastIndexOf("/") + 1);
-  } catch {
-    return "";
-  }
-}
-
-/** True while `pid` runs; a zombie (exited, not yet reaped by its parent) counts as gone. */
-export function isRunning(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
-  }
-}
-const alive = isRunning;
 
 /** SIGTERM each PID, then SIGKILL whatever is still alive after `graceMs`. */
 export async function killPids(pids: number[], graceMs = 3_000): Promise<void> {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, "SIGTERM");
-    } catch {}
-  }
-  const deadline = Date.now() + graceMs;
-  while (pids.some(alive) && Date.now() < deadline) await Bun.sleep(50);
-  for (const pid of pids.filter(alive)) {
-    log.warn(`pid ${pid} ignored SIGTERM; killing it`);
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {}
-  }
+  await Promise.all(pids.map((pid) => stopPid(pid, graceMs)));
 }
 
 /** Unmount anything still mounted under dir (deepest first), e.g. after a crashed task. */

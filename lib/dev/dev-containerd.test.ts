@@ -5,8 +5,9 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { findProcesses, isRunning } from "../containerd/teardown.ts";
+import { findProcesses } from "../containerd/teardown.ts";
 import { REPO_ROOT } from "../paths.ts";
+import { pidAlive } from "../vm/guarded-spawn.ts";
 import { devLayout } from "./layout.ts";
 
 // Real containerd (and with runm, VMs under TCG): seconds per step.
@@ -84,7 +85,7 @@ test("dev containerd: env, lock, a container, and SIGINT leaves nothing behind",
   expect(errText).toContain("containerd");
   expect(errText).toContain("SIGINT: stopping containerd");
   expect(findProcesses([layout.dir])).toEqual([]);
-  for (const pid of [...shims, ...ctdPid]) expect(isRunning(pid)).toBe(false);
+  for (const pid of [...shims, ...ctdPid]) expect(pidAlive(pid)).toBe(false);
   expect(existsSync(layout.state)).toBe(false);
   expect(existsSync(layout.address)).toBe(false);
   expect(existsSync(layout.lock)).toBe(false);

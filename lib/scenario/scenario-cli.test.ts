@@ -6,8 +6,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { runm } from "../../test/cli.ts";
-import { findProcesses, isRunning } from "../containerd/teardown.ts";
+import { findProcesses } from "../containerd/teardown.ts";
 import { REPO_ROOT } from "../paths.ts";
+import { pidAlive } from "../vm/guarded-spawn.ts";
 
 // Real containerd (and with runm, VMs under TCG): seconds per step.
 setDefaultTimeout(120_000);
@@ -62,7 +63,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function expectPrivateContainerdGone(output: string) {
   const m = output.match(/# private containerd pid (\d+) at (\S+)/);
   expect(m).not.toBeNull();
-  expect(isRunning(Number(m?.[1]))).toBe(false);
+  expect(pidAlive(Number(m?.[1]))).toBe(false);
   expect(existsSync(dirname(m?.[2] ?? "/nonexistent/x"))).toBe(false);
 }
 

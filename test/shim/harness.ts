@@ -17,7 +17,8 @@ export interface Harness {
   image: string;
   stateDir: string;
   /** ctr with this daemon's address; never throws, returns what happened. */
-  ctr(args: string[], o?: { input?: string; timeoutMs?: number }): Promise<CtrResult>;
+  /** `container`: the one the call is about (named in the diagnostics if it times out). */
+  ctr(args: string[], o?: { input?: string; timeoutMs?: number; container?: string }): Promise<CtrResult>;
   /** Start ctr in the background (for `ctr run` that must be killed or attached later). */
   spawnCtr(args: string[], o?: { tty?: boolean }): CtrProcess;
   /** `ctr run --runtime io.containerd.runm.v2 [flags] IMAGE ID args...` */
@@ -98,7 +99,7 @@ export async function startHarness(o: { containerd?: string; ctr?: string } = {}
     const timer = setTimeout(() => {
       timedOut = true;
       // What was stuck, before the kill lets it move on: CI keeps only this output.
-      console.error(diagnose(ctd, args));
+      console.error(diagnose(ctd, args, co.container ?? args.at(-1) ?? ""));
       p.kill();
     }, co.timeoutMs ?? 120_000);
     const r = await p.done;
@@ -119,7 +120,7 @@ export async function startHarness(o: { containerd?: string; ctr?: string } = {}
     spawnCtr,
     run: async (id, args, flags = [], ro = {}) => {
       const full = ["run", "--runtime", RUNM_RUNTIME_NAME, ...flags, img.ref, id, ...args];
-      if (!ro.tty) return ctr(full, { input: ro.input });
+      if (!ro.tty) return ctr(full, { input: ro.input, container: id });
       const p = spawnCtr(full, { tty: true });
       if (ro.input !== undefined) p.write(ro.input);
       return p.done;
@@ -151,8 +152,7 @@ function shimPids(ctd: PrivateContainerd): number[] {
 }
 
 /** A stuck ctr's context: containerd's log lines for the container and its VM's console tail. */
-function diagnose(ctd: PrivateContainerd, args: string[]): string {
-  const id = args.find((a) => /^[\w-]+$/.test(a) && leftovers(ctd, [a]).length > 0) ?? args.at(-1) ?? "";
+function diagnose(ctd: PrivateContainerd, args: string[], id: string): string {
   const tail = (path: string, n: number, keep: (l: string) => boolean = () => true) => {
     try {
       return readFileSync(path, "utf8").split("\n").filter(keep).slice(-n);
