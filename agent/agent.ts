@@ -10,6 +10,7 @@ import type { AgentOptions } from "./options.ts";
 import { Runc } from "./runc.ts";
 import { grpcEndpoint } from "./server/serve.ts";
 import { AgentService, type BootTimes } from "./service.ts";
+import { FileWatcher } from "./sys/inotify.ts";
 import { Reaper } from "./sys/reaper.ts";
 import { AutoTransport } from "./transport/auto.ts";
 import type { Transport } from "./transport/types.ts";
@@ -49,10 +50,16 @@ export async function runAgent(o: AgentOptions, boot: Omit<BootTimes, "uptimeAtR
     reaper,
   });
   const times: BootTimes = { ...boot, uptimeAtReadyMs: 0 };
-  const svc = new AgentService({ runc, reaper, events: new EventBus(), stateDir: o.stateDir }, times);
+  const svc = new AgentService(
+    { runc, reaper, events: new EventBus(), files: new FileWatcher(), stateDir: o.stateDir },
+    times,
+  );
   const endpoint = grpcEndpoint(svc);
   const transport = transportFor(o);
   await transport.start((s) => endpoint.inject(s));
+  // The channel's fds are signal-driven, not handles Bun knows, so nothing else keeps the event
+  // loop alive while the agent waits for the host: one timer that (practically) never fires does.
+  const keepAlive = setInterval(() => {}, 2 ** 31 - 1);
   times.uptimeAtReadyMs = uptimeMs();
   log.info(`serving on ${transport.name} (${Math.round(times.uptimeAtReadyMs)} ms after kernel start)`);
   let stopping: Promise<void> | undefined;
@@ -61,6 +68,7 @@ export async function runAgent(o: AgentOptions, boot: Omit<BootTimes, "uptimeAtR
       await svc.shutdown();
       await transport.close();
       endpoint.close();
+      clearInterval(keepAlive);
     })();
     return stopping;
   };

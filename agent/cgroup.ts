@@ -64,6 +64,11 @@ export function readStats(path: string, root = CGROUP_ROOT): CgroupStats {
   return isCgroupV2(root) ? readV2(join(root, path)) : readV1(root, path);
 }
 
+/** The v2 memory.events file of the cgroup at `path` (inotify-watchable), or undefined on v1. */
+export function memoryEventsFile(path: string, root = CGROUP_ROOT): string | undefined {
+  return isCgroupV2(root) ? join(root, path, "memory.events") : undefined;
+}
+
 export function oomKills(path: string, root = CGROUP_ROOT): number {
   if (isCgroupV2(root)) return flatKeyed(read(join(root, path, "memory.events"))).oom_kill ?? 0;
   return flatKeyed(read(join(root, "memory", path, "memory.oom_control"))).oom_kill ?? 0;

@@ -5,19 +5,22 @@ import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { failedPrecondition, invalidArgument, notFound } from "../lib/errors.ts";
 import { writeFileAtomic } from "../lib/fs-atomic.ts";
-import { oomKills } from "./cgroup.ts";
+import { memoryEventsFile, oomKills } from "./cgroup.ts";
 import type { EventBus } from "./events.ts";
 import { execStateMachine } from "./process/exec-state.ts";
 import { initStateMachine } from "./process/init-state.ts";
 import { type ExitStatus, launch, ProcessHandle } from "./process/process.ts";
 import type { Runc } from "./runc.ts";
 import { PipeIo, type ProcessIo, TtyIo } from "./stdio.ts";
+import type { FileWatcher } from "./sys/inotify.ts";
 import type { Reaper } from "./sys/reaper.ts";
 
 export interface AgentContext {
   runc: Runc;
   reaper: Reaper;
   events: EventBus;
+  /** Watches each container's memory.events for OOM kills. */
+  files: FileWatcher;
   /** Bundles, pid files and console sockets live under here (tmpfs in the guest). */
   stateDir: string;
 }
@@ -37,8 +40,6 @@ export interface ProcessState {
   terminal: boolean;
   bundle: string;
 }
-
-const OOM_POLL_MS = 250;
 
 export const newIo = (s: StdioRequest): ProcessIo => (s.terminal ? new TtyIo() : new PipeIo(s.stdin));
 
@@ -62,7 +63,7 @@ export class Container {
   private readonly execs = new Map<string, ExecProcess>();
   private lockChain: Promise<unknown> = Promise.resolve();
   private oomSeen = 0;
-  private oomTimer: ReturnType<typeof setInterval> | undefined;
+  private unwatchOom: () => void = () => {};
 
   private constructor(
     private readonly ctx: AgentContext,
@@ -113,7 +114,9 @@ export class Container {
       c.init.pid = Number(await readFile(pidFile, "utf8"));
       ctx.reaper.watch(c.init.pid, (e) => c.initExited(e));
     });
-    c.oomTimer = setInterval(() => c.checkOom(), OOM_POLL_MS);
+    // cgroup v2 notifies every memory.events change; v1 (host tests only) is read at the exit.
+    const events = memoryEventsFile(c.cgroupPath);
+    if (events) c.unwatchOom = ctx.files.watch(events, () => c.checkOom());
     ctx.events.publish({ type: "create", containerId: id, pid: c.init.pid });
     return c;
   }
@@ -219,7 +222,7 @@ export class Container {
       await this.ctx.runc.delete(this.id, this.sm.is("created"));
       // A never-started init was killed by runc delete --force: collect its status.
       const exit = this.init.exit ?? (await this.init.wait());
-      clearInterval(this.oomTimer);
+      this.unwatchOom();
       this.init.io.close();
       for (const p of this.execs.values()) p.handle.io.close();
       this.sm.transition("deleted");
@@ -294,7 +297,7 @@ export class Container {
 
   /** Kill everything and remove the container (agent shutdown, failed host). */
   async destroy(): Promise<void> {
-    clearInterval(this.oomTimer);
+    this.unwatchOom();
     if (!this.sm.is("deleted")) {
       await this.ctx.runc.delete(this.id, true).catch(() => {});
       if (this.init.pid && !this.init.exit) await Promise.race([this.init.wait(), Bun.sleep(2000)]);
@@ -306,7 +309,7 @@ export class Container {
 
   private initExited(e: ExitStatus): void {
     this.checkOom(); // an OOM kill is reported before the exit it caused
-    clearInterval(this.oomTimer);
+    this.unwatchOom();
     this.init.markExited(e);
     if (!this.sm.is("deleted")) this.sm.transition("stopped");
     this.ctx.events.publish(exitEvent(this.id, "", this.init.pid, e));

@@ -3,6 +3,7 @@
 import { mkdir, readFile } from "node:fs/promises";
 import { alreadyExists, failedPrecondition, invalidArgument, messageOf, notFound } from "../lib/errors.ts";
 import { logger } from "../lib/log.ts";
+import { readinessSignals } from "../lib/sys/readiness.ts";
 import pkg from "../package.json" with { type: "json" };
 import { type CgroupStats, readStats } from "./cgroup.ts";
 import { coalesce } from "./coalesce.ts";
@@ -13,6 +14,10 @@ import type { OutputName } from "./stdio.ts";
 import { mountFs, setWallClock } from "./sys/mount.ts";
 
 const log = logger("agent");
+const cpuUsec = () => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
 /** The agent ships with the runm it was built from: same version. */
 export const AGENT_VERSION: string = pkg.version;
 /** mount(2) data per share type; msize 256 KiB makes 9p reads several times faster than 8 KiB. */
@@ -36,6 +41,8 @@ export interface HelloInfo {
   uptimeAtReadyMs: number;
   nowUnixMs: number;
   runcVersion: string;
+  agentCpuUsec: number;
+  readinessSignals: number;
 }
 
 export interface BootTimes {
@@ -67,6 +74,8 @@ export class AgentService {
       ...this.boot,
       nowUnixMs: Date.now(),
       runcVersion: this.runcVersion,
+      agentCpuUsec: cpuUsec(),
+      readinessSignals: readinessSignals(),
     };
   }
 
@@ -204,5 +213,6 @@ export class AgentService {
     await Promise.all([...this.containers.values()].map((c) => c.destroy()));
     this.containers.clear();
     this.ctx.reaper.stop();
+    this.ctx.files.close();
   }
 }

@@ -4,8 +4,8 @@
 // it is full, as with containerd's fifos) and nothing is lost before the host attaches.
 import { failedPrecondition, invalidArgument } from "../lib/errors.ts";
 import { FdReader, FdWriter } from "../lib/fd-io.ts";
+import { closeFd, pipe } from "../lib/sys/libc.ts";
 import type { ChildStdio } from "./runc.ts";
-import { closeFd, pipe, setNonBlocking } from "./sys/libc.ts";
 import { resizePty } from "./sys/pty.ts";
 
 /** The part of a ReadableStream reader used here (Bun's types and Node's differ). */
@@ -21,12 +21,6 @@ function chunkReader(r: FdReader): ByteReader {
   };
 }
 
-/** The fd, made non-blocking for lib/fd-io.ts (only the agent's end: the child's stays blocking). */
-function nonBlocking(fd: number): number {
-  setNonBlocking(fd);
-  return fd;
-}
-
 export type OutputName = "stdout" | "stderr";
 
 /** EPIPE/EIO: the process exited or closed its input; that is the caller's precondition. */
@@ -40,6 +34,8 @@ function stdinError(e: Error & { code?: string }): never {
 /** One readable fd, read by at most one consumer at a time; a pipe is closed at end of file. */
 class OutputFd {
   private reader: ByteReader | undefined;
+  private fdReader: FdReader | undefined;
+  private recheckMs: number | undefined;
   private busy = false;
   private done = false;
 
@@ -57,8 +53,12 @@ class OutputFd {
     if (this.done) return;
     this.busy = true;
     try {
-      this.reader ??= this.charDevice
-        ? chunkReader(new FdReader(nonBlocking(this.fd)))
+      if (!this.reader && this.charDevice) {
+        this.fdReader = new FdReader(this.fd);
+        if (this.recheckMs) this.fdReader.recheckEvery(this.recheckMs);
+      }
+      this.reader ??= this.fdReader
+        ? chunkReader(this.fdReader)
         : (Bun.file(this.fd).stream().getReader() as ByteReader);
       for (;;) {
         let chunk: Uint8Array | undefined;
@@ -75,6 +75,12 @@ class OutputFd {
     } finally {
       this.busy = false;
     }
+  }
+
+  /** A pty master's end of file is not signalled: once its process exited, re-read on a timer. */
+  recheckEvery(ms: number): void {
+    this.recheckMs = ms;
+    this.fdReader?.recheckEvery(ms);
   }
 
   finish(): void {
@@ -98,6 +104,8 @@ export interface ProcessIo {
   writeStdin(data: Uint8Array): Promise<number>;
   closeStdin(): Promise<void>;
   resize(cols: number, rows: number): void;
+  /** The process exited (its output may still be draining). */
+  processExited(): void;
   /** Release every fd (on delete). */
   close(): void;
 }
@@ -143,7 +151,7 @@ export class PipeIo implements ProcessIo {
   async writeStdin(data: Uint8Array): Promise<number> {
     if (!this.stdin || this.stdinClosed)
       throw failedPrecondition("this process's stdin is closed or was not opened");
-    this.stdinWriter ??= new FdWriter(nonBlocking(this.stdin[1]));
+    this.stdinWriter ??= new FdWriter(this.stdin[1]);
     return this.stdinWriter.write(data).catch(stdinError);
   }
 
@@ -158,6 +166,9 @@ export class PipeIo implements ProcessIo {
     throw failedPrecondition("this process has no terminal to resize");
   }
 
+  /** A pipe's end of file is signalled when its last writer closes: nothing to do. */
+  processExited(): void {}
+
   close(): void {
     this.afterSpawn();
     void this.closeStdin();
@@ -168,8 +179,12 @@ export class PipeIo implements ProcessIo {
 
 const EOT = new Uint8Array([4]);
 
+/** How often a pty whose process exited is re-read for its end of file (the kernel does not signal it). */
+const PTY_EOF_RECHECK_MS = 100;
+
 export class TtyIo implements ProcessIo {
   readonly terminal = true;
+  private exited = false;
   private master = -1;
   private reader: OutputFd | undefined;
   private writer: FdWriter | undefined;
@@ -184,7 +199,8 @@ export class TtyIo implements ProcessIo {
     this.master = fd;
     // Closed only in close(): a number closed early could be reused and get our writes.
     this.reader = new OutputFd(fd, true);
-    this.writer = new FdWriter(nonBlocking(fd));
+    if (this.exited) this.reader.recheckEvery(PTY_EOF_RECHECK_MS);
+    this.writer = new FdWriter(fd);
   }
 
   output(name: OutputName): AsyncGenerator<Uint8Array> {
@@ -206,6 +222,12 @@ export class TtyIo implements ProcessIo {
   resize(cols: number, rows: number): void {
     if (this.master < 0) throw failedPrecondition("the terminal is not attached");
     resizePty(this.master, cols, rows);
+  }
+
+  /** Children of the process may still hold the pty: its end of file is re-read until it comes. */
+  processExited(): void {
+    this.exited = true;
+    this.reader?.recheckEvery(PTY_EOF_RECHECK_MS);
   }
 
   close(): void {

@@ -1,6 +1,8 @@
-// I/O on character devices, pipes and FIFOs, polled on the main thread: the agent's pty masters,
-// virtio-serial port and stdin pipes, and the shim's stdio FIFOs. The fd must be non-blocking
-// (O_NONBLOCK at open, or agent/sys/libc.ts setNonBlocking). Why not Bun's own I/O:
+// I/O on character devices, pipes, FIFOs and sockets that Bun cannot drive itself: the agent's pty
+// masters, virtio-serial port, vsock connections and stdin pipes, and the shim's stdio FIFOs. Each
+// fd is made non-blocking and signal-driven (lib/sys/libc.ts setSignalDriven), and a call that
+// would block waits for the kernel's SIGIO (lib/sys/readiness.ts), so an idle fd costs nothing.
+// Why not Bun's own I/O:
 // - Bun.file(fd).stream() uses pread on a character device (ESPIPE);
 // - a blocking fs.read parks a thread-pool worker per fd (a few starve every other fs call on 2
 //   CPUs: measured);
@@ -8,14 +10,18 @@
 //   times per hundred tty starts);
 // - Bun's FileSink has had hangs on pipes and FIFOs where flush()/end() never settle (oven-sh/bun
 //   #35956, #35993, #41709).
-// A read or write that would block retries after 1 ms, backing off to MAX_BACKOFF_MS while the fd
-// stays idle. Reads are pull-based: nothing is read until the consumer asks, so a slow consumer
-// leaves data in the kernel.
+// Reads are pull-based: nothing is read until the consumer asks, so a slow consumer leaves data in
+// the kernel (and the writer blocks), which is the flow control end to end.
 import { readSync, writeSync } from "node:fs";
+import { awaitReadiness, type ReadinessWait, setSignalDriven } from "./sys/readiness.ts";
 
-const CHUNK = 64 * 1024;
-/** Worst added latency on an idle fd; a busy fd is read back to back. */
-const MAX_BACKOFF_MS = 8;
+const CHUNK = 256 * 1024;
+/**
+ * A virtio-serial port does not signal when room frees up in its send queue (pipes, FIFOs, ptys
+ * and sockets do): a blocked write also retries on a short backoff. It only runs while a write is
+ * blocked, never on an idle fd.
+ */
+const WRITE_BACKOFF_MAX_MS = 8;
 
 const wouldBlock = (e: unknown) => {
   const code = (e as NodeJS.ErrnoException).code;
@@ -26,11 +32,23 @@ const wouldBlock = (e: unknown) => {
 export class FdReader {
   private done = false;
   private readonly buf = Buffer.allocUnsafe(CHUNK);
+  private waiting: ReadinessWait | undefined;
+  private recheckMs: number | undefined;
 
-  constructor(readonly fd: number) {}
+  constructor(readonly fd: number) {
+    setSignalDriven(fd);
+  }
+
+  /**
+   * From now on also retry every `ms` while waiting: for a pty master whose process has exited,
+   * whose end of file the kernel does not signal (lib/sys/readiness.ts).
+   */
+  recheckEvery(ms: number): void {
+    this.recheckMs = ms;
+    this.waiting?.wake();
+  }
 
   async read(): Promise<Uint8Array> {
-    let wait = 1;
     while (!this.done) {
       try {
         const n = readSync(this.fd, this.buf, 0, CHUNK, null);
@@ -44,15 +62,17 @@ export class FdReader {
         }
         if (!wouldBlock(e)) throw Object.assign(new Error(`read fd ${this.fd}: ${code ?? e}`), { code });
       }
-      await Bun.sleep(wait);
-      wait = Math.min(wait * 2, MAX_BACKOFF_MS);
+      this.waiting = awaitReadiness(this.recheckMs);
+      await this.waiting.promise;
+      this.waiting = undefined;
     }
     return new Uint8Array(0);
   }
 
-  /** Stop reading: a pending read() ends with end of file. */
+  /** Stop reading: a pending read() ends with end of file now. */
   finish(): void {
     this.done = true;
+    this.waiting?.wake();
   }
 }
 
@@ -61,7 +81,9 @@ export class FdWriter {
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
 
-  constructor(readonly fd: number) {}
+  constructor(readonly fd: number) {
+    setSignalDriven(fd);
+  }
 
   write(data: Uint8Array): Promise<number> {
     const next = this.tail.then(() => this.writeAll(data));
@@ -82,8 +104,8 @@ export class FdWriter {
           const code = (e as NodeJS.ErrnoException).code;
           throw Object.assign(new Error(`write fd ${this.fd}: ${code ?? e}`), { code });
         }
-        await Bun.sleep(wait);
-        wait = Math.min(wait * 2, MAX_BACKOFF_MS);
+        await awaitReadiness(wait).promise;
+        wait = Math.min(wait * 2, WRITE_BACKOFF_MAX_MS);
       }
     }
     return off;

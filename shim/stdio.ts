@@ -1,8 +1,11 @@
 // A process's host-side stdio as containerd hands it over: FIFO paths (ctr, nerdctl), a
 // `binary://` logging driver or a `file://` log. Output from the agent's streams is written here;
-// stdin is read from the stdin FIFO and streamed to the agent. FIFOs are opened O_RDWR so opening
-// never blocks and a missing reader (detached `ctr run -d`, before `ctr task attach`) is no error;
-// they are non-blocking and polled (lib/fd-io.ts), so a stalled reader never blocks the shim.
+// stdin is read from the stdin FIFO and streamed to the agent. Each FIFO is held open twice: a
+// "keeper" fd (O_RDWR for output, O_WRONLY for stdin) so that opening never blocks, a missing reader
+// (detached `ctr run -d`, before `ctr task attach`) is no error and ctr closing its end is no end
+// of file; and the fd that moves the bytes, in one direction only, non-blocking and signal-driven
+// (lib/fd-io.ts), so a stalled reader never blocks the shim and an idle FIFO costs nothing. (An
+// O_RDWR fd that is signal-driven would signal itself on every read: lib/sys/readiness.ts.)
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, constants, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
@@ -40,8 +43,11 @@ export interface HostIo {
 /** How long closing waits for output nobody reads (ctr gone, FIFO full) before dropping it. */
 const CLOSE_DRAIN_MS = 5000;
 
-/** Writes to a FIFO or file we opened non-blocking (lib/fd-io.ts: Bun's FileSink can hang on FIFOs). */
-function fdSink(fd: number): OutputSink {
+/**
+ * Writes to a FIFO or file through fd-io (Bun's FileSink can hang on FIFOs); `keeper` is closed
+ * with it.
+ */
+function fdSink(fd: number, keeper = -1): OutputSink {
   const writer = new FdWriter(fd);
   let closed = false;
   return {
@@ -54,9 +60,11 @@ function fdSink(fd: number): OutputSink {
       await writer.drain(CLOSE_DRAIN_MS);
       writer.finish();
       // The last writer's close is what gives the reader (ctr) its end of file.
-      try {
-        closeSync(fd);
-      } catch {}
+      for (const f of [fd, keeper].filter((f) => f >= 0)) {
+        try {
+          closeSync(f);
+        } catch {}
+      }
     },
   };
 }
@@ -72,8 +80,15 @@ function streamSink(w: Writable): OutputSink {
   };
 }
 
+/** An output FIFO: opened for writing even when nobody reads it yet (see the file comment). */
+function fifoSink(path: string): OutputSink {
+  const keeper = openSync(path, constants.O_RDWR | constants.O_NONBLOCK);
+  return fdSink(openSync(path, constants.O_WRONLY | constants.O_NONBLOCK), keeper);
+}
+
 function fifoReader(path: string): { iterable: AsyncIterable<Uint8Array>; close(): void } {
-  const fd = openSync(path, constants.O_RDWR | constants.O_NONBLOCK);
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  const keeper = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
   const reader = new FdReader(fd);
   let closed = false;
   return {
@@ -90,9 +105,11 @@ function fifoReader(path: string): { iterable: AsyncIterable<Uint8Array>; close(
       if (closed) return;
       closed = true;
       reader.finish();
-      try {
-        closeSync(fd);
-      } catch {}
+      for (const f of [fd, keeper]) {
+        try {
+          closeSync(f);
+        } catch {}
+      }
     },
   };
 }
@@ -133,10 +150,8 @@ export async function openHostIo(p: StdioPaths, who: IoIdentity): Promise<HostIo
       hint: "use a FIFO path, binary:// or file://",
     });
   } else {
-    // O_RDWR: opening never waits for a reader, and a reader that goes away does not end the output.
-    const fifo = constants.O_RDWR | constants.O_NONBLOCK;
-    if (p.stdout) stdout = fdSink(openSync(p.stdout, fifo));
-    if (p.stderr && !p.terminal) stderr = fdSink(openSync(p.stderr, fifo));
+    if (p.stdout) stdout = fifoSink(p.stdout);
+    if (p.stderr && !p.terminal) stderr = fifoSink(p.stderr);
   }
   const input = p.stdin ? fifoReader(p.stdin) : undefined;
   let outputClosed: Promise<void> | undefined;

@@ -25,6 +25,7 @@ export class ProcessHandle {
   markExited(e: ExitStatus): void {
     if (this.exit) return;
     this.exit = e;
+    this.io.processExited();
     this.exited.resolve(e);
   }
 }
@@ -50,15 +51,17 @@ export async function launch(
   try {
     let failure: Error | undefined;
     let finished = false;
-    const running = spawn(sock.path).then(
-      () => {
-        finished = true;
-      },
-      (e: Error) => {
-        failure = e;
-        finished = true;
-      },
-    );
+    const running = spawn(sock.path)
+      .then(
+        () => {
+          finished = true;
+        },
+        (e: Error) => {
+          failure = e;
+          finished = true;
+        },
+      )
+      .finally(() => sock.wake());
     const master = await sock.receiveMaster(
       () => failure ?? (finished ? internal("runc exited without sending the terminal") : undefined),
     );

@@ -1,11 +1,13 @@
 // runc's --console-socket: runc connects to an AF_UNIX socket and sends the pty master as an
 // SCM_RIGHTS message. Bun's sockets cannot receive file descriptors, so this listens, accepts and
-// calls recvmsg through libc. The socket is non-blocking and polled every few ms, so a slow runc
-// (about 1 s under TCG) never blocks the event loop that serves gRPC.
+// calls recvmsg through libc. The sockets are non-blocking and signal-driven (lib/sys/readiness.ts):
+// a slow runc (about 1 s under TCG) never blocks the event loop that serves gRPC, and nothing is
+// retried until the kernel says the connection or the message arrived (or runc exited: SIGCHLD).
 import { ptr } from "bun:ffi";
 import { rmSync } from "node:fs";
 import { internal } from "../../lib/errors.ts";
-import { check, closeFd, EAGAIN, errno, libc, SysError } from "./libc.ts";
+import { check, closeFd, EAGAIN, errno, libc, SysError } from "../../lib/sys/libc.ts";
+import { awaitReadiness, type ReadinessWait, setSignalDriven } from "../../lib/sys/readiness.ts";
 
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;
@@ -13,7 +15,6 @@ const SOCK_NONBLOCK = 0o4000;
 const SOCK_CLOEXEC = 0o2000000;
 const SOL_SOCKET = 1;
 const SCM_RIGHTS = 1;
-const POLL_MS = 5;
 
 /** struct sockaddr_un for `path` (sun_path is 108 bytes, NUL terminated). */
 export function sockaddrUn(path: string): Uint8Array {
@@ -49,6 +50,8 @@ export function fdFromControl(control: Uint8Array, controllen: number): number {
 const pinned = new Set<object>();
 
 export class ConsoleSocket {
+  private waiting: ReadinessWait | undefined;
+
   private constructor(
     readonly path: string,
     private fd: number,
@@ -63,6 +66,7 @@ export class ConsoleSocket {
       const addr = sockaddrUn(path);
       check("bind", c.bind(fd, addr, addr.length));
       check("listen", c.listen(fd, 1));
+      setSignalDriven(fd);
     } catch (e) {
       closeFd(fd);
       throw e;
@@ -75,11 +79,12 @@ export class ConsoleSocket {
    * (e.g. "runc already exited"), and rejects the wait when it returns an error.
    */
   async receiveMaster(gaveUp: () => Error | undefined): Promise<number> {
-    const conn = await this.pollUntil(
+    const conn = await this.retryUntil(
       () => libc().accept4(this.fd, null, null, SOCK_NONBLOCK | SOCK_CLOEXEC),
       "accept4",
       gaveUp,
     );
+    setSignalDriven(conn);
     // msghdr holds raw pointers to these buffers, which the GC cannot see: they must stay
     // referenced across the polling awaits, or one collected in between makes recvmsg fail with
     // EFAULT ("Bad address": once in a full test run, a tty exec failed so).
@@ -89,7 +94,7 @@ export class ConsoleSocket {
     pinned.add(keep);
     try {
       const m = msghdr(iov, bufs.control);
-      await this.pollUntil(() => Number(libc().recvmsg(conn, m, 0)), "recvmsg", gaveUp);
+      await this.retryUntil(() => Number(libc().recvmsg(conn, m, 0)), "recvmsg", gaveUp);
       const controllen = Number(new DataView(m.buffer).getBigUint64(40, true));
       const fd = fdFromControl(bufs.control, controllen);
       if (fd < 0) throw internal("runc's console socket message carried no file descriptor");
@@ -100,13 +105,19 @@ export class ConsoleSocket {
     }
   }
 
+  /** Re-check now (`gaveUp` may have changed: runc exited). */
+  wake(): void {
+    this.waiting?.wake();
+  }
+
   close(): void {
     closeFd(this.fd);
     this.fd = -1;
     rmSync(this.path, { force: true });
   }
 
-  private async pollUntil(
+  /** Retry a non-blocking call at each readiness signal until it succeeds or `gaveUp` says stop. */
+  private async retryUntil(
     call: () => number,
     name: string,
     gaveUp: () => Error | undefined,
@@ -118,7 +129,9 @@ export class ConsoleSocket {
       if (e !== EAGAIN) throw new SysError(name, e);
       const err = gaveUp();
       if (err) throw err;
-      await Bun.sleep(POLL_MS);
+      this.waiting = awaitReadiness();
+      await this.waiting.promise;
+      this.waiting = undefined;
     }
   }
 }

@@ -1,5 +1,5 @@
 // mount(2) through libc, so MountShare needs no mount binary in the guest.
-import { check, libc } from "./libc.ts";
+import { check, libc } from "../../lib/sys/libc.ts";
 
 const MS_RDONLY = 1;
 const cstr = (s: string) => new TextEncoder().encode(`${s}\0`);

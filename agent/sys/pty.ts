@@ -1,5 +1,5 @@
 // Window size of a pty master, through ioctl(TIOCSWINSZ) (same number on x86_64 and arm64).
-import { check, libc } from "./libc.ts";
+import { check, libc } from "../../lib/sys/libc.ts";
 
 const TIOCSWINSZ = 0x5414;
 

@@ -1,23 +1,24 @@
 // How the agent reaps. runc create/exec -d detach: the container's init and each exec'd process
 // are children of a runc that exits, so the kernel re-parents them to the nearest child
-// subreaper. The agent marks itself one (prctl PR_SET_CHILD_SUBREAPER) and, for exactly the pids
-// it was told about, polls waitpid(pid, WNOHANG) to get the raw status: exit N → N, signal S →
-// 128+S, like a shell. It never calls waitpid(-1), because Bun reaps its own spawned children
-// (runc) itself and must keep their statuses; stray zombies re-parented to us (none expected, as
-// runc's intermediate children are reaped by runc) are collected by a sweep over /proc that
-// skips pids Bun owns. Foreground `runc run`/`runc exec` would report statuses too, but it cannot
-// hand a tty to a non-tty caller, cannot split Create from Start, and loses the status if runc
-// dies, so it is not used.
+// subreaper. The agent marks itself one (prctl PR_SET_CHILD_SUBREAPER) and, on every SIGCHLD
+// (lib/sys/readiness.ts onChildExit), calls waitpid(pid, WNOHANG) for exactly the pids it was told
+// about, to get the raw status: exit N → N, signal S → 128+S, like a shell. No timer runs while
+// nothing exits. It never calls waitpid(-1), because Bun reaps its own spawned children (runc)
+// itself and must keep their statuses; stray zombies re-parented to us (none expected, as runc's
+// intermediate children are reaped by runc) are collected by a sweep over /proc that skips pids
+// Bun owns, run shortly after a SIGCHLD. Foreground `runc run`/`runc exec` would report statuses
+// too, but it cannot hand a tty to a non-tty caller, cannot split Create from Start, and loses the
+// status if runc dies, so it is not used.
 import { readdirSync, readFileSync } from "node:fs";
 import { logger } from "../../lib/log.ts";
-import { check, ECHILD, errno, libc } from "./libc.ts";
+import { check, ECHILD, errno, libc } from "../../lib/sys/libc.ts";
+import { onChildExit } from "../../lib/sys/readiness.ts";
 
 const log = logger("agent");
 const PR_SET_CHILD_SUBREAPER = 36;
 const WNOHANG = 1;
-const POLL_MS = 10;
-const SWEEP_EVERY = 50; // polls, i.e. every 0.5 s
-const IDLE_SWEEP_MS = 2000; // while nothing is watched
+/** A sweep runs this long after the SIGCHLD that may have made a stray zombie (coalesces bursts). */
+const SWEEP_DELAY_MS = 200;
 
 export interface ExitInfo {
   pid: number;
@@ -36,11 +37,17 @@ export class Reaper {
   private readonly watched = new Map<number, (e: ExitInfo) => void>();
   /** Pids spawned through Bun: Bun reaps these, the sweep must not. */
   private readonly bunOwned = new Set<number>();
-  private timer: ReturnType<typeof setInterval> | undefined;
-  private idleSweep: ReturnType<typeof setInterval> | undefined;
-  private polls = 0;
+  private sweepTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly unlisten: () => void;
   /** Launches in flight: their process may exit before its pid is known (see whileLaunching). */
   private launching = 0;
+
+  constructor() {
+    this.unlisten = onChildExit(() => {
+      this.reapWatched();
+      this.scheduleSweep();
+    });
+  }
 
   /** Become the child subreaper of this process tree. */
   static becomeSubreaper(): void {
@@ -56,7 +63,7 @@ export class Reaper {
   /** Report the exit of `pid` (a re-parented container process) once, through `onExit`. */
   watch(pid: number, onExit: (e: ExitInfo) => void): void {
     this.watched.set(pid, onExit);
-    this.timer ??= setInterval(() => this.poll(), POLL_MS);
+    this.reapWatched(); // it may have exited already (its SIGCHLD came before the watch)
   }
 
   /**
@@ -70,18 +77,18 @@ export class Reaper {
       return await fn();
     } finally {
       this.launching -= 1;
+      this.scheduleSweep();
     }
   }
 
-  /** Stop polling (agent shutdown). */
+  /** Stop listening (agent shutdown). */
   stop(): void {
-    clearInterval(this.timer);
-    clearInterval(this.idleSweep);
-    this.timer = undefined;
-    this.idleSweep = undefined;
+    this.unlisten();
+    clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
   }
 
-  private poll(): void {
+  private reapWatched(): void {
     const status = new Int32Array(1);
     for (const [pid, onExit] of this.watched) {
       const r = libc().waitpid(pid, status, WNOHANG);
@@ -95,15 +102,13 @@ export class Reaper {
         onExit({ pid, status: 255, exitedAt: new Date() });
       }
     }
-    this.polls += 1;
-    if (this.polls % SWEEP_EVERY === 0) this.sweep();
-    if (this.watched.size === 0 && this.polls % SWEEP_EVERY === 0) {
-      // Nothing to wait for: stop the fast poll, keep a slow sweep (unref: never keeps us alive).
-      clearInterval(this.timer);
-      this.timer = undefined;
-      this.idleSweep ??= setInterval(() => this.sweep(), IDLE_SWEEP_MS);
-      this.idleSweep.unref();
-    }
+  }
+
+  private scheduleSweep(): void {
+    this.sweepTimer ??= setTimeout(() => {
+      this.sweepTimer = undefined;
+      this.sweep();
+    }, SWEEP_DELAY_MS);
   }
 
   /** Reap zombies that were re-parented to us and that nobody is waiting for. */

@@ -1,10 +1,9 @@
 // A Duplex over raw file descriptors (a virtio-serial port, an accepted vsock socket). Reads and
-// writes are polled non-blocking on the main thread (lib/fd-io.ts); a read is issued only when the HTTP/2
-// session wants more, so flow control reaches the fd.
+// writes are non-blocking and signal-driven on the main thread (lib/fd-io.ts); a read is issued
+// only when the HTTP/2 session wants more, so flow control reaches the fd.
 import { closeSync } from "node:fs";
 import { Duplex } from "node:stream";
 import { FdReader, FdWriter } from "../../lib/fd-io.ts";
-import { setNonBlocking } from "../sys/libc.ts";
 
 export class FdDuplex extends Duplex {
   private readonly reader: FdReader;
@@ -18,8 +17,6 @@ export class FdDuplex extends Duplex {
     private readonly writeFd: number,
   ) {
     super();
-    setNonBlocking(readFd);
-    setNonBlocking(writeFd);
     this.reader = new FdReader(readFd);
     this.writer = new FdWriter(writeFd);
   }

@@ -9,11 +9,12 @@ import { join } from "node:path";
 import { AgentClient } from "../../lib/agent-client/index.ts";
 import { AGENT_PORT_NAME } from "../../lib/constants.ts";
 import { isRunmError } from "../../lib/errors.ts";
+import { check, libc, socketPair } from "../../lib/sys/libc.ts";
 import { EventBus } from "../events.ts";
 import { Runc } from "../runc.ts";
 import { grpcEndpoint } from "../server/serve.ts";
 import { AgentService } from "../service.ts";
-import { check, libc, pipe } from "../sys/libc.ts";
+import { FileWatcher } from "../sys/inotify.ts";
 import { Reaper } from "../sys/reaper.ts";
 import { autoTransports, VIRTIO_ID_CONSOLE, VIRTIO_ID_VSOCK, virtioDeviceIds } from "./auto.ts";
 import { FdDuplex } from "./fd-duplex.ts";
@@ -47,24 +48,24 @@ test("sockaddr_vm layout", () => {
   expect(a.getUint32(8, true)).toBe(0xffffffff);
 });
 
-test("a gRPC session over a pipe-like FdDuplex: round trip and throughput", async () => {
-  // Agent side reads pipe A and writes pipe B; a unix socket bridges the client to them, as
-  // QEMU's chardev bridges the host socket to the guest's port.
-  const [aR, aW] = pipe();
-  const [bR, bW] = pipe();
+test("a gRPC session over an FdDuplex (a socket pair): round trip", async () => {
+  // The agent's end and the host's end of one socket pair; a unix socket bridges the client to
+  // the host end, as QEMU's chardev bridges the host socket to the guest's port.
+  const [agentFd, hostFd] = socketPair();
   const reaper = new Reaper();
   const svc = new AgentService(
     {
       runc: new Runc({ binary: "runc", root: join(dir, "r"), logDir: join(dir, "l"), reaper }),
       reaper,
       events: new EventBus(),
+      files: new FileWatcher(),
       stateDir: dir,
     },
     { uptimeAtStartMs: 1, uptimeAtReadyMs: 2 },
   );
   const endpoint = grpcEndpoint(svc);
-  endpoint.inject(new FdDuplex(aR, bW));
-  const hostEnd = new FdDuplex(bR, aW);
+  endpoint.inject(new FdDuplex(agentFd, agentFd));
+  const hostEnd = new FdDuplex(hostFd, hostFd);
   const sock = join(dir, "bridge.sock");
   const bridge = createServer((c) => {
     c.pipe(hostEnd);
@@ -145,6 +146,7 @@ test("a gRPC session over a found 'virtio-serial port' (a raw pty slave stands i
       runc: new Runc({ binary: "runc", root: join(dir, "r2"), logDir: join(dir, "l2"), reaper }),
       reaper,
       events: new EventBus(),
+      files: new FileWatcher(),
       stateDir: dir,
     },
     { uptimeAtStartMs: 1, uptimeAtReadyMs: 3 },

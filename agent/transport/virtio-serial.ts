@@ -1,22 +1,20 @@
 // The QEMU channel: a virtio-serial port named AGENT_PORT_NAME. Its /dev/vportNpM node appears a
-// few ms after the driver binds, so the name is polled under /sys/class/virtio-ports. When the
-// host side disconnects the port reads end of file; the agent then reopens it and serves a fresh
-// HTTP/2 session to the next host connection.
+// few ms after the driver binds, so the name is polled under /sys/class/virtio-ports (at boot
+// only). When the host side disconnects the port reads end of file; the agent then reopens it and
+// serves a fresh HTTP/2 session once the next host connects.
 import { openSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Duplex } from "node:stream";
 import { AGENT_PORT_NAME } from "../../lib/constants.ts";
 import { unavailable } from "../../lib/errors.ts";
 import { logger } from "../../lib/log.ts";
+import { closeFd, hungUp } from "../../lib/sys/libc.ts";
+import { awaitReadiness, type ReadinessWait, setSignalDriven } from "../../lib/sys/readiness.ts";
 import { FdDuplex } from "./fd-duplex.ts";
 import type { Transport } from "./types.ts";
 
 const log = logger("agent");
 const FIND_POLL_MS = 5;
-const REOPEN_DELAY_MS = 20;
-// While no host is connected the port reads end of file at once; back off up to this.
-const REOPEN_MAX_DELAY_MS = 500;
-const SHORT_SESSION_MS = 200;
 
 /** /dev path of the virtio-serial port called `name`, or undefined. */
 export function findVirtioPort(
@@ -58,7 +56,7 @@ export class VirtioSerialTransport implements Transport {
   readonly name = `virtio-serial:${AGENT_PORT_NAME}`;
   private current: Duplex | undefined;
   private closing = false;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private waiting: ReadinessWait | undefined;
 
   constructor(
     private readonly findTimeoutMs = 5000,
@@ -70,30 +68,39 @@ export class VirtioSerialTransport implements Transport {
   async start(serve: (stream: Duplex) => void): Promise<void> {
     const dev = await waitForVirtioPort(AGENT_PORT_NAME, this.findTimeoutMs, this.sysDir, this.devDir);
     log.debug(`agent channel ${dev}`);
-    let delay = REOPEN_DELAY_MS / 2;
-    const open = () => {
-      if (this.closing) return;
+    void this.sessions(dev, serve).catch((e) => log.error(`agent channel ${dev}: ${String(e)}`));
+  }
+
+  /**
+   * One HTTP/2 session per host connection, forever. While no host is connected the port reports a
+   * hang-up (and reads end of file at once), so the next session waits for the kernel's SIGIO at
+   * the host's connect: an idle guest (or a template being snapshotted) runs nothing meanwhile.
+   */
+  private async sessions(dev: string, serve: (stream: Duplex) => void): Promise<void> {
+    while (!this.closing) {
       const fd = openSync(dev, "r+");
+      setSignalDriven(fd);
+      while (!this.closing && hungUp(fd)) {
+        this.waiting = awaitReadiness();
+        await this.waiting.promise;
+      }
+      if (this.closing) {
+        closeFd(fd);
+        return;
+      }
       const stream = new FdDuplex(fd, fd);
       this.current = stream;
-      const openedAt = Date.now();
-      stream.on("close", () => {
-        delay =
-          Date.now() - openedAt < SHORT_SESSION_MS
-            ? Math.min(delay * 2, REOPEN_MAX_DELAY_MS)
-            : REOPEN_DELAY_MS;
-        this.timer = setTimeout(open, delay);
-      });
+      const ended = new Promise((r) => stream.once("close", r));
       stream.on("end", () => stream.destroy());
       stream.on("error", (e) => log.debug(`channel: ${e.message}`));
       serve(stream);
-    };
-    open();
+      await ended;
+    }
   }
 
   async close(): Promise<void> {
     this.closing = true;
-    clearTimeout(this.timer);
+    this.waiting?.wake();
     this.current?.destroy();
   }
 }

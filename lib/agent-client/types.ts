@@ -21,6 +21,9 @@ export interface AgentInfo {
   uptimeAtReadyMs: number;
   guestTime: Date;
   runcVersion: string;
+  /** CPU time the agent has used (µs) and readiness signals it has handled, so far. */
+  agentCpuUsec: number;
+  readinessSignals: number;
 }
 
 export interface ExitResult {

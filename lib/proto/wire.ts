@@ -16,6 +16,8 @@ export interface HelloResponse {
   uptimeAtReadyMs: number;
   nowUnixMs: number;
   runcVersion: string;
+  agentCpuUsec: number;
+  readinessSignals: number;
 }
 export interface SetTimeRequest {
   unixMs: number;

@@ -1,0 +1,136 @@
+// The few libc calls Bun does not expose, through bun:ffi, for the guest agent and the host alike.
+// Loaded lazily so that importing a module that uses it costs nothing until the first call.
+// Struct layouts are LP64 Linux's (identical on x86_64 and arm64); the flag numbers that differ on
+// macOS (the shim's FIFOs there) come from PLATFORM below.
+import { dlopen, FFIType, read } from "bun:ffi";
+
+const { i32, u64, ptr, u32 } = FFIType;
+
+const symbols = {
+  strerror: { args: [i32], returns: FFIType.cstring },
+  getpid: { args: [], returns: i32 },
+  prctl: { args: [i32, u64, u64, u64, u64], returns: i32 },
+  waitpid: { args: [i32, ptr, i32], returns: i32 },
+  pipe2: { args: [ptr, i32], returns: i32 },
+  close: { args: [i32], returns: i32 },
+  ioctl: { args: [i32, u64, ptr], returns: i32 },
+  socket: { args: [i32, i32, i32], returns: i32 },
+  socketpair: { args: [i32, i32, i32, ptr], returns: i32 },
+  bind: { args: [i32, ptr, u32], returns: i32 },
+  listen: { args: [i32, i32], returns: i32 },
+  accept4: { args: [i32, ptr, ptr, i32], returns: i32 },
+  recvmsg: { args: [i32, ptr, i32], returns: FFIType.i64 },
+  clock_settime: { args: [i32, ptr], returns: i32 },
+  mount: { args: [ptr, ptr, ptr, u64, ptr], returns: i32 },
+  umount2: { args: [ptr, i32], returns: i32 },
+  fcntl: { args: [i32, i32, i32], returns: i32 },
+  poll: { args: [ptr, u64, i32], returns: i32 },
+  flock: { args: [i32, i32], returns: i32 },
+  inotify_init1: { args: [i32], returns: i32 },
+  inotify_add_watch: { args: [i32, ptr, u32], returns: i32 },
+  syscall: { args: [FFIType.i64, FFIType.i64, FFIType.i64, FFIType.i64, FFIType.i64], returns: FFIType.i64 },
+} as const;
+
+const darwin = process.platform === "darwin";
+
+/** The flag numbers that are not the same on Linux and macOS. */
+export const PLATFORM = darwin
+  ? { O_NONBLOCK: 0x4, O_ASYNC: 0x40, F_GETFL: 3, F_SETFL: 4, F_SETOWN: 6, EAGAIN: 35 }
+  : { O_NONBLOCK: 0o4000, O_ASYNC: 0o20000, F_GETFL: 3, F_SETFL: 4, F_SETOWN: 8, EAGAIN: 11 };
+
+type Lib = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
+let lib: Lib | undefined;
+let errnoLocation: (() => number | null) | undefined;
+
+export function libc(): Lib {
+  if (!lib) {
+    // macOS has no accept4/pipe2/prctl/...: only the symbols it has are bound there (fcntl, flock).
+    const wanted = darwin
+      ? Object.fromEntries(
+          Object.entries(symbols).filter(([k]) =>
+            ["strerror", "getpid", "fcntl", "flock", "close"].includes(k),
+          ),
+        )
+      : symbols;
+    lib = dlopen(darwin ? "libSystem.B.dylib" : "libc.so.6", wanted).symbols as Lib;
+    const loc = dlopen(darwin ? "libSystem.B.dylib" : "libc.so.6", {
+      [darwin ? "__error" : "__errno_location"]: { args: [], returns: ptr },
+    }).symbols;
+    errnoLocation = Object.values(loc)[0] as () => number | null;
+  }
+  return lib;
+}
+
+export function errno(): number {
+  libc();
+  const p = errnoLocation?.();
+  return p ? read.i32(p, 0) : 0;
+}
+
+export const EAGAIN = PLATFORM.EAGAIN;
+export const ECHILD = 10;
+export const EINTR = 4;
+
+export class SysError extends Error {
+  constructor(
+    readonly call: string,
+    readonly errno: number,
+  ) {
+    super(`${call}: ${String(libc().strerror(errno))} (errno ${errno})`);
+  }
+}
+
+/** Throw SysError when a libc call returned -1. */
+export function check(call: string, rc: number | bigint): number {
+  if (Number(rc) < 0) throw new SysError(call, errno());
+  return Number(rc);
+}
+
+export const O_CLOEXEC = 0o2000000;
+
+export function setFlags(fd: number, add: number): void {
+  const { F_GETFL, F_SETFL } = PLATFORM;
+  const flags = check("fcntl(F_GETFL)", libc().fcntl(fd, F_GETFL, 0));
+  if ((flags & add) !== add) check("fcntl(F_SETFL)", libc().fcntl(fd, F_SETFL, flags | add));
+}
+
+/** Make reads and writes on `fd` return EAGAIN instead of blocking. */
+export function setNonBlocking(fd: number): void {
+  setFlags(fd, PLATFORM.O_NONBLOCK);
+}
+
+/** pipe2(O_CLOEXEC): [read end, write end]. CLOEXEC so only the child we hand them to keeps them. */
+export function pipe(): [number, number] {
+  const fds = new Int32Array(2);
+  check("pipe2", libc().pipe2(fds, O_CLOEXEC));
+  return [fds[0] ?? -1, fds[1] ?? -1];
+}
+
+/** A connected pair of AF_UNIX stream sockets (CLOEXEC). */
+export function socketPair(): [number, number] {
+  const fds = new Int32Array(2);
+  const AF_UNIX = 1;
+  const SOCK_STREAM = 1;
+  check("socketpair", libc().socketpair(AF_UNIX, SOCK_STREAM | O_CLOEXEC, 0, fds));
+  return [fds[0] ?? -1, fds[1] ?? -1];
+}
+
+export function closeFd(fd: number): void {
+  if (fd >= 0) libc().close(fd);
+}
+
+const POLLHUP = 0x10;
+
+/** poll(2) with a zero timeout: whether `fd` reports a hang-up now (never blocks). */
+export function hungUp(fd: number): boolean {
+  // struct pollfd { int fd; short events; short revents; }
+  const p = new Int32Array([fd, 0]);
+  while (libc().poll(p, 1, 0) < 0) {
+    const e = errno();
+    if (e !== EINTR) throw new SysError("poll", e); // EINTR: a signal (SIGIO) came in; ask again
+  }
+  return (((p[1] ?? 0) >>> 16) & POLLHUP) !== 0;
+}
+
+/** A NUL-terminated C string for a path or name argument. */
+export const cstr = (s: string) => new TextEncoder().encode(`${s}\0`);

@@ -1,0 +1,102 @@
+// Readiness from the kernel, without polling: every fd runm reads or writes through lib/fd-io.ts
+// is signal-driven (O_ASYNC, owned by this process: lib/sys/libc.ts setSignalDriven), so the kernel
+// sends SIGIO when one becomes readable or writable, or when its peer connects or hangs up. Bun
+// runs the handler on its event loop; it wakes every waiter and each retries its non-blocking
+// call. SIGIO does not say which fd, and pending signals coalesce, so a wake-up is a hint to retry,
+// never a count; a waiter registers synchronously after its call failed with EAGAIN, so a signal
+// that arrives in between is handled after the registration and cannot be missed.
+//
+// Two events have no SIGIO: a pty master's end of file (the kernel only wakes its poll queue when
+// the slave closes) and room freed in a virtio-serial port's send queue. The first follows a
+// process exit, so SIGCHLD wakes the waiters too (and a pty whose process has exited is re-read on
+// a timer: FdReader.recheckEvery); the second is a write retried on a short backoff
+// (lib/fd-io.ts). Nothing else runs on a timer: an idle fd costs nothing.
+//
+// Why not Bun's own I/O, epoll through bun:ffi, or worker threads: docs/ARCHITECTURE.md
+// ("Event-driven I/O").
+
+import { check, libc, PLATFORM, setFlags } from "./libc.ts";
+
+type Waiter = () => void;
+
+const waiters = new Set<Waiter>();
+const childListeners = new Set<() => void>();
+let installed = false;
+let signals = 0;
+
+function install(): void {
+  if (installed) return;
+  installed = true;
+  process.on("SIGIO", () => {
+    signals += 1;
+    wakeAll();
+  });
+  process.on("SIGCHLD", () => {
+    for (const l of childListeners) l();
+    wakeAll();
+  });
+}
+
+function wakeAll(): void {
+  const now = [...waiters];
+  waiters.clear();
+  for (const w of now) w();
+}
+
+export interface ReadinessWait {
+  readonly promise: Promise<void>;
+  /** Resolve it now (the caller stopped reading). */
+  wake(): void;
+}
+
+/**
+ * Resolves at the next SIGIO or SIGCHLD, at wake(), or after `timeoutMs` when given. Call it right
+ * after the EAGAIN, with no await in between.
+ */
+export function awaitReadiness(timeoutMs?: number): ReadinessWait {
+  install();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let wake!: () => void;
+  const promise = new Promise<void>((resolve) => {
+    wake = () => {
+      clearTimeout(timer);
+      waiters.delete(wake);
+      resolve();
+    };
+  });
+  waiters.add(wake);
+  if (timeoutMs !== undefined) timer = setTimeout(wake, timeoutMs);
+  return { promise, wake };
+}
+
+/** How many SIGIOs this process has handled (the idle-CPU checks read it). */
+export function readinessSignals(): number {
+  return signals;
+}
+
+/**
+ * Run `fn` on every SIGCHLD (a child or a re-parented orphan changed state); returns the function
+ * that stops it. The guest's reaper then calls waitpid for exactly the pids it watches.
+ */
+export function onChildExit(fn: () => void): () => void {
+  install();
+  childListeners.add(fn);
+  return () => childListeners.delete(fn);
+}
+
+/**
+ * One rule keeps signals from feeding themselves: every read of a pipe, even one that fails with
+ * EAGAIN, signals the pipe's signal-driven writers (fs/pipe.c). So never arm a pipe or FIFO end
+ * for writing in the process that also reads it without blocking (a FIFO opened O_RDWR is both):
+ * each retry would signal the next. Sockets only signal room to a writer that ran out of it.
+ *
+ * Make `fd` non-blocking and signal-driven: the kernel sends this process SIGIO whenever it
+ * becomes readable or writable or its peer connects or hangs up (pipes, FIFOs, ptys, sockets,
+ * inotify and virtio-serial ports all support it). The handler is installed first: SIGIO's default
+ * action ends the process.
+ */
+export function setSignalDriven(fd: number): void {
+  install();
+  check("fcntl(F_SETOWN)", libc().fcntl(fd, PLATFORM.F_SETOWN, process.pid));
+  setFlags(fd, PLATFORM.O_NONBLOCK | PLATFORM.O_ASYNC);
+}
