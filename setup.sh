@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 
 APT_PACKAGES=(
   qemu-system-x86 qemu-system-arm qemu-utils   # VMs (x86_64 guests; arm64 for cross checks)
-  containerd runc                              # the container stack the shim plugs into
+  containerd runc crun                         # the container stack the shim plugs into; crun: the other guest runtime
   busybox-static squashfs-tools cpio gzip      # guest userland and images
   linux-source-6.1 build-essential bc flex bison libelf-dev libssl-dev xz-utils  # guest kernel
   gcc-aarch64-linux-gnu                        # arm64 kernel (macOS guests) cross build

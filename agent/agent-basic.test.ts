@@ -146,17 +146,31 @@ test("measured: unary round trip and container stdout throughput through the age
   expect(rttMs).toBeLessThan(50); // 1.3-3 ms measured idle, 9-16 ms at load 13; catches a 1 s backoff
 }, 60_000);
 
-test("SetTime and MountShare: the clock is set, bad input is InvalidArgument, a missing share names the fix", async () => {
-  await h.client.setTime(new Date());
+test("Setup and MountShare: the clock is set, bad input is InvalidArgument, a missing share names the fix", async () => {
+  // Entropy is credited only in the guest (the host's pool is not the test's to touch).
+  const setup = { entropy: new Uint8Array(0), sandboxId: "t" };
+  await h.client.setup({ ...setup, time: new Date() });
   expect(Math.abs((await h.client.hello()).guestTime.getTime() - Date.now())).toBeLessThan(2000);
-  const bad = await h.client.setTime(new Date(5)).catch((e) => e);
+  const bad = await h.client.setup({ ...setup, time: new Date(5) }).catch((e: unknown) => e);
   expect(isRunmError(bad, "InvalidArgument")).toBe(true);
-  const share = { tag: "no-such-tag", target: `${h.dir}/share`, readOnly: true };
+  const share = { tag: "no-such-tag", target: `${h.dir}/state/share`, readOnly: true };
   const e1 = await h.client.mountShare({ ...share, fstype: "nfs" as "9p" }).catch((e) => e);
   expect(isRunmError(e1, "InvalidArgument")).toBe(true);
   const e2 = await h.client.mountShare({ ...share, fstype: "9p" }).catch((e) => e);
   expect(isRunmError(e2, "FailedPrecondition")).toBe(true);
   expect((e2 as { hint?: string }).hint).toContain("9p share tagged no-such-tag");
+  // The agent mounts only inside its own state dir.
+  for (const target of ["/etc", `${h.dir}/state/../x`, `${h.dir}/elsewhere`]) {
+    const e = await h.client.mountShare({ ...share, fstype: "tmpfs", target }).catch((x: unknown) => x);
+    expect(isRunmError(e, "InvalidArgument")).toBe(true);
+  }
+});
+
+test("ids that would name other paths are refused: '.', '..', slashes", async () => {
+  for (const bad of [".", "..", "a/b", "../x", ""]) {
+    const e = await h.client.create(bad, ociSpec(["true"]), { rootfs: h.rootfs }).catch((x: unknown) => x);
+    expect(isRunmError(e, "InvalidArgument")).toBe(true);
+  }
 });
 
 test("a second Create with the same id is AlreadyExists and leaves the first intact", async () => {

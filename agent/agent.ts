@@ -1,13 +1,9 @@
-// Assembles the agent: subreaper, runc driver, service, gRPC endpoint, transport; and tears it
-// all down (containers first) on SIGTERM/SIGINT.
-import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { failedPrecondition } from "../lib/errors.ts";
 import { logger } from "../lib/log.ts";
 import { uptimeMs } from "./boot.ts";
 import { EventBus } from "./events.ts";
 import type { AgentOptions } from "./options.ts";
-import { Runc } from "./runc.ts";
+import { Runc, resolveRunc } from "./runc.ts";
 import { grpcEndpoint } from "./server/serve.ts";
 import { AgentService, type BootTimes } from "./service.ts";
 import { FileWatcher } from "./sys/inotify.ts";
@@ -26,17 +22,6 @@ function transportFor(o: AgentOptions): Transport {
   if (l.kind === "vsock") return new VsockTransport(l.port);
   if (l.kind === "virtio-serial") return new VirtioSerialTransport();
   return new AutoTransport();
-}
-
-/** The runc binary as an absolute path, or FailedPrecondition naming the fix. */
-export function resolveRunc(runc: string): string {
-  const found = runc.includes("/") ? (existsSync(runc) ? runc : null) : Bun.which(runc);
-  if (found) return found;
-  throw failedPrecondition(`runc not found at ${runc}`, {
-    hint: runc.includes("/mbin/")
-      ? "the mbin squashfs lacks runc: rebuild the guest image with runm build all"
-      : "install it with: apt-get install runc, or pass --runc PATH",
-  });
 }
 
 export async function runAgent(o: AgentOptions, boot: Omit<BootTimes, "uptimeAtReadyMs">) {

@@ -41,6 +41,17 @@ export interface ProcessState {
   bundle: string;
 }
 
+/**
+ * Ids name paths under the agent's state dir (bundles, pid files): letters, digits, `_`, `.` and
+ * `-`, not `.` or `..`, at most 128.
+ */
+export function checkId(what: string, id: string): void {
+  if (!/^[\w.-]{1,128}$/.test(id) || id === "." || id === "..")
+    throw invalidArgument(`bad ${what} id ${JSON.stringify(id)}`, {
+      hint: "use up to 128 letters, digits, '_', '.' or '-' (not '.' or '..')",
+    });
+}
+
 export const newIo = (s: StdioRequest): ProcessIo => (s.terminal ? new TtyIo() : new PipeIo(s.stdin));
 
 class ExecProcess {
@@ -79,7 +90,7 @@ export class Container {
 
   /** Write the bundle and `runc create`; the init then waits in runc init for Start. */
   static async create(ctx: AgentContext, id: string, specJson: string, rootfs: string, stdio: StdioRequest) {
-    if (!/^[\w.-]{1,128}$/.test(id)) throw invalidArgument(`bad container id ${JSON.stringify(id)}`);
+    checkId("container", id);
     let spec: Record<string, unknown> & {
       root?: { path?: string };
       process?: { terminal?: boolean };
@@ -153,7 +164,7 @@ export class Container {
   addExec(execId: string, processJson: string, stdio: StdioRequest): Promise<void> {
     return this.lock(async () => {
       this.sm.assert("exec");
-      if (!/^[\w.-]{1,128}$/.test(execId)) throw invalidArgument(`bad exec id ${JSON.stringify(execId)}`);
+      checkId("exec", execId);
       if (this.execs.has(execId)) throw failedPrecondition(`exec ${execId} already exists in ${this.id}`);
       let proc: { terminal?: boolean };
       try {

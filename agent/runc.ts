@@ -1,9 +1,11 @@
 // The runc driver: every runc invocation the agent makes, with its own --root state dir. runc's
 // own messages go to a per-call JSON log file (--log), because its stdio may be the container's
 // pipes; failures become RunmError with runc's message, kind chosen from it.
+
+import { existsSync } from "node:fs";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { RunmError } from "../lib/errors.ts";
+import { failedPrecondition, RunmError } from "../lib/errors.ts";
 import type { Reaper } from "./sys/reaper.ts";
 
 export interface RuncOptions {
@@ -25,10 +27,28 @@ export interface RuncState {
   bundle: string;
 }
 
+/** The runc binary as an absolute path, or FailedPrecondition naming the fix. */
+export function resolveRunc(runc: string): string {
+  const found = runc.includes("/") ? (existsSync(runc) ? runc : null) : Bun.which(runc);
+  if (found) return found;
+  throw failedPrecondition(`runc not found at ${runc}`, {
+    hint: runc.includes("/mbin/")
+      ? "the mbin squashfs lacks runc: rebuild the guest image with runm build all"
+      : "install it with: apt-get install runc, or pass --runc PATH",
+  });
+}
+
 let seq = 0;
 
 export class Runc {
   constructor(readonly opts: RuncOptions) {}
+
+  /** Drive another OCI runtime binary (crun speaks runc's CLI), with a state dir of its own. */
+  use(binary: string): void {
+    if (binary === this.opts.binary) return;
+    this.opts.binary = binary;
+    this.opts.root = `${this.opts.root}-${binary.split("/").pop()}`;
+  }
 
   async version(): Promise<string> {
     const { stdout } = await this.run(["--version"]);

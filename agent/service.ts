@@ -1,8 +1,9 @@
 // The agent's API in plain TypeScript: what each RPC does, independent of gRPC. agent/server
 // maps the wire messages onto these methods and converts errors to status codes.
 import { mkdir, readFile } from "node:fs/promises";
+import { GUEST_RUNTIMES, type GuestRuntime } from "../lib/constants.ts";
 import { alreadyExists, failedPrecondition, invalidArgument, messageOf, notFound } from "../lib/errors.ts";
-import { logger } from "../lib/log.ts";
+import { isLogLevelName, type LogLevelName, logger, setLogLevel } from "../lib/log.ts";
 import { readinessSignals } from "../lib/sys/readiness.ts";
 import pkg from "../package.json" with { type: "json" };
 import { type CgroupStats, readStats } from "./cgroup.ts";
@@ -10,8 +11,10 @@ import { coalesce } from "./coalesce.ts";
 import { type AgentContext, Container, type ProcessState, type StdioRequest } from "./container.ts";
 import type { AgentEvent } from "./events.ts";
 import type { ExitStatus } from "./process/process.ts";
+import { resolveRunc } from "./runc.ts";
 import type { OutputName } from "./stdio.ts";
-import { mountFs, setWallClock } from "./sys/mount.ts";
+import { addEntropy } from "./sys/entropy.ts";
+import { mountFs, setWallClock, unmountFs } from "./sys/mount.ts";
 
 const log = logger("agent");
 const cpuUsec = () => {
@@ -25,6 +28,12 @@ const SHARE_MOUNT_DATA: Record<string, string> = {
   "9p": "trans=virtio,version=9p2000.L,msize=262144",
   virtiofs: "",
 };
+
+/** The lower dirs named in overlay mount options. */
+export function overlayLowers(options: string): string[] {
+  const lower = options.split(",").find((o) => o.startsWith("lowerdir="));
+  return lower ? lower.slice("lowerdir=".length).split(":") : [];
+}
 
 /** The upperdir and workdir named in overlay mount options (to create before mounting). */
 export function overlayDirs(options: string): string[] {
@@ -54,6 +63,7 @@ export class AgentService {
   private readonly containers = new Map<string, Container>();
   private readonly creating = new Set<string>();
   private runcVersion: string | undefined;
+  private sandboxId = "";
 
   constructor(
     readonly ctx: AgentContext,
@@ -79,9 +89,37 @@ export class AgentService {
     };
   }
 
-  setTime(unixMs: number): void {
-    if (!(unixMs > 1e12)) throw invalidArgument(`bad time ${unixMs}: want ms since the epoch`);
-    setWallClock(unixMs);
+  /** The guest becomes this sandbox's own: clock, fresh entropy, log level (see agent.proto). */
+  setup(s: {
+    unixMs: number;
+    entropy: Uint8Array;
+    logLevel: string;
+    sandboxId: string;
+    runtime: string;
+  }): void {
+    if (!(s.unixMs > 1e12)) throw invalidArgument(`bad time ${s.unixMs}: want ms since the epoch`);
+    if (s.logLevel && !isLogLevelName(s.logLevel)) throw invalidArgument(`bad log level ${s.logLevel}`);
+    if (s.runtime) {
+      const binary = GUEST_RUNTIMES[s.runtime as GuestRuntime];
+      if (!binary) throw invalidArgument(`unknown runtime ${s.runtime}: want runc or crun`);
+      if (this.containers.size) throw failedPrecondition("the runtime is chosen before any container");
+      this.ctx.runc.use(resolveRunc(binary));
+    }
+    setWallClock(s.unixMs);
+    if (s.entropy.length) addEntropy(s.entropy);
+    if (s.logLevel) setLogLevel(s.logLevel as LogLevelName);
+    if (s.sandboxId) this.sandboxId = s.sandboxId;
+    log.debug(`sandbox ${this.sandboxId}: clock set, ${s.entropy.length} bytes of entropy added`);
+  }
+
+  /** A guest path the agent may mount on: inside its own state dir, no `..`. */
+  private confined(path: string): string {
+    const root = this.ctx.stateDir.replace(/\/+$/, "");
+    if (!path.startsWith(`${root}/`) || path.split("/").some((p) => p === ".." || p === "."))
+      throw invalidArgument(`mount target ${path} is outside ${root}`, {
+        hint: "the agent mounts only under its state dir",
+      });
+    return path;
   }
 
   /**
@@ -90,7 +128,7 @@ export class AgentService {
    * created first, so they can live on a tmpfs mounted just before).
    */
   async mountShare(fstype: string, tag: string, target: string, readOnly: boolean): Promise<void> {
-    if (!target.startsWith("/")) throw invalidArgument(`mount target must be absolute: ${target}`);
+    this.confined(target);
     const known = SHARE_MOUNT_DATA[fstype];
     if (known === undefined && fstype !== "overlay" && fstype !== "tmpfs")
       throw invalidArgument(`unknown mount type ${fstype}: want 9p, virtiofs, overlay or tmpfs`);
@@ -98,7 +136,8 @@ export class AgentService {
     const data = known ?? (fstype === "overlay" ? tag : "mode=0755");
     await mkdir(target, { recursive: true });
     if (fstype === "overlay") {
-      for (const dir of overlayDirs(tag)) await mkdir(dir, { recursive: true });
+      for (const dir of overlayLowers(tag)) this.confined(dir);
+      for (const dir of overlayDirs(tag)) await mkdir(this.confined(dir), { recursive: true });
     }
     try {
       mountFs(fstype, source, target, readOnly, data);
@@ -109,6 +148,14 @@ export class AgentService {
       });
     }
     log.debug(`mounted ${fstype} ${tag} at ${target}${readOnly ? " (ro)" : ""}`);
+  }
+
+  unmount(target: string): void {
+    try {
+      unmountFs(this.confined(target));
+    } catch (e) {
+      throw failedPrecondition(`cannot unmount ${target}: ${messageOf(e)}`, { cause: e });
+    }
   }
 
   async create(id: string, specJson: string, rootfs: string, stdio: StdioRequest): Promise<number> {

@@ -1,9 +1,8 @@
 // Pure pieces of the agent: flag parsing, wait-status decoding, runc error classification.
 import { expect, test } from "bun:test";
 import { isRunmError } from "../lib/errors.ts";
-import { resolveRunc } from "./agent.ts";
 import { parseAgentOptions, parseListen } from "./options.ts";
-import { errorLines, runcError } from "./runc.ts";
+import { errorLines, resolveRunc, runcError } from "./runc.ts";
 import { decodeWaitStatus, zombieChildren } from "./sys/reaper.ts";
 
 test("--listen forms", () => {

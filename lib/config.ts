@@ -7,12 +7,18 @@ import { dirs } from "./paths.ts";
 
 export interface RunmConfig {
   kernel?: { source?: string };
-  vm?: { cpus?: number; memory?: number; accel?: "auto" | "kvm" | "tcg" | "hvf" };
+  vm?: {
+    cpus?: number;
+    memory?: number;
+    accel?: "auto" | "kvm" | "tcg" | "hvf";
+    /** The unprivileged user the VMM runs as (default runm-vmm). */
+    user?: string;
+  };
 }
 
 const SCHEMA: Record<string, Record<string, "string" | "number">> = {
   kernel: { source: "string" },
-  vm: { cpus: "number", memory: "number", accel: "string" },
+  vm: { cpus: "number", memory: "number", accel: "string", user: "string" },
 };
 
 export function parseConfig(text: string, file: string): RunmConfig {

@@ -29,6 +29,11 @@ export const GUEST_MBIN_DIR = "/mbin";
 export const GUEST_AGENT_PATH = "/mbin/bin/runm-agent";
 /** Debian's runc, shipped in the mbin squashfs with its shared libraries. */
 export const GUEST_RUNC_PATH = "/mbin/bin/runc";
+/** Debian's crun, the other OCI runtime the guest can drive (runtime option guest_runtime). */
+export const GUEST_CRUN_PATH = "/mbin/bin/crun";
+/** The OCI runtimes the guest agent can drive. */
+export const GUEST_RUNTIMES = { runc: GUEST_RUNC_PATH, crun: GUEST_CRUN_PATH } as const;
+export type GuestRuntime = keyof typeof GUEST_RUNTIMES;
 /** Debian's static tini: PID 1 in agent mode, with the agent as its child. */
 export const GUEST_TINI_PATH = "/mbin/bin/tini";
 /** Static busybox in the mbin squashfs (its applets are linked beside it in /mbin/bin). */
@@ -99,8 +104,18 @@ export const GUEST_HOST_GATEWAY = "10.0.2.2";
  * guestfwd rule (slirp refuses rules on the gateway's own address, so this is a spare one).
  */
 export const GUEST_HOST_LOOPBACK = "10.0.2.100";
-/** In the guest: where the shim's shares are mounted (<root>/<tag>) and container rootfs assembled. */
+/**
+ * In the guest: where the sandbox's shares appear, read-only ones at <root>/ro/<name>, writable
+ * ones at <root>/rw/<name> (lib/vm/vm-interface.ts guestSharePath).
+ */
 export const GUEST_SHARE_ROOT = "/run/runm/shares";
+/**
+ * Mount tags of the sandbox's share devices on QEMU: 9p has one device for the read-only shares
+ * and one for the writable ones (each with its own security model); virtio-fs has one for both.
+ */
+export const SHARE_TAGS = { ro: "runm-ro", rw: "runm-rw", virtiofs: "runm" } as const;
+/** The system user the VMM runs as on Linux (created by ./setup.sh; runm.toml [vm] user). */
+export const DEFAULT_VMM_USER = "runm-vmm";
 export const GUEST_ROOTFS_ROOT = "/run/runm/rootfs";
 /** Guest tmpfs holding an overlay rootfs's upper and work dirs, one per container. */
 export const GUEST_UPPER_ROOT = "/run/runm/upper";

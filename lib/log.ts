@@ -24,8 +24,17 @@ const options = {
 };
 const root: ConsolaInstance = createConsola(options as Parameters<typeof createConsola>[0]);
 
+/** Every tagged child: consola copies the level into a child when it is made, so a change of level
+ * must reach each one (module-level loggers are made before the command line is parsed). */
+const children = new Set<ConsolaInstance>();
+
+export function isLogLevelName(s: string): s is LogLevelName {
+  return (LOG_LEVELS as readonly string[]).includes(s);
+}
+
 export function setLogLevel(name: LogLevelName): void {
   root.level = levelNumber(name);
+  for (const c of children) c.level = root.level;
   // Child processes (shim, dev containerd) inherit the choice.
   process.env.RUNM_LOG_LEVEL = name;
 }
@@ -35,7 +44,9 @@ export function logLevelName(): LogLevelName {
 }
 
 export function logger(tag: string): ConsolaInstance {
-  return root.withTag(tag);
+  const child = root.withTag(tag);
+  children.add(child);
+  return child;
 }
 
 export const log = root;

@@ -6,6 +6,7 @@ test("Linux follows XDG, with runm's env overrides first", () => {
     cache: "/h/.cache/runm",
     state: "/h/.local/state/runm",
     config: "/h/.config/runm",
+    templates: "/dev/shm/runm/templates",
   });
   const xdg = resolveDirs({
     platform: "linux",
@@ -14,6 +15,9 @@ test("Linux follows XDG, with runm's env overrides first", () => {
   });
   expect(xdg.cache).toBe("/x/c/runm");
   expect(xdg.state).toBe("/s");
+  expect(resolveDirs({ platform: "linux", env: { RUNM_TEMPLATE_DIR: "/t" }, home: "/h" }).templates).toBe(
+    "/t",
+  );
 });
 
 test("macOS uses ~/Library", () => {

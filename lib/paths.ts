@@ -10,6 +10,11 @@ export interface RunmDirs {
   state: string;
   /** Holds the optional runm.toml. */
   config: string;
+  /**
+   * VM templates (lib/sandbox/template.ts): their memory files must live on a tmpfs, so on Linux
+   * /dev/shm (RUNM_TEMPLATE_DIR overrides). Content-addressed, safe to delete.
+   */
+  templates: string;
 }
 
 export interface DirsInput {
@@ -35,6 +40,9 @@ export function resolveDirs({ platform, env, home }: DirsInput): RunmDirs {
       "Library/Application Support/runm/state",
     ),
     config: pick("RUNM_CONFIG_DIR", "XDG_CONFIG_HOME", ".config/runm", "Library/Application Support/runm"),
+    templates:
+      env.RUNM_TEMPLATE_DIR ||
+      (platform === "darwin" ? join(home, "Library/Caches/runm/templates") : "/dev/shm/runm/templates"),
   };
 }
 

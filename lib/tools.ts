@@ -28,6 +28,7 @@ export const TOOLS: Record<string, ToolInfo> = {
   containerd: { apt: "containerd" },
   ctr: { apt: "containerd" },
   runc: { apt: "runc" },
+  crun: { apt: "crun" },
   busybox: { apt: "busybox-static" },
   "aarch64-linux-gnu-gcc": { apt: "gcc-aarch64-linux-gnu" },
   debootstrap: { apt: "debootstrap" },

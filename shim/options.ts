@@ -6,12 +6,13 @@ import { loadConfig } from "../lib/config.ts";
 import {
   ANNOTATION_CPUS,
   ANNOTATION_MEMORY,
+  type GuestRuntime,
   HOST_LOOPBACK_ANNOTATION,
   PUBLISH_ANNOTATION,
 } from "../lib/constants.ts";
 import { type AnyValue, codec } from "../lib/containerd/protos.ts";
 import { invalidArgument, messageOf } from "../lib/errors.ts";
-import { DEFAULT_VM_CPUS } from "../lib/vm/defaults.ts";
+import { DEFAULT_VM_CPUS, DEFAULT_VM_MEMORY_MIB } from "../lib/vm/defaults.ts";
 import type { ShareKind, VmPortForward } from "../lib/vm/vm-interface.ts";
 
 export interface ShimOptions {
@@ -26,17 +27,23 @@ export interface ShimOptions {
   ports: VmPortForward[];
   /** Host loopback ports the guest may reach through the gateway (the host-loopback annotation). */
   hostLoopbackPorts: number[];
+  /** Start from a VM template when the shape allows (false: always boot). */
+  template: boolean;
+  /** The OCI runtime in the guest. */
+  guestRuntime: GuestRuntime;
 }
 
 export const DEFAULT_OPTIONS: ShimOptions = {
   cpus: DEFAULT_VM_CPUS,
-  memoryMiB: 256,
+  memoryMiB: DEFAULT_VM_MEMORY_MIB,
   accel: "auto",
   shareKind: "9p",
   // Generous: under TCG on a loaded host a cold guest agent has taken over 60 s to answer.
   bootTimeoutMs: 180_000,
   ports: [],
   hostLoopbackPorts: [],
+  template: true,
+  guestRuntime: "runc",
 };
 
 const RUNTIME_OPTIONS = codec("runtimeoptions.v1.Options");
@@ -49,6 +56,8 @@ const KEYS: Record<string, keyof ShimOptions> = {
   guest_manifest: "guestManifest",
   share: "shareKind",
   boot_timeout_ms: "bootTimeoutMs",
+  template: "template",
+  guest_runtime: "guestRuntime",
 };
 
 /** Parse the TOML runm's runtime options use: `[shim]` (or top-level) cpus, memory, accel, ... */
@@ -84,6 +93,10 @@ function validate(o: Partial<ShimOptions>, where: string): Partial<ShimOptions> 
     throw invalidArgument(`${where}: accel must be auto, kvm, tcg or hvf`);
   if (o.shareKind !== undefined && !["9p", "virtiofs"].includes(o.shareKind))
     throw invalidArgument(`${where}: share must be 9p or virtiofs`);
+  if (o.guestRuntime !== undefined && !["runc", "crun"].includes(o.guestRuntime))
+    throw invalidArgument(`${where}: guest_runtime must be runc or crun`);
+  if (o.template !== undefined && typeof o.template !== "boolean")
+    throw invalidArgument(`${where}: template must be true or false`);
   return o;
 }
 

@@ -8,14 +8,15 @@ import { TTRPC_NAMESPACE_KEY } from "../lib/constants.ts";
 import { type AnyValue, codec, type Msg, packAny, TaskStatus, timestamp } from "../lib/containerd/protos.ts";
 import { alreadyExists, invalidArgument, messageOf, notFound, notImplemented } from "../lib/errors.ts";
 import { logger } from "../lib/log.ts";
+import { planMounts } from "../lib/sandbox/mounts.ts";
+import type { Sandbox } from "../lib/sandbox/sandbox.ts";
 import type { CallContext, MethodHandler } from "../lib/ttrpc/index.ts";
 import { writeRecord } from "./bundle-state.ts";
 import { linkConsole } from "./manager.ts";
-import { planMounts } from "./mounts.ts";
 import { resolveOptions } from "./options.ts";
 import { type Exit, ShimProcess } from "./process.ts";
 import type { Publisher } from "./publisher.ts";
-import { Sandbox, sandboxId } from "./sandbox.ts";
+import { sandboxId, startSandbox } from "./sandbox.ts";
 import { openHostIo } from "./stdio.ts";
 
 const log = logger("shim");
@@ -131,7 +132,7 @@ export class TaskService {
     const io = await openHostIo(stdio, { containerId: r.id, namespace });
     let sandbox: Sandbox | undefined;
     try {
-      sandbox = await Sandbox.boot(sandboxId(namespace, r.id), plan.shares, opts);
+      sandbox = await startSandbox(sandboxId(namespace, r.id), plan.shares, opts);
       await writeRecord(r.bundle, {
         shimPid: process.pid,
         socket: this.deps.socket,
@@ -140,7 +141,7 @@ export class TaskService {
         hostPids: sandbox.hostPids(),
       });
       linkConsole(r.bundle, sandbox.vm.consolePath);
-      await sandbox.mount(plan.guestMounts, opts.shareKind);
+      await sandbox.mount(plan.guestMounts);
       const init = new ShimProcess({ containerId: r.id, execId: "" }, stdio, io);
       const pid = await sandbox.agent.create(
         r.id,

@@ -102,11 +102,12 @@ function traced(table: UntypedServiceImplementation): UntypedServiceImplementati
 export function handlers(svc: AgentService): UntypedServiceImplementation {
   return traced({
     Hello: unary(() => svc.hello()),
-    SetTime: unary((r: W.SetTimeRequest) => svc.setTime(r.unixMs) ?? {}),
+    Setup: unary((r: W.SetupRequest) => svc.setup(r) ?? {}),
     MountShare: unary(async (r: W.MountShareRequest) => {
       await svc.mountShare(r.fstype, r.tag, r.target, r.readOnly);
       return {};
     }),
+    Unmount: unary((r: W.UnmountRequest) => svc.unmount(r.target) ?? {}),
     Create: unary(async (r: W.CreateRequest) => ({
       pid: await svc.create(
         r.containerId,

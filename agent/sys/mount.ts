@@ -1,8 +1,7 @@
 // mount(2) through libc, so MountShare needs no mount binary in the guest.
-import { check, libc } from "../../lib/sys/libc.ts";
+import { check, cstr, libc } from "../../lib/sys/libc.ts";
 
 const MS_RDONLY = 1;
-const cstr = (s: string) => new TextEncoder().encode(`${s}\0`);
 
 export function mountFs(fstype: string, source: string, target: string, readOnly: boolean, data = ""): void {
   const c = libc();
@@ -10,6 +9,10 @@ export function mountFs(fstype: string, source: string, target: string, readOnly
     `mount ${fstype} ${source} on ${target}`,
     c.mount(cstr(source), cstr(target), cstr(fstype), readOnly ? MS_RDONLY : 0, data ? cstr(data) : null),
   );
+}
+
+export function unmountFs(target: string): void {
+  check(`umount ${target}`, libc().umount2(cstr(target), 0));
 }
 
 export function setWallClock(unixMs: number): void {

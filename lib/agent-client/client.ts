@@ -2,6 +2,7 @@
 // socket (QEMU's virtio-serial chardev, vfkit's vsock socket, or a test agent's --listen) and
 // returns plain TS types; every gRPC error becomes a RunmError in errors.ts.
 import { type Client, credentials, makeGenericClientConstructor, type ServiceError } from "@grpc/grpc-js";
+import type { GuestRuntime } from "../constants.ts";
 import { deadlineExceeded, messageOf } from "../errors.ts";
 import { agentService } from "../proto/service.ts";
 import type * as W from "../proto/wire.ts";
@@ -85,8 +86,25 @@ export class AgentClient {
     return { ...r, guestTime: date(r.nowUnixMs) };
   }
 
-  async setTime(t: Date = new Date()): Promise<void> {
-    await this.call("SetTime", { unixMs: t.getTime() });
+  /** Make the guest this sandbox's own: clock, fresh entropy, log level, id (see agent.proto). */
+  async setup(s: {
+    time?: Date;
+    entropy: Uint8Array;
+    logLevel?: string;
+    sandboxId: string;
+    runtime?: GuestRuntime;
+  }): Promise<void> {
+    await this.call("Setup", {
+      unixMs: (s.time ?? new Date()).getTime(),
+      entropy: s.entropy,
+      logLevel: s.logLevel ?? "",
+      sandboxId: s.sandboxId,
+      runtime: s.runtime ?? "",
+    });
+  }
+
+  async unmount(target: string): Promise<void> {
+    await this.call("Unmount", { target });
   }
 
   /** 9p/virtiofs: mount the share `tag`; tmpfs: a guest tmpfs; overlay: `tag` holds the options. */

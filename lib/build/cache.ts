@@ -6,8 +6,8 @@ import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { failedPrecondition } from "../errors.ts";
 import { withAtomicDir } from "../fs-atomic.ts";
+import { withLock } from "../lock.ts";
 import { sha256File } from "./hash.ts";
-import { withLock } from "./lock.ts";
 
 export type ArtifactStatus = "built" | "cached";
 

@@ -9,8 +9,8 @@ import { loadConfig } from "../config.ts";
 import { failedPrecondition, invalidArgument, messageOf, RunmError, unavailable } from "../errors.ts";
 import { run } from "../exec.ts";
 import { tempSibling, withAtomicDir } from "../fs-atomic.ts";
+import { withLock } from "../lock.ts";
 import { type HashMemo, sha256File } from "./hash.ts";
-import { withLock } from "./lock.ts";
 
 /** The upstream LTS tarball used when no local source exists (kernel.org sha256sums.asc). */
 export const PINNED_KERNEL = {

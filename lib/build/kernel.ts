@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { GuestArch } from "../constants.ts";
 import { failedPrecondition } from "../errors.ts";
 import { probe } from "../exec.ts";
+import { withLock } from "../lock.ts";
 import { logger } from "../log.ts";
 import { REPO_ROOT } from "../paths.ts";
 import { findTool, requireTool } from "../tools.ts";
@@ -19,7 +20,6 @@ import { assertConfig, fragmentPaths, requestedOptions } from "./kernel-config.t
 import { containerBuildArgv } from "./kernel-container.ts";
 import { kernelPlan, kernelTarget, planEnv } from "./kernel-plan.ts";
 import { extractSource, resolveKernelSource, type SourceRequest } from "./kernel-source.ts";
-import { withLock } from "./lock.ts";
 import { expectedSteps, Progress, recordSteps } from "./progress.ts";
 import { runLogged } from "./run-logged.ts";
 

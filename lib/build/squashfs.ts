@@ -9,6 +9,7 @@ import { basename, dirname, join } from "node:path";
 import {
   GUEST_AGENT_PATH,
   GUEST_BUSYBOX_PATH,
+  GUEST_CRUN_PATH,
   GUEST_MBIN_DIR,
   GUEST_RUNC_PATH,
   GUEST_TINI_PATH,
@@ -59,6 +60,7 @@ export interface SquashfsOptions {
   busybox: Artifact;
   agent: Artifact | null;
   runc?: string;
+  crun?: string;
   tini?: string;
   force?: boolean;
 }
@@ -84,11 +86,13 @@ export async function squashfsInputs(o: SquashfsOptions): Promise<SquashfsInputs
   const links = new Map<string, string>();
   const runc = hostBinary("runc", o.runc, o.arch, "install it with: apt-get install runc");
   const tini = hostBinary("tini-static", o.tini, o.arch, "install it with: apt-get install tini");
+  const crun = hostBinary("crun", o.crun, o.arch, "install it with: apt-get install crun");
   files.set(inImage(GUEST_RUNC_PATH), runc);
+  files.set(inImage(GUEST_CRUN_PATH), crun);
   files.set(inImage(GUEST_TINI_PATH), tini);
   files.set(inImage(GUEST_BUSYBOX_PATH), o.busybox.path);
   if (o.agent) files.set(inImage(GUEST_AGENT_PATH), o.agent.path);
-  for (const bin of [runc, tini, o.agent?.path].filter((b): b is string => Boolean(b))) {
+  for (const bin of [runc, crun, tini, o.agent?.path].filter((b): b is string => Boolean(b))) {
     const libs = await o.memo.probe(`ldd ${bin}`, [bin, ...LD_CACHE], () => sharedLibs(bin));
     for (const lib of libs) files.set(lib.slice(1), realpathSync(lib));
   }

@@ -16,13 +16,13 @@ import {
 import { startPrivateContainerd } from "../containerd/private.ts";
 import { builtShimBinary } from "../containerd/shim-binary.ts";
 import { killPids, leftoverProcesses } from "../containerd/teardown.ts";
-import { messageOf } from "../errors.ts";
+import { failedPrecondition, messageOf } from "../errors.ts";
 import { writeFileAtomic } from "../fs-atomic.ts";
 import { readGuestManifest } from "../guest-manifest.ts";
+import { lockHolder, tryLock } from "../lock.ts";
 import { logger, logLevelName } from "../log.ts";
 import { REPO_ROOT } from "../paths.ts";
 import { type DevLayout, devLayout } from "./layout.ts";
-import { acquireLock, lockOwner } from "./lock.ts";
 import {
   bundleConsoleFiles,
   followFiles,
@@ -96,7 +96,13 @@ export async function runDevContainerd(opts: DevOptions = {}): Promise<number> {
   const emit = (l: LogLine) => write(`${formatLine(l, colour)}\n`);
   const verbose = ["debug", "trace"].includes(logLevelName());
 
-  const lock = await acquireLock(layout.lock, "runm dev containerd");
+  const lock = tryLock(layout.lock);
+  if (!lock) {
+    const owner = lockHolder(layout.lock);
+    throw failedPrecondition(`runm dev containerd is already running${owner ? ` (pid ${owner})` : ""}`, {
+      hint: `use that one (runm dev env prints its address), or stop it with Ctrl-C in its terminal${owner ? ` or: kill ${owner}` : ""}`,
+    });
+  }
   try {
     // A previous run that was SIGKILLed may have left its containerd, shims or VMs behind.
     const stale = leftoverProcesses(layout);
@@ -178,6 +184,6 @@ export async function runDevContainerd(opts: DevOptions = {}): Promise<number> {
 
 /** The running dev containerd's environment, or undefined. */
 export async function readDevEnv(layout = devLayout()): Promise<DevEnv | undefined> {
-  if (lockOwner(layout.lock) === undefined || !existsSync(layout.envFile)) return undefined;
+  if (lockHolder(layout.lock) === undefined || !existsSync(layout.envFile)) return undefined;
   return (await Bun.file(layout.envFile).json()) as DevEnv;
 }

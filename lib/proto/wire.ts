@@ -19,8 +19,15 @@ export interface HelloResponse {
   agentCpuUsec: number;
   readinessSignals: number;
 }
-export interface SetTimeRequest {
+export interface SetupRequest {
   unixMs: number;
+  entropy: Uint8Array;
+  logLevel: string;
+  sandboxId: string;
+  runtime: string;
+}
+export interface UnmountRequest {
+  target: string;
 }
 export interface MountShareRequest {
   fstype: string;

@@ -25,13 +25,21 @@ afterAll(() => {
 const vmRun = (args: string[], cmd: string[], stdin?: string) =>
   runm(env, ["vm", "run", "--rootfs", rootfs, ...args, "--", ...cmd], stdin);
 
-test("output and exit code 0, with --timings", async () => {
+test("output and exit code 0, with --timings: restored from the template, no kernel boot", async () => {
   const r = await vmRun(["--timings"], ["echo", "hello from the vm"]);
   expect(r.stdout).toBe("hello from the vm\n");
   expect(r.code).toBe(0);
-  for (const phase of ["launch", "init", "ready", "created", "started", "firstOutput", "exit"]) {
+  for (const phase of ["launch", "ready", "created", "started", "firstOutput", "exit"]) {
     expect(r.stderr).toMatch(new RegExp(`^${phase} +\\d+ ms`, "m"));
   }
+  // A restored guest never runs /init: the console shows no kernel hand-over.
+  expect(r.stderr).not.toMatch(/^init /m);
+});
+
+test("--cold boots the kernel (the path every VM took before templates, and the fallback)", async () => {
+  const r = await vmRun(["--cold", "--timings"], ["sh", "-c", "echo cold; exit 3"]);
+  expect([r.stdout, r.code]).toEqual(["cold\n", 3]);
+  expect(r.stderr).toMatch(/^init +\d+ ms/m);
 });
 
 test("exit 42 gives 42; stderr is kept apart from stdout", async () => {

@@ -7,3 +7,10 @@ import { availableParallelism } from "node:os";
  * parallel JIT and GC threads) but three at once ~50 % slower (six vCPU threads on two cores).
  */
 export const DEFAULT_VM_CPUS = availableParallelism() >= 4 ? 2 : 1;
+
+/**
+ * Guest memory in MiB unless told otherwise. The guest touches only what it uses (an idle one
+ * ~100 MiB), and a restored clone shares its template's untouched pages, so a generous size costs
+ * nothing until used; one default for `runm vm run` and the shim means one template serves both.
+ */
+export const DEFAULT_VM_MEMORY_MIB = 512;

@@ -17,6 +17,8 @@ export interface GuardedSpawnOptions {
   logPath?: string;
   env?: Record<string, string | undefined>;
   cwd?: string;
+  /** Open fds the program gets as 3, 4, ... (the caller closes its copies). */
+  extraFds?: number[];
 }
 
 /** Run by sh after the prctl: $0 is runm's pid; exec keeps the pid and the armed signal. */
@@ -44,9 +46,7 @@ export function guardArgv(
 export function guardedSpawn(argv: string[], opts: GuardedSpawnOptions = {}): Subprocess {
   const out = opts.stdio === "inherit" ? "inherit" : opts.logPath ? Bun.file(opts.logPath) : "ignore";
   return Bun.spawn(guardArgv(argv), {
-    stdin: opts.stdio === "inherit" ? "inherit" : "ignore",
-    stdout: out,
-    stderr: out,
+    stdio: [opts.stdio === "inherit" ? "inherit" : "ignore", out, out, ...(opts.extraFds ?? [])],
     env: opts.env as Record<string, string> | undefined,
     cwd: opts.cwd,
   });

@@ -11,7 +11,7 @@ import { tailLines } from "./console-log.ts";
 import { stopPid } from "./guarded-spawn.ts";
 import { createRuntimeDir, type RuntimeDir } from "./runtime-dir.ts";
 import { BootTimeline } from "./timeline.ts";
-import type { HasHostPids, ReadyCheck, Vm, VmConfig } from "./vm-interface.ts";
+import type { GuestShareMount, HasHostPids, ReadyCheck, Vm, VmConfig } from "./vm-interface.ts";
 
 export abstract class ManagedVm implements Vm, HasHostPids {
   readonly id: string;
@@ -45,6 +45,8 @@ export abstract class ManagedVm implements Vm, HasHostPids {
 
   /** How long shutdown lets each process exit on SIGTERM before SIGKILL. */
   protected abstract readonly stopGraceMs: number;
+
+  abstract shareMounts(): GuestShareMount[];
 
   /** Launch the VMM and wait until `ready` passes, marking the timeline (not "ready"). */
   protected abstract boot(ready: ReadyCheck, tl: BootTimeline): Promise<void>;

@@ -24,6 +24,8 @@ export interface RuntimeDir {
   agentSocket: string;
   /** A file in the runtime dir. */
   file(name: string): string;
+  /** A (new, empty) directory in the runtime dir. */
+  mkdir(name: string): string;
   /** A unix socket path (in the short socket dir when the runtime dir is deep). */
   socket(name: string): string;
   remove(): void;
@@ -73,6 +75,10 @@ export function createRuntimeDir(id: string, stateDir = dirs().state): RuntimeDi
     vmmPidfile: join(dir, VMM_PIDFILE),
     agentSocket: join(socketDir, "agent.sock"),
     file: (name) => join(dir, name),
+    mkdir: (name) => {
+      mkdirSync(join(dir, name), { recursive: true, mode: 0o700 });
+      return join(dir, name);
+    },
     socket: (name) => join(socketDir, name),
     remove() {
       rmSync(dir, { recursive: true, force: true });

@@ -6,22 +6,62 @@
 //   2. vm.start(ready)           → timeline  launches the VMM and waits until `ready` passes;
 //                                            throws RunmError (with the console's last lines) if the
 //                                            VMM exits, the check fails or the deadline passes
-//   3. vm.agentSocket / vm.openAgentStream()  the byte stream to the guest agent (one at a time)
+//   3. vm.agentSocket / vm.openAgentStream()  the byte stream to the guest agent (one at a time);
+//                                            vm.shareMounts() says how the guest mounts the shares
 //   4. vm.shutdown()                         stops every process, removes the runtime dir; safe after
 //                                            a failed or no start, idempotent, and also run by the
 //                                            process-wide cleanup registry on exit and signals
 // State is keyed by sandbox id (one VM per sandbox; a sandbox may later hold several containers).
 import type { Duplex } from "node:stream";
-import type { GuestArch, GuestMode } from "../constants.ts";
+import { GUEST_SHARE_ROOT, type GuestArch, type GuestMode } from "../constants.ts";
 import type { BootTimeline } from "./timeline.ts";
 
-/** A host directory shown to the guest under a tag the guest mounts by. */
+/**
+ * A host directory or file shown to the guest at guestSharePath(). Only what is named is shown:
+ * a file share exposes that file, never its siblings. On Linux every VM has the same share
+ * devices whatever its shares (so any VM of a shape can be restored from one template), each
+ * share staged in them by name; elsewhere each may be its own device.
+ */
 export interface VmShare {
-  /** Mount tag (≤ 31 chars for 9p/virtio-fs), unique within the VM. */
-  tag: string;
+  /** [A-Za-z0-9_][A-Za-z0-9_.-]*, ≤ 64 chars, unique within the VM. */
+  name: string;
+  /** Absolute host path of a directory or a regular file. */
   hostPath: string;
   readOnly: boolean;
 }
+
+/** Where a share appears in the guest. */
+export function guestSharePath(s: Pick<VmShare, "name" | "readOnly">): string {
+  return `${GUEST_SHARE_ROOT}/${s.readOnly ? "ro" : "rw"}/${s.name}`;
+}
+
+/**
+ * How writable shares keep the guest's file owners and modes. "mapped" (the default): in xattrs
+ * (9p mapped-xattr); files are created on the host as the VMM's user, mode 0600, so a guest can
+ * never make a setuid-root or device file on the host; but symlinks that already exist on the
+ * host read as errors in the guest. "passthrough": as real owners and modes (the VMM also keeps
+ * CAP_CHOWN): exact, but guest root can leave setuid-root files in the volume, as runc's
+ * containers can. docs/SECURITY.md.
+ */
+export type ShareOwnership = "mapped" | "passthrough";
+
+/** How the guest mounts the shares (agent MountShare), in order. */
+export interface GuestShareMount {
+  fstype: ShareKind;
+  tag: string;
+  target: string;
+  readOnly: boolean;
+}
+
+/**
+ * How a VM comes up. "template": a cold boot whose RAM lives in a shared file, to be snapshotted
+ * (Snapshottable); "restore": RAM mapped copy-on-write from a template's file and the device state
+ * loaded from its state file, running in well under a second instead of booting.
+ */
+export type VmBoot =
+  | { kind: "cold" }
+  | { kind: "template"; memoryFile: string }
+  | { kind: "restore"; memoryFile: string; stateFile: string };
 
 /** A TCP port on host 127.0.0.1 forwarded to a guest port. */
 export interface VmPortForward {
@@ -46,9 +86,13 @@ export interface VmConfig {
   extraCmdline?: string[];
   cpus: number;
   memoryMiB: number;
+  /** Default cold. */
+  boot?: VmBoot;
   shares: VmShare[];
   /** How directory shares are carried when the driver offers a choice (QEMU: 9p or virtio-fs). */
   shareKind?: ShareKind;
+  /** Default "mapped". */
+  shareOwnership?: ShareOwnership;
   ports: VmPortForward[];
   /**
    * Host loopback ports the guest may reach: GUEST_HOST_LOOPBACK:PORT in the guest lands on the
@@ -77,6 +121,8 @@ export interface Vm {
   readonly agentSocket: string;
   start(ready: ReadyCheck): Promise<BootTimeline>;
   openAgentStream(): Promise<Duplex>;
+  /** What the guest mounts so that each share appears at guestSharePath(). */
+  shareMounts(): GuestShareMount[];
   /** Last n lines of the guest console (for errors). */
   consoleTail(n?: number): string[];
   /** Resolves with the VMM's exit code (null if killed by a signal) once it has exited. */
@@ -86,6 +132,10 @@ export interface Vm {
 
 export interface VmDriver {
   readonly name: "qemu" | "vfkit";
+  /** Whether its VMs are Snapshottable and can start from a template (VmBoot "restore"). */
+  readonly snapshots: boolean;
+  /** What a template made by this driver depends on (VMM binary, accelerator): part of its key. */
+  identity(): string;
   configure(config: VmConfig): Vm;
 }
 
@@ -97,6 +147,14 @@ export interface HasHostPids {
 }
 export const hasHostPids = (vm: Vm): vm is Vm & HasHostPids =>
   typeof (vm as Partial<HasHostPids>).hostPids === "function";
+
+/** A VM whose running state can be saved, to restore copies of it (VmBoot "template"). */
+export interface Snapshottable {
+  /** Pause the guest and write its device state to `stateFile`; the VM stays paused. */
+  snapshot(stateFile: string): Promise<void>;
+}
+export const isSnapshottable = (vm: Vm): vm is Vm & Snapshottable =>
+  typeof (vm as Partial<Snapshottable>).snapshot === "function";
 
 /** A VM that can be frozen and thawed as a whole. */
 export interface Pausable {

@@ -1,6 +1,6 @@
 import { parsePort, parseUser, parseVolume } from "../../../lib/oci/run-flags.ts";
 import { runContainer } from "../../../lib/vm/container-run.ts";
-import { DEFAULT_VM_CPUS } from "../../../lib/vm/defaults.ts";
+import { DEFAULT_VM_CPUS, DEFAULT_VM_MEMORY_MIB } from "../../../lib/vm/defaults.ts";
 import { afterDoubleDash, repeated, UsageError } from "../../args.ts";
 import { command } from "../../command.ts";
 
@@ -26,9 +26,11 @@ export default command({
       type: "string",
       description: `vCPUs (default ${DEFAULT_VM_CPUS} here: 2 on hosts with 4+ cores, else 1)`,
     },
-    memory: { type: "string", description: "VM memory in MiB (default 512)" },
+    memory: { type: "string", description: `VM memory in MiB (default ${DEFAULT_VM_MEMORY_MIB})` },
     "memory-limit": { type: "string", description: "The container's cgroup memory limit in MiB" },
     share: { type: "string", description: "Directory shares: 9p (default) or virtiofs" },
+    cold: { type: "boolean", description: "Boot the VM instead of restoring it from a template" },
+    "guest-runtime": { type: "string", description: "The OCI runtime in the guest: runc (default) or crun" },
     timings: { type: "boolean", description: "Print the boot timeline to stderr" },
   },
   examples: [
@@ -40,6 +42,9 @@ export default command({
   async run({ args, rawArgs }) {
     const cmd = afterDoubleDash(rawArgs);
     if (cmd.length === 0) throw new UsageError("no command: put it after --, e.g. -- echo hello");
+    const runtime = args["guest-runtime"];
+    if (runtime !== undefined && runtime !== "runc" && runtime !== "crun")
+      throw new UsageError(`bad --guest-runtime "${runtime}": want runc or crun`);
     if (args.share !== undefined && args.share !== "9p" && args.share !== "virtiofs") {
       throw new UsageError(`bad --share "${args.share}": want 9p or virtiofs`);
     }
@@ -54,10 +59,12 @@ export default command({
       volumes: repeated(rawArgs, ["v", "volume"]).map((v) => parseVolume(v)),
       ports: repeated(rawArgs, ["p", "publish"]).map(parsePort),
       cpus: positiveInt(args.cpus, "cpus", DEFAULT_VM_CPUS),
-      memoryMiB: positiveInt(args.memory, "memory", 512),
+      memoryMiB: positiveInt(args.memory, "memory", DEFAULT_VM_MEMORY_MIB),
       memoryLimitMiB:
         args["memory-limit"] === undefined ? undefined : positiveInt(args["memory-limit"], "memory-limit", 0),
       shareKind: args.share as "9p" | "virtiofs" | undefined,
+      cold: args.cold,
+      runtime,
     });
     if (args.timings) process.stderr.write(`${timeline.format()}\n`);
     process.exitCode = exitCode;

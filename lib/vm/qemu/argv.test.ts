@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import type { VmConfig } from "../vm-interface.ts";
-import { kernelCmdline, type QemuPaths, qemuArgv } from "./argv.ts";
+import { kernelCmdline, type QemuPaths, qemuArgv, qemuValue } from "./argv.ts";
 
 const config: VmConfig = {
   id: "t1",
@@ -12,30 +12,35 @@ const config: VmConfig = {
   cpus: 2,
   memoryMiB: 256,
   shares: [
-    { tag: "rootfs", hostPath: "/srv/root", readOnly: false },
-    { tag: "v0", hostPath: "/srv/data", readOnly: true },
+    { name: "rootfs", hostPath: "/srv/root", readOnly: false },
+    { name: "v0", hostPath: "/srv/data", readOnly: true },
   ],
   ports: [{ hostPort: 8080, guestPort: 80 }],
   console: "file",
 };
 const paths: QemuPaths = {
-  consoleLog: "/r/console.log",
-  pidfile: "/r/vmm.pid",
-  agentSocket: "/r/agent.sock",
-  qmpSocket: "/r/qmp.sock",
-  fsSockets: { rootfs: "/r/fs-rootfs.sock", v0: "/r/fs-v0.sock" },
+  kernel: "/guest/kernel",
+  initrd: "/guest/initrd",
+  mbinDisk: "/guest/mbin",
+  consoleLog: "/vm/console.log",
+  agentSocket: "/sock/agent.sock",
+  qmpSocket: "/sock/qmp.sock",
+  fsSocket: "/sock/fs.sock",
+  shareRoot: "/share",
+  memoryFile: "/template/memory",
 };
 const line = {
   qemu: "/usr/bin/qemu-system-x86_64",
   accel: "tcg" as const,
   tscKhz: 2095996,
   runmWords: ["runm.mode=agent"],
+  sandbox: true,
 };
 
 /** The values following each occurrence of a flag. */
 const values = (argv: string[], flag: string) => argv.flatMap((a, i) => (a === flag ? [argv[i + 1]] : []));
 
-test("the microvm TCG line with 9p shares, serial agent port, read-only mbin disk and restricted net", () => {
+test("the microvm TCG line: two 9p share devices, serial agent port, read-only mbin disk, restricted net, seccomp", () => {
   const argv = qemuArgv(config, paths, line);
   expect(argv[0]).toBe(line.qemu);
   expect(values(argv, "-accel")).toEqual(["tcg"]);
@@ -44,46 +49,82 @@ test("the microvm TCG line with 9p shares, serial agent port, read-only mbin dis
   expect(values(argv, "-smp")).toEqual(["2"]);
   expect(values(argv, "-m")).toEqual(["256M"]);
   for (const f of ["-nodefaults", "-no-user-config", "-nographic", "-no-reboot"]) expect(argv).toContain(f);
+  expect(values(argv, "-sandbox")).toEqual([
+    "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
+  ]);
   expect(values(argv, "-append")).toEqual([
     "console=ttyS0 panic=-1 reboot=t tsc_early_khz=2095996 runm.mode=agent",
   ]);
   expect(argv).not.toContain("-pidfile"); // runm writes vmm.pid itself, atomically, at spawn
+  expect(values(argv, "-kernel")).toEqual(["/guest/kernel"]);
   expect(values(argv, "-chardev")).toEqual([
-    "file,id=con,path=/r/console.log",
-    "socket,id=agent,path=/r/agent.sock,server=on,wait=off",
+    "file,id=con,path=/vm/console.log",
+    "socket,id=agent,path=/sock/agent.sock,server=on,wait=off",
   ]);
-  expect(values(argv, "-drive")).toEqual(["if=none,id=mbin,file=/k/mbin.squashfs,format=raw,readonly=on"]);
+  expect(values(argv, "-drive")).toEqual(["if=none,id=mbin,file=/guest/mbin,format=raw,readonly=on"]);
+  // The same two devices whatever the shares: jail.ts stages each share inside them.
   expect(values(argv, "-fsdev")).toEqual([
-    "local,id=fs0,path=/srv/root,security_model=passthrough",
-    "local,id=fs1,path=/srv/data,security_model=passthrough,readonly=on",
+    "local,id=fsro,path=/share/ro,security_model=passthrough,readonly=on,multidevs=remap",
+    "local,id=fsrw,path=/share/rw,security_model=mapped-xattr,multidevs=remap",
   ]);
+  expect(qemuArgv({ ...config, shares: [] }, paths, line)).toEqual(argv);
   expect(values(argv, "-netdev")).toEqual(["user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:8080-:80"]);
   expect(values(argv, "-device")).toEqual([
     "virtio-serial-device",
     "virtserialport,chardev=agent,name=runm.agent",
     "virtio-blk-device,drive=mbin",
-    "virtio-9p-device,fsdev=fs0,mount_tag=rootfs",
-    "virtio-9p-device,fsdev=fs1,mount_tag=v0",
+    "virtio-9p-device,fsdev=fsro,mount_tag=runm-ro",
+    "virtio-9p-device,fsdev=fsrw,mount_tag=runm-rw",
     "virtio-net-device,netdev=net0",
     "virtio-rng-device",
   ]);
   expect(argv).not.toContain("-object");
 });
 
-test("virtio-fs shares add the shared memfd backend, modern mmio and vhost-user-fs devices", () => {
+test("passthrough ownership puts the writable device in passthrough", () => {
+  const argv = qemuArgv({ ...config, shareOwnership: "passthrough" }, paths, line);
+  expect(values(argv, "-fsdev")[1]).toBe(
+    "local,id=fsrw,path=/share/rw,security_model=passthrough,multidevs=remap",
+  );
+});
+
+test("templates: guest RAM in a file, shared while the template boots, private in every restored clone", () => {
+  const t = qemuArgv({ ...config, boot: { kind: "template", memoryFile: "/m" } }, paths, line);
+  expect(values(t, "-object")).toEqual([
+    "memory-backend-file,id=mem,size=256M,mem-path=/template/memory,share=on",
+  ]);
+  expect(values(t, "-machine")).toEqual(["microvm,memory-backend=mem"]);
+  expect(t).not.toContain("-incoming");
+  const r = qemuArgv(
+    { ...config, boot: { kind: "restore", memoryFile: "/m", stateFile: "/s" } },
+    paths,
+    line,
+  );
+  expect(values(r, "-object")).toEqual([
+    "memory-backend-file,id=mem,size=256M,mem-path=/template/memory,share=off",
+  ]);
+  expect(values(r, "-incoming")).toEqual(["defer"]);
+  // Apart from those, a clone's line is its template's: the device set must match.
+  const strip = (a: string[]) =>
+    a.filter(
+      (x, i) => !["-object", "-incoming"].includes(x) && !["-object", "-incoming"].includes(a[i - 1] ?? ""),
+    );
+  expect(strip(r)).toEqual(strip(t));
+});
+
+test("virtio-fs: one vhost-user-fs device over both share dirs, RAM in a shared memfd", () => {
   const argv = qemuArgv({ ...config, shareKind: "virtiofs" }, paths, line);
   expect(values(argv, "-object")).toEqual(["memory-backend-memfd,id=mem,size=256M,share=on"]);
-  expect(values(argv, "-numa")).toEqual(["node,memdev=mem"]);
   expect(values(argv, "-global")).toEqual(["virtio-mmio.force-legacy=false"]);
-  expect(values(argv, "-device")).toContain("vhost-user-fs-device,chardev=vfs1,tag=v0");
-  expect(values(argv, "-chardev")).toContain("socket,id=vfs0,path=/r/fs-rootfs.sock");
+  expect(values(argv, "-device")).toContain("vhost-user-fs-device,chardev=vfs,tag=runm");
+  expect(values(argv, "-chardev")).toContain("socket,id=vfs,path=/sock/fs.sock");
   expect(argv).not.toContain("-fsdev");
 });
 
 test("KVM uses the host CPU; a terminal console is muxed with the monitor and logged", () => {
   const argv = qemuArgv({ ...config, console: "terminal" }, paths, { ...line, accel: "kvm" });
   expect(values(argv, "-cpu")).toEqual(["host"]);
-  expect(values(argv, "-chardev")[0]).toBe("stdio,id=con,mux=on,signal=off,logfile=/r/console.log");
+  expect(values(argv, "-chardev")[0]).toBe("stdio,id=con,mux=on,signal=off,logfile=/vm/console.log");
   expect(values(argv, "-mon")).toEqual(["chardev=con,mode=readline"]);
 });
 
@@ -91,11 +132,19 @@ test("no tsc_early_khz when the host frequency is unknown", () => {
   expect(kernelCmdline({ ...line, tscKhz: null })).toBe("console=ttyS0 panic=-1 reboot=t runm.mode=agent");
 });
 
-test("host loopback ports: one guestfwd rule each, on the spare address, restrict=on kept", () => {
+test("host loopback ports: one guestfwd rule each, on the spare address, restrict=on kept; spawning allowed", () => {
   const argv = qemuArgv({ ...config, ports: [], hostLoopbackPorts: [8081, 9000] }, paths, line);
   expect(values(argv, "-netdev")).toEqual([
     "user,id=net0,restrict=on" +
       ",guestfwd=tcp:10.0.2.100:8081-cmd:socat STDIO TCP:127.0.0.1:8081" +
       ",guestfwd=tcp:10.0.2.100:9000-cmd:socat STDIO TCP:127.0.0.1:9000",
   ]);
+  expect(values(argv, "-sandbox")[0]).toContain("spawn=allow");
+});
+
+test("values in QEMU options are escaped: a comma doubles, so a path cannot add options; NUL and newline are refused", () => {
+  expect(qemuValue("/a,path=/,b")).toBe("/a,,path=/,,b");
+  const argv = qemuArgv(config, { ...paths, consoleLog: "/x,path=/etc/shadow" }, line);
+  expect(values(argv, "-chardev")[0]).toBe("file,id=con,path=/x,,path=/etc/shadow");
+  expect(() => qemuValue("/a\nb")).toThrow(/NUL or newline/);
 });

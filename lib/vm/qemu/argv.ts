@@ -1,18 +1,27 @@
 // The QEMU command line for one runm VM, as a pure function of its config so it is unit-tested
 // argument by argument. The line is design.md §3's fast TCG line: microvm, `-cpu max`, a PVH
-// vmlinux, mmio virtio devices only, nothing QEMU adds by default.
-import { AGENT_PORT_NAME, GUEST_HOST_LOOPBACK } from "../../constants.ts";
+// vmlinux, mmio virtio devices only, nothing QEMU adds by default. Every VM of one shape has the
+// same devices in the same order (one share device whatever the shares), so any of them can be
+// restored from that shape's template. Paths are the ones QEMU sees: inside its jail (jail.ts)
+// they are short fixed names; every value is still escaped for QEMU's option syntax (qemuValue).
+import { AGENT_PORT_NAME, GUEST_HOST_LOOPBACK, SHARE_TAGS } from "../../constants.ts";
+import { invalidArgument } from "../../errors.ts";
 import type { VmConfig } from "../vm-interface.ts";
 import type { Accel } from "./accel.ts";
 
 export interface QemuPaths {
+  kernel: string;
+  initrd: string;
+  mbinDisk: string;
   consoleLog: string;
-  /** Written by runm itself at spawn (qemu-vm.ts), not by QEMU's -pidfile. */
-  pidfile: string;
   agentSocket: string;
   qmpSocket: string;
-  /** vhost-user socket of each virtio-fs share's virtiofsd, by tag. */
-  fsSockets: Record<string, string>;
+  /** The directory holding every share (jail.ts stages each at <shareRoot>/{ro,rw}/<name>). */
+  shareRoot: string;
+  /** virtio-fs only: the vhost-user socket of the share's virtiofsd. */
+  fsSocket: string;
+  /** The template's memory file (boot "template" or "restore"). */
+  memoryFile?: string;
 }
 
 export interface QemuLine {
@@ -22,61 +31,92 @@ export interface QemuLine {
   tscKhz: number | null;
   /** The runm words of the cmdline (cmdline.ts). */
   runmWords: string[];
+  /** QEMU's own seccomp filter (off only for unconfined runs that must spawn helpers). */
+  sandbox: boolean;
 }
 
-export function kernelCmdline(line: QemuLine): string {
+/**
+ * A value for a QEMU `key=value,...` option: a comma is written `,,` (QEMU's escape), so a path
+ * holding `,path=/` stays one value. NUL and newlines are refused: no path of runm's has them.
+ */
+export function qemuValue(v: string, what = "a QEMU option value"): string {
+  if (/[\0\n\r]/.test(v)) throw invalidArgument(`${what} holds a NUL or newline: ${JSON.stringify(v)}`);
+  return v.replaceAll(",", ",,");
+}
+
+export function kernelCmdline(line: Pick<QemuLine, "tscKhz" | "runmWords">): string {
   const words = ["console=ttyS0", "panic=-1", "reboot=t"];
   if (line.tscKhz) words.push(`tsc_early_khz=${line.tscKhz}`);
   return [...words, ...line.runmWords].join(" ");
 }
 
 function consoleArgs(config: VmConfig, paths: QemuPaths): string[] {
+  const log = qemuValue(paths.consoleLog);
   if (config.console === "terminal") {
     // The console on our terminal and in the log; Ctrl-A x quits, Ctrl-C goes to the guest.
     return [
       "-chardev",
-      `stdio,id=con,mux=on,signal=off,logfile=${paths.consoleLog}`,
+      `stdio,id=con,mux=on,signal=off,logfile=${log}`,
       "-serial",
       "chardev:con",
       "-mon",
       "chardev=con,mode=readline",
     ];
   }
-  return ["-chardev", `file,id=con,path=${paths.consoleLog}`, "-serial", "chardev:con"];
+  return ["-chardev", `file,id=con,path=${log}`, "-serial", "chardev:con"];
 }
 
+/**
+ * The same share devices whatever the shares. 9p: the read-only shares on one device (passthrough:
+ * exact owners, modes and symlinks; readonly=on, and each is a read-only mount in the jail, so the
+ * host kernel refuses writes whatever QEMU does), the writable ones on another whose security
+ * model is the sandbox's ShareOwnership (mapped-xattr by default: a file the guest makes setuid
+ * or a device node stays a plain file of the VMM's user on the host). Each share is its own
+ * mount, often of another filesystem: multidevs=remap keeps their inode numbers from colliding
+ * in the guest. virtio-fs: one device over both (its daemon passes ownership through).
+ */
 function shareArgs(config: VmConfig, paths: QemuPaths): string[] {
-  const out: string[] = [];
-  config.shares.forEach((s, i) => {
-    if (config.shareKind === "virtiofs") {
-      const sock = paths.fsSockets[s.tag];
-      if (!sock) throw new Error(`no virtiofsd socket for share ${s.tag}`);
-      out.push("-chardev", `socket,id=vfs${i},path=${sock}`);
-      out.push("-device", `vhost-user-fs-device,chardev=vfs${i},tag=${s.tag}`);
-    } else {
-      // passthrough keeps the host's owners and modes as they are (runm runs as root);
-      // readonly=on makes QEMU itself refuse writes, whatever the guest mounts.
-      const ro = s.readOnly ? ",readonly=on" : "";
-      out.push("-fsdev", `local,id=fs${i},path=${s.hostPath},security_model=passthrough${ro}`);
-      out.push("-device", `virtio-9p-device,fsdev=fs${i},mount_tag=${s.tag}`);
-    }
-  });
-  return out;
+  const root = qemuValue(paths.shareRoot);
+  if (config.shareKind === "virtiofs") {
+    return [
+      "-chardev",
+      `socket,id=vfs,path=${qemuValue(paths.fsSocket)}`,
+      "-device",
+      `vhost-user-fs-device,chardev=vfs,tag=${SHARE_TAGS.virtiofs}`,
+    ];
+  }
+  const rwModel = config.shareOwnership === "passthrough" ? "passthrough" : "mapped-xattr";
+  return [
+    "-fsdev",
+    `local,id=fsro,path=${root}/ro,security_model=passthrough,readonly=on,multidevs=remap`,
+    "-device",
+    `virtio-9p-device,fsdev=fsro,mount_tag=${SHARE_TAGS.ro}`,
+    "-fsdev",
+    `local,id=fsrw,path=${root}/rw,security_model=${rwModel},multidevs=remap`,
+    "-device",
+    `virtio-9p-device,fsdev=fsrw,mount_tag=${SHARE_TAGS.rw}`,
+  ];
 }
 
-function memoryArgs(config: VmConfig): string[] {
+/**
+ * Guest RAM: anonymous for a plain cold boot; a shared memfd for virtio-fs (its daemon maps it);
+ * a file for templates, shared while the template boots (its snapshot then skips RAM:
+ * x-ignore-shared) and mapped privately, copy-on-write, by every restored clone.
+ */
+function memoryArgs(config: VmConfig, paths: QemuPaths): string[] {
+  const size = `size=${config.memoryMiB}M`;
+  const boot = config.boot ?? { kind: "cold" };
+  let backend: string | undefined;
+  if (boot.kind !== "cold") {
+    if (!paths.memoryFile) throw invalidArgument("a template or restore boot needs its memory file");
+    const share = boot.kind === "template" ? "on" : "off";
+    backend = `memory-backend-file,id=mem,${size},mem-path=${qemuValue(paths.memoryFile)},share=${share}`;
+  } else if (config.shareKind === "virtiofs") {
+    backend = `memory-backend-memfd,id=mem,${size},share=on`;
+  }
   const m = ["-m", `${config.memoryMiB}M`];
-  if (config.shareKind !== "virtiofs" || config.shares.length === 0) return m;
-  // vhost-user needs guest RAM the daemon can map; microvm's mmio transport must be modern.
-  return [
-    ...m,
-    "-object",
-    `memory-backend-memfd,id=mem,size=${config.memoryMiB}M,share=on`,
-    "-numa",
-    "node,memdev=mem",
-    "-global",
-    "virtio-mmio.force-legacy=false",
-  ];
+  if (!backend) return m;
+  return [...m, "-object", backend];
 }
 
 function netArgs(config: VmConfig): string[] {
@@ -91,6 +131,29 @@ function netArgs(config: VmConfig): string[] {
   return ["-netdev", `user,id=net0,restrict=on${fwds}${back}`, "-device", "virtio-net-device,netdev=net0"];
 }
 
+/**
+ * QEMU's seccomp filter: no obsolete syscalls, no privilege changes, no new processes (so slirp's
+ * guestfwd commands, which spawn socat, need it off: hostLoopbackPorts), no scheduler or
+ * resource-limit changes.
+ */
+export function sandboxArgs(config: VmConfig): string[] {
+  const spawn = (config.hostLoopbackPorts ?? []).length ? "allow" : "deny";
+  return ["-sandbox", `on,obsolete=deny,elevateprivileges=deny,spawn=${spawn},resourcecontrol=deny`];
+}
+
+function machineArgs(config: VmConfig): string[] {
+  const boot = config.boot ?? { kind: "cold" };
+  const backed = boot.kind !== "cold" || config.shareKind === "virtiofs";
+  // vhost-user needs modern mmio transports; a template and its clones must agree, so every
+  // backed VM uses them.
+  const out = ["-machine", backed ? "microvm,memory-backend=mem" : "microvm"];
+  if (backed) out.push("-global", "virtio-mmio.force-legacy=false");
+  // A restore waits for QMP (qemu-vm.ts): x-ignore-shared must be set before the state is read,
+  // and QEMU 7.2 has no command-line property for it.
+  if (boot.kind === "restore") out.push("-incoming", "defer");
+  return out;
+}
+
 export function qemuArgv(config: VmConfig, paths: QemuPaths, line: QemuLine): string[] {
   return [
     line.qemu,
@@ -100,32 +163,32 @@ export function qemuArgv(config: VmConfig, paths: QemuPaths, line: QemuLine): st
     line.accel,
     "-cpu",
     line.accel === "kvm" ? "host" : "max",
-    "-machine",
-    "microvm",
+    ...machineArgs(config),
     "-smp",
     String(config.cpus),
-    ...memoryArgs(config),
+    ...memoryArgs(config, paths),
     "-nodefaults",
     "-no-user-config",
     "-nographic",
     "-no-reboot",
+    ...(line.sandbox ? sandboxArgs(config) : []),
     "-kernel",
-    config.kernel,
+    qemuValue(paths.kernel),
     "-initrd",
-    config.initrd,
+    qemuValue(paths.initrd),
     "-append",
     kernelCmdline(line),
     ...consoleArgs(config, paths),
     "-qmp",
-    `unix:${paths.qmpSocket},server=on,wait=off`,
+    `unix:${qemuValue(paths.qmpSocket)},server=on,wait=off`,
     "-device",
     "virtio-serial-device",
     "-chardev",
-    `socket,id=agent,path=${paths.agentSocket},server=on,wait=off`,
+    `socket,id=agent,path=${qemuValue(paths.agentSocket)},server=on,wait=off`,
     "-device",
     `virtserialport,chardev=agent,name=${AGENT_PORT_NAME}`,
     "-drive",
-    `if=none,id=mbin,file=${config.mbinDisk},format=raw,readonly=on`,
+    `if=none,id=mbin,file=${qemuValue(paths.mbinDisk)},format=raw,readonly=on`,
     "-device",
     "virtio-blk-device,drive=mbin",
     ...shareArgs(config, paths),

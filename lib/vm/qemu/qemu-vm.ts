@@ -1,26 +1,34 @@
-// One QEMU micro-VM: launch, readiness, pause. The lifecycle common to every driver (runtime dir,
-// guards, agent socket, teardown) is ManagedVm's; see vm-interface.ts for the contract.
+// One QEMU micro-VM: launch (always inside its jail: jail.ts), readiness, pause, snapshot. The
+// lifecycle common to every driver (runtime dir, guards, agent socket, teardown) is ManagedVm's;
+// see vm-interface.ts for the contract.
+import { closeSync, existsSync, openSync } from "node:fs";
 import type { Subprocess } from "bun";
+import { GUEST_SHARE_ROOT, SHARE_TAGS } from "../../constants.ts";
+import { failedPrecondition } from "../../errors.ts";
 import { logger } from "../../log.ts";
 import { waitForBoot } from "../boot-wait.ts";
 import { runmCmdlineWords } from "../cmdline.ts";
 import { guardedSpawn, writePidfile } from "../guarded-spawn.ts";
 import { ManagedVm } from "../managed-vm.ts";
 import type { BootTimeline } from "../timeline.ts";
-import type { Pausable, ReadyCheck, VmConfig } from "../vm-interface.ts";
+import type { GuestShareMount, Pausable, ReadyCheck, Snapshottable, VmConfig } from "../vm-interface.ts";
 import type { Accel } from "./accel.ts";
 import { type QemuPaths, qemuArgv } from "./argv.ts";
 import { hostTscKhz } from "./host-tsc.ts";
+import { JAIL, type JailBind, jailArgv, VMM_CAPS, VMM_PASSTHROUGH_CAPS } from "./jail.ts";
+import { receiveMigration } from "./migration.ts";
 import { Qmp } from "./qmp.ts";
-import { startVirtiofsd } from "./virtiofsd.ts";
+import { VIRTIOFSD, virtiofsdArgv } from "./virtiofsd.ts";
+import { vmmUser } from "./vmm-user.ts";
 
 const log = logger("qemu");
+/** The state file's fd in QEMU (stdin, stdout, stderr, then this). */
+const INCOMING_FD = 3;
 
-export class QemuVm extends ManagedVm implements Pausable {
-  private readonly paths: QemuPaths;
+export class QemuVm extends ManagedVm implements Pausable, Snapshottable {
   private proc: Subprocess | undefined;
-  private daemons: Subprocess[] = [];
-  protected readonly stopGraceMs = 2000;
+  /** unshare ignores SIGTERM; the VM holds nothing a graceful stop would save. */
+  protected readonly stopGraceMs = 0;
 
   constructor(
     config: VmConfig,
@@ -28,46 +36,108 @@ export class QemuVm extends ManagedVm implements Pausable {
     private readonly accel: Accel,
   ) {
     super(config);
-    this.paths = {
-      consoleLog: this.rt.consoleLog,
-      pidfile: this.rt.vmmPidfile,
-      agentSocket: this.rt.agentSocket,
-      qmpSocket: this.rt.socket("qmp.sock"),
-      fsSockets: Object.fromEntries(config.shares.map((s) => [s.tag, this.rt.socket(`fs-${s.tag}.sock`)])),
-    };
   }
 
   protected vmm(): Subprocess | undefined {
     return this.proc;
   }
 
-  /** virtiofsd daemons: they exit with QEMU anyway. */
+  /** virtiofsd runs inside the jail's PID namespace and dies with the VMM. */
   protected helpers(): Subprocess[] {
-    return this.daemons;
+    return [];
+  }
+
+  shareMounts(): GuestShareMount[] {
+    if (this.config.shareKind === "virtiofs")
+      return [{ fstype: "virtiofs", tag: SHARE_TAGS.virtiofs, target: GUEST_SHARE_ROOT, readOnly: false }];
+    return [
+      { fstype: "9p", tag: SHARE_TAGS.ro, target: `${GUEST_SHARE_ROOT}/ro`, readOnly: true },
+      { fstype: "9p", tag: SHARE_TAGS.rw, target: `${GUEST_SHARE_ROOT}/rw`, readOnly: false },
+    ];
+  }
+
+  /** The paths as QEMU sees them, inside the jail. */
+  private innerPaths(): QemuPaths {
+    const boot = this.config.boot ?? { kind: "cold" };
+    return {
+      kernel: JAIL.kernel,
+      initrd: JAIL.initrd,
+      mbinDisk: JAIL.mbinDisk,
+      consoleLog: this.rt.consoleLog,
+      agentSocket: this.rt.agentSocket,
+      qmpSocket: this.rt.socket("qmp.sock"),
+      fsSocket: this.rt.socket("fs.sock"),
+      shareRoot: JAIL.shareRoot,
+      memoryFile: boot.kind === "cold" ? undefined : JAIL.memoryFile,
+    };
+  }
+
+  private jailBinds(): JailBind[] {
+    const c = this.config;
+    const binds: JailBind[] = [
+      { inner: this.rt.dir, host: this.rt.dir, writable: true },
+      { inner: this.rt.socketDir, host: this.rt.socketDir, writable: true },
+      { inner: JAIL.kernel, host: c.kernel, writable: false },
+      { inner: JAIL.initrd, host: c.initrd, writable: false },
+      { inner: JAIL.mbinDisk, host: c.mbinDisk, writable: false },
+    ];
+    // QEMU 7.2 opens a file memory backend read-write even to map it privately (docs/SECURITY.md).
+    if (c.boot && c.boot.kind !== "cold")
+      binds.push({ inner: JAIL.memoryFile, host: c.boot.memoryFile, writable: true });
+    if (this.accel === "kvm") binds.push({ inner: "/dev/kvm", host: "/dev/kvm", writable: true });
+    return binds;
   }
 
   protected async boot(ready: ReadyCheck, tl: BootTimeline): Promise<void> {
-    if (this.config.shareKind === "virtiofs") {
-      for (const s of this.config.shares) {
-        const socket = this.paths.fsSockets[s.tag] as string;
-        this.daemons.push(await startVirtiofsd(s, socket, this.rt.file(`virtiofsd-${s.tag}.log`)));
-      }
-    }
-    const argv = qemuArgv(this.config, this.paths, {
+    if (process.getuid?.() !== 0)
+      throw failedPrecondition(
+        "runm needs root on Linux: it jails every VMM (namespaces, an unprivileged user)",
+        {
+          hint: "run it as root (sudo)",
+        },
+      );
+    const c = this.config;
+    const inner = this.innerPaths();
+    const vfs = c.shareKind === "virtiofs";
+    if (vfs && !existsSync(VIRTIOFSD))
+      throw failedPrecondition(`${VIRTIOFSD} not found (needed for virtio-fs shares)`, {
+        hint: "install it with: apt-get install qemu-system-common, or use 9p shares",
+      });
+    const qemu = qemuArgv(c, inner, {
       qemu: this.qemu,
       accel: this.accel,
       tscKhz: hostTscKhz(),
-      runmWords: runmCmdlineWords(this.config),
+      runmWords: runmCmdlineWords(c),
+      sandbox: true,
     });
-    log.debug(argv.join(" "));
-    this.proc = guardedSpawn(argv, {
-      stdio: this.config.console === "terminal" ? "inherit" : "ignore",
-      logPath: this.rt.file("qemu.log"),
-    });
+    const argv = jailArgv(
+      {
+        root: this.rt.mkdir("root"),
+        user: vmmUser(),
+        caps: c.shareOwnership === "passthrough" ? VMM_PASSTHROUGH_CAPS : VMM_CAPS,
+        binds: this.jailBinds(),
+        shares: c.shares,
+        virtiofsd: vfs ? virtiofsdArgv(inner.fsSocket, JAIL.shareRoot) : undefined,
+        virtiofsdSocket: vfs ? inner.fsSocket : undefined,
+      },
+      qemu,
+    );
+    log.debug(`jailed: ${qemu.join(" ")}`);
+    const stateFd = c.boot?.kind === "restore" ? openSync(c.boot.stateFile, "r") : undefined;
+    try {
+      this.proc = guardedSpawn(argv, {
+        stdio: c.console === "terminal" ? "inherit" : "ignore",
+        logPath: this.rt.file("qemu.log"),
+        extraFds: stateFd === undefined ? [] : [stateFd],
+      });
+    } finally {
+      if (stateFd !== undefined) closeSync(stateFd);
+    }
     tl.mark("launch");
-    // Our own pidfile, the moment QEMU exists (setpriv execs, so this PID is QEMU's). QEMU's
-    // -pidfile is written only after its setup, which leaves a window for a second runm.
-    writePidfile(this.paths.pidfile, this.proc.pid);
+    // Our own pidfile, the moment the jail exists (setpriv execs, so this PID is unshare's, whose
+    // death takes the VMM with it). QEMU's -pidfile would be written only after its setup.
+    writePidfile(this.rt.vmmPidfile, this.proc.pid);
+    if (c.boot?.kind === "restore") await this.restore();
     await waitForBoot({
       vm: this,
       ready,
@@ -75,12 +145,30 @@ export class QemuVm extends ManagedVm implements Pausable {
       vmmExited: this.exited(),
       vmmLog: this.rt.file("qemu.log"),
       vmmName: "qemu",
-      timeoutMs: this.config.bootTimeoutMs,
+      timeoutMs: c.bootTimeoutMs,
+    });
+  }
+
+  /**
+   * Load the template's device state from the fd QEMU was given (x-ignore-shared: RAM is the
+   * memory file already mapped), then run the guest (it was saved paused, and stays so).
+   */
+  private async restore(): Promise<void> {
+    const t0 = performance.now();
+    await this.qmp(async (q) => {
+      log.debug(`restore: QMP up after ${(performance.now() - t0).toFixed(0)} ms`);
+      await q.execute("migrate-set-capabilities", {
+        capabilities: [{ capability: "x-ignore-shared", state: true }],
+      });
+      await q.execute("migrate-incoming", { uri: `fd:${INCOMING_FD}` });
+      await q.migrationDone(`restoring VM ${this.id}`);
+      log.debug(`restore: state loaded after ${(performance.now() - t0).toFixed(0)} ms`);
+      await q.execute("cont");
     });
   }
 
   private async qmp<T>(fn: (q: Qmp) => Promise<T>): Promise<T> {
-    const q = await Qmp.connect(this.paths.qmpSocket);
+    const q = await Qmp.connect(this.rt.socket("qmp.sock"), () => this.proc?.exitCode !== null);
     try {
       return await fn(q);
     } finally {
@@ -94,5 +182,30 @@ export class QemuVm extends ManagedVm implements Pausable {
 
   async resume(): Promise<void> {
     await this.qmp((q) => q.execute("cont"));
+  }
+
+  /**
+   * Stop the guest and save its device state (RAM stays in the shared memory file: the VM was
+   * started with x-ignore-shared). QEMU streams to a unix socket in its jail, where runm writes it
+   * to `stateFile`: its seccomp filter forbids the `exec:` transport.
+   */
+  async snapshot(stateFile: string): Promise<void> {
+    if (this.config.boot?.kind !== "template")
+      throw failedPrecondition(`VM ${this.id} was not started as a template`);
+    const host = this.rt.socket("migrate.sock");
+    const received = receiveMigration(host, stateFile);
+    try {
+      await this.qmp(async (q) => {
+        await q.execute("migrate-set-capabilities", {
+          capabilities: [{ capability: "x-ignore-shared", state: true }],
+        });
+        await q.execute("stop");
+        await q.execute("migrate", { uri: `unix:${host}` });
+        await q.migrationDone(`the snapshot of VM ${this.id}`);
+      });
+      await received.done;
+    } finally {
+      received.close();
+    }
   }
 }

@@ -3,11 +3,22 @@
 import { createConnection, type Socket } from "node:net";
 import { unavailable } from "../../errors.ts";
 
+function open(path: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = createConnection(path);
+    sock.once("connect", () => resolve(sock));
+    sock.once("error", reject);
+  });
+}
+
 export class Qmp {
   private buf = "";
-  private waiters: ((msg: Record<string, unknown>) => void)[] = [];
+  private waiters: { resolve: (msg: Record<string, unknown>) => void; reject: (e: Error) => void }[] = [];
 
   private constructor(private readonly sock: Socket) {
+    sock.once("close", () => {
+      for (const w of this.waiters.splice(0)) w.reject(unavailable("QMP connection closed"));
+    });
     sock.setEncoding("utf8");
     sock.on("data", (chunk: string) => {
       this.buf += chunk;
@@ -17,31 +28,33 @@ export class Qmp {
         if (!line) continue;
         const msg = JSON.parse(line) as Record<string, unknown>;
         if ("event" in msg) continue;
-        this.waiters.shift()?.(msg);
+        this.waiters.shift()?.resolve(msg);
       }
     });
   }
 
   private next(): Promise<Record<string, unknown>> {
     return new Promise((resolve, reject) => {
-      this.waiters.push(resolve);
-      this.sock.once("close", () => reject(unavailable("QMP connection closed")));
+      if (this.sock.destroyed) return reject(unavailable("QMP connection closed"));
+      this.waiters.push({ resolve, reject });
     });
   }
 
-  static async connect(path: string, timeoutMs = 5000): Promise<Qmp> {
-    const sock = createConnection(path);
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(unavailable(`QMP socket ${path} did not answer`)), timeoutMs);
-      sock.once("connect", () => {
-        clearTimeout(t);
-        resolve();
-      });
-      sock.once("error", (e) => {
-        clearTimeout(t);
-        reject(unavailable(`cannot reach QMP at ${path}`, { cause: e }));
-      });
-    });
+  /**
+   * Connect, retrying while the socket is not there yet (QEMU makes it early in its start) unless
+   * `gone()` says QEMU exited; at most `timeoutMs`.
+   */
+  static async connect(path: string, gone: () => boolean = () => false, timeoutMs = 10_000): Promise<Qmp> {
+    const deadline = Date.now() + timeoutMs;
+    let sock: Socket | undefined;
+    for (let wait = 2; !sock; wait = Math.min(wait * 2, 50)) {
+      try {
+        sock = await open(path);
+      } catch (e) {
+        if (gone() || Date.now() > deadline) throw unavailable(`cannot reach QMP at ${path}`, { cause: e });
+        await Bun.sleep(wait);
+      }
+    }
     const qmp = new Qmp(sock);
     await qmp.next(); // greeting
     await qmp.execute("qmp_capabilities");
@@ -56,6 +69,20 @@ export class Qmp {
     const msg = await reply;
     if ("error" in msg) throw unavailable(`QMP ${command} failed: ${JSON.stringify(msg.error)}`);
     return msg.return;
+  }
+
+  /** Poll query-migrate until it completes (a template's state is small: milliseconds). */
+  async migrationDone(what: string, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
+      const r = (await this.execute("query-migrate")) as { status?: string; "error-desc"?: string };
+      if (r.status === "completed") return;
+      if (r.status === "failed" || r.status === "cancelled" || Date.now() > deadline)
+        throw unavailable(
+          `${what} ${r.status ?? "did not finish"}: ${r["error-desc"] ?? "see the VM's qemu.log"}`,
+        );
+      await Bun.sleep(wait);
+    }
   }
 
   close(): void {

@@ -13,8 +13,8 @@ const config: VmConfig = {
   cpus: 2,
   memoryMiB: 512,
   shares: [
-    { tag: "rootfs", hostPath: "/Users/u/root", readOnly: false },
-    { tag: "v0", hostPath: "/Users/u/data", readOnly: true },
+    { name: "rootfs", hostPath: "/Users/u/root", readOnly: false },
+    { name: "v0", hostPath: "/Users/u/data", readOnly: true },
   ],
   ports: [{ hostPort: 8080, guestPort: 80 }],
   console: "file",
@@ -54,6 +54,12 @@ test("the vfkit argv, exactly", () => {
     "--device",
     "virtio-rng",
   ]);
+});
+
+test("a value vfkit cannot express (a comma, a quote, a newline) is refused, naming it", () => {
+  const bad = { ...config, shares: [{ name: "v0", hostPath: "/Users/u/a,b", readOnly: false }] };
+  expect(() => vfkitArgv(bad, paths, "vfkit", [])).toThrow(/share v0 "\/Users\/u\/a,b" holds a comma/);
+  expect(() => vfkitArgv({ ...config, kernel: '/c/x"y' }, paths, "vfkit", [])).toThrow(/kernel/);
 });
 
 test("a terminal console uses vfkit's stdio serial", () => {

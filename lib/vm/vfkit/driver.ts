@@ -1,4 +1,5 @@
 // The vfkit driver (macOS): arm64 guests on Virtualization.framework, networking by gvproxy.
+import { existsSync, statSync } from "node:fs";
 import type { GuestArch } from "../../constants.ts";
 import { invalidArgument } from "../../errors.ts";
 import { requireTool } from "../../tools.ts";
@@ -7,6 +8,12 @@ import { type VfkitTools, VfkitVm } from "./vfkit-vm.ts";
 
 export class VfkitDriver implements VmDriver {
   readonly name = "vfkit" as const;
+  /** vfkit has no save/restore: every VM boots. */
+  readonly snapshots = false;
+
+  identity(): string {
+    return this.tools.vfkit;
+  }
 
   constructor(private readonly tools: VfkitTools) {}
 
@@ -27,6 +34,15 @@ export class VfkitDriver implements VmDriver {
       throw invalidArgument("vfkit shares directories with virtio-fs only", {
         hint: "drop the 9p share option",
       });
+    }
+    for (const s of config.shares) {
+      if (existsSync(s.hostPath) && !statSync(s.hostPath).isDirectory())
+        throw invalidArgument(
+          `cannot share the file ${s.hostPath} on macOS: Virtualization.framework shares directories`,
+          {
+            hint: "bind its directory instead",
+          },
+        );
     }
     return new VfkitVm({ ...config, shareKind: "virtiofs" }, this.tools);
   }

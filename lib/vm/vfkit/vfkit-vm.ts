@@ -9,7 +9,7 @@ import { runmCmdlineWords } from "../cmdline.ts";
 import { tailLines } from "../console-log.ts";
 import { ManagedVm } from "../managed-vm.ts";
 import type { BootTimeline } from "../timeline.ts";
-import type { ReadyCheck, VmConfig } from "../vm-interface.ts";
+import { type GuestShareMount, guestSharePath, type ReadyCheck, type VmConfig } from "../vm-interface.ts";
 import { type VfkitPaths, vfkitArgv } from "./argv.ts";
 import { exposePorts, type GvproxyPaths, gvproxyArgv } from "./gvproxy.ts";
 import { watchdogArgv } from "./watchdog.ts";
@@ -47,6 +47,16 @@ export class VfkitVm extends ManagedVm {
 
   protected vmm(): Subprocess | undefined {
     return this.vfkit;
+  }
+
+  /** One virtio-fs device per share, tagged by its name, mounted at its place. */
+  shareMounts(): GuestShareMount[] {
+    return this.config.shares.map((s) => ({
+      fstype: "virtiofs" as const,
+      tag: s.name,
+      target: guestSharePath(s),
+      readOnly: s.readOnly,
+    }));
   }
 
   /** The VM's network: stopped after the VM. */

@@ -3,21 +3,22 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { planMounts } from "./mounts.ts";
-import { fromAnnotations, parseOptionsToml } from "./options.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "runm-mounts-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("rootfs and bind mounts become shares", () => {
-  test("native snapshotter: one bind mount, shared read-write", () => {
+  test("native snapshotter: the bind mount shared read-only, writes in a guest tmpfs upper", () => {
     const p = planMounts("c1", "/b", [{ type: "bind", source: "/snap/1/fs", options: ["rbind", "rw"] }], {});
-    expect(p.shares).toEqual([{ tag: "rootfs", hostPath: "/snap/1/fs", readOnly: false }]);
-    expect(p.rootfs).toBe("/run/runm/shares/rootfs");
+    expect(p.shares).toEqual([{ name: "l0", hostPath: "/snap/1/fs", readOnly: true }]);
+    expect(p.guestMounts.map((m) => m.kind)).toEqual(["tmpfs", "overlay"]);
+    expect(p.rootfs).toBe("/run/runm/rootfs/c1");
   });
 
   test("no mounts: the bundle's rootfs dir, read-only when the spec says so", () => {
     const p = planMounts("c1", "/b", [], { root: { path: "rootfs", readonly: true } });
-    expect(p.shares).toEqual([{ tag: "rootfs", hostPath: "/b/rootfs", readOnly: true }]);
+    expect(p.shares).toEqual([{ name: "rootfs", hostPath: "/b/rootfs", readOnly: true }]);
+    expect(p.rootfs).toBe("/run/runm/shares/ro/rootfs");
   });
 
   test("overlay: each layer read-only, upper+work through their parent, assembled in the guest", () => {
@@ -34,15 +35,15 @@ describe("rootfs and bind mounts become shares", () => {
       {},
     );
     expect(p.shares).toEqual([
-      { tag: "l0", hostPath: "/s/2/fs", readOnly: true },
-      { tag: "l1", hostPath: "/s/1/fs", readOnly: true },
+      { name: "l0", hostPath: "/s/2/fs", readOnly: true },
+      { name: "l1", hostPath: "/s/1/fs", readOnly: true },
     ]);
     // The writable layer is a guest tmpfs: the host upperdir is never shared.
     expect(p.guestMounts.slice(-2)).toEqual([
       { kind: "tmpfs", target: "/run/runm/upper/c1" },
       {
         kind: "overlay",
-        lower: ["/run/runm/shares/l0", "/run/runm/shares/l1"],
+        lower: ["/run/runm/shares/ro/l0", "/run/runm/shares/ro/l1"],
         upper: "/run/runm/upper/c1/upper",
         work: "/run/runm/upper/c1/work",
         target: "/run/runm/rootfs/c1",
@@ -51,10 +52,10 @@ describe("rootfs and bind mounts become shares", () => {
     expect(p.rootfs).toBe("/run/runm/rootfs/c1");
   });
 
-  test("spec bind mounts: dirs shared as is, files via their parent, ro kept, others untouched", () => {
+  test("spec bind mounts: dirs and files each shared by themselves, ro kept, others untouched", () => {
     mkdirSync(join(dir, "data"));
     writeFileSync(join(dir, "conf.txt"), "x");
-    const p = planMounts("c1", "/b", [{ type: "bind", source: "/r", options: [] }], {
+    const p = planMounts("c1", "/b", [{ type: "bind", source: "/r", options: ["ro"] }], {
       mounts: [
         { destination: "/proc", type: "proc", source: "proc" },
         { destination: "/data", type: "bind", source: join(dir, "data"), options: ["rbind", "rw"] },
@@ -67,11 +68,12 @@ describe("rootfs and bind mounts become shares", () => {
       ],
     });
     expect(p.mounts[0]).toEqual({ destination: "/proc", type: "proc", source: "proc" });
-    expect(p.mounts[1]?.source).toBe("/run/runm/shares/m0");
-    expect(p.mounts[2]?.source).toBe("/run/runm/shares/m1/conf.txt");
+    expect(p.mounts[1]?.source).toBe("/run/runm/shares/rw/m0");
+    // The file alone: its directory (and so its siblings) is never shared.
+    expect(p.mounts[2]?.source).toBe("/run/runm/shares/ro/m1");
     expect(p.shares.slice(1)).toEqual([
-      { tag: "m0", hostPath: join(dir, "data"), readOnly: false },
-      { tag: "m1", hostPath: dir, readOnly: true },
+      { name: "m0", hostPath: join(dir, "data"), readOnly: false },
+      { name: "m1", hostPath: join(dir, "conf.txt"), readOnly: true },
     ]);
   });
 
@@ -79,25 +81,5 @@ describe("rootfs and bind mounts become shares", () => {
     expect(() =>
       planMounts("c1", "/b", [], { mounts: [{ destination: "/x", type: "bind", source: "/nope/nothing" }] }),
     ).toThrow(/\/nope\/nothing does not exist/);
-  });
-});
-
-describe("runtime options and annotations", () => {
-  test("TOML with a [shim] table", () => {
-    expect(parseOptionsToml('[shim]\ncpus = 2\nmemory = 512\nshare = "virtiofs"\n', "f")).toEqual({
-      cpus: 2,
-      memoryMiB: 512,
-      shareKind: "virtiofs",
-    });
-    expect(() => parseOptionsToml("cpuz = 2", "f")).toThrow(/unknown option cpuz/);
-    expect(() => parseOptionsToml("memory = 10", "f")).toThrow(/≥ 64/);
-  });
-
-  test("annotations io.containerd.runm.cpus / .memory", () => {
-    expect(fromAnnotations({ "io.containerd.runm.cpus": "2", "io.containerd.runm.memory": "384" })).toEqual({
-      cpus: 2,
-      memoryMiB: 384,
-    });
-    expect(() => fromAnnotations({ "io.containerd.runm.cpus": "two" })).toThrow(/positive integer/);
   });
 });

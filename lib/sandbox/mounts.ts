@@ -1,12 +1,14 @@
-// Create's rootfs mounts and the spec's bind mounts become VM shares: nothing is mounted on the
-// host. Each share is mounted in the guest at GUEST_SHARE_ROOT/<tag>; the spec's bind sources are
-// rewritten to those guest paths, and an overlay rootfs is assembled in the guest from shared
-// layer dirs (see docs/ARCHITECTURE.md "rootfs" for the upper-dir tradeoff).
+// A container's root filesystem and bind mounts become the sandbox's shares: the host side
+// mounts nothing where anyone else sees it (on Linux the VMM's jail stages them in its own mount
+// namespace; on macOS each is a device). Each share appears in the guest at
+// GUEST_SHARE_ROOT/<name>; the spec's bind sources are rewritten to those guest paths, and an
+// overlay rootfs is assembled in the guest from shared layer dirs (docs/SHIM.md "rootfs"). A file
+// bind shares that file alone, never its directory.
 import { statSync } from "node:fs";
-import { basename, dirname, isAbsolute, join } from "node:path";
-import { GUEST_ROOTFS_ROOT, GUEST_SHARE_ROOT, GUEST_UPPER_ROOT } from "../lib/constants.ts";
-import { invalidArgument } from "../lib/errors.ts";
-import type { VmShare } from "../lib/vm/vm-interface.ts";
+import { isAbsolute, join } from "node:path";
+import { GUEST_ROOTFS_ROOT, GUEST_UPPER_ROOT } from "../constants.ts";
+import { invalidArgument } from "../errors.ts";
+import { guestSharePath, type VmShare } from "../vm/vm-interface.ts";
 
 export interface RootfsMount {
   type: string;
@@ -22,9 +24,8 @@ export interface SpecMount {
   options?: string[];
 }
 
-/** A step the guest performs before runc create, in order. */
+/** A step the guest performs before runc create (after mounting the shares), in order. */
 export type GuestMount =
-  | { kind: "share"; tag: string; target: string; readOnly: boolean }
   | { kind: "tmpfs"; target: string }
   | { kind: "overlay"; lower: string[]; upper: string; work: string; target: string };
 
@@ -49,70 +50,77 @@ export function planMounts(
 ): MountPlan {
   const shares: VmShare[] = [];
   const guestMounts: GuestMount[] = [];
-  const guestPath = (tag: string) => `${GUEST_SHARE_ROOT}/${tag}`;
-  const share = (tag: string, hostPath: string, readOnly: boolean) => {
-    shares.push({ tag, hostPath, readOnly });
-    guestMounts.push({ kind: "share", tag, target: guestPath(tag), readOnly });
-    return guestPath(tag);
+  const share = (name: string, hostPath: string, readOnly: boolean) => {
+    shares.push({ name, hostPath, readOnly });
+    return guestSharePath({ name, readOnly });
   };
 
   let root: string;
   const rootRo = spec.root?.readonly ?? false;
+  // A directory root (the native snapshotter, a bundle's rootfs, `runm vm run --rootfs`) is shared
+  // read-only, with the guest's writes in a tmpfs upper as for overlay snapshots: a root
+  // filesystem is full of symlinks, which a mapped writable share could not read (ShareOwnership).
+  const dirRoot = (path: string, ro: boolean) =>
+    ro ? share("rootfs", path, true) : planOverlay(id, [path], true, share, guestMounts);
   if (rootfs.length === 0) {
     const p = spec.root?.path ?? "rootfs";
-    root = share("rootfs", isAbsolute(p) ? p : join(bundle, p), rootRo);
+    root = dirRoot(isAbsolute(p) ? p : join(bundle, p), rootRo);
   } else if (rootfs.length > 1) {
     throw invalidArgument(`${rootfs.length} rootfs mounts: runm takes one (overlay or bind)`);
   } else {
     const m = rootfs[0] as RootfsMount;
-    if (isBind(m)) root = share("rootfs", m.source, rootRo || isRo(m.options));
-    else if (m.type === "overlay") root = planOverlay(id, m, share, guestMounts);
-    else
+    if (isBind(m)) root = dirRoot(m.source, rootRo || isRo(m.options));
+    else if (m.type === "overlay") {
+      const opt = (k: string) => m.options.find((o) => o.startsWith(`${k}=`))?.slice(k.length + 1);
+      const lowers = (opt("lowerdir") ?? "").split(":").filter(Boolean);
+      const writable = Boolean(opt("upperdir") && opt("workdir"));
+      root = planOverlay(id, lowers, writable, share, guestMounts);
+    } else
       throw invalidArgument(`rootfs mount type ${m.type} is not supported`, {
         hint: "use the overlayfs or native snapshotter",
       });
   }
 
-  // Bind mounts: a directory is shared as is; a file through its parent directory.
+  // Bind mounts: a directory or a file, each shared by itself (a file's siblings stay hidden).
   const byKey = new Map<string, string>();
   const mounts = (spec.mounts ?? []).map((m) => {
     if (!isBind(m) || !m.source || !isAbsolute(m.source)) return m;
-    let dir = m.source;
-    let file = "";
     try {
-      if (!statSync(m.source).isDirectory()) {
-        dir = dirname(m.source);
-        file = basename(m.source);
-      }
-    } catch {
+      const st = statSync(m.source);
+      if (!st.isDirectory() && !st.isFile())
+        throw invalidArgument(`bind mount source ${m.source} is neither a directory nor a regular file`, {
+          hint: "bind a directory or a file",
+        });
+    } catch (e) {
+      if ((e as { kind?: string }).kind) throw e;
       throw invalidArgument(`bind mount source ${m.source} does not exist`, {
         hint: "create it or fix --mount",
       });
     }
     const ro = isRo(m.options);
-    const key = `${dir}\0${ro}`;
+    const key = `${m.source}\0${ro}`;
     let g = byKey.get(key);
     if (!g) {
-      g = share(`m${byKey.size}`, dir, ro);
+      g = share(`m${byKey.size}`, m.source, ro);
       byKey.set(key, g);
     }
-    return { ...m, source: file ? `${g}/${file}` : g };
+    return { ...m, source: g };
   });
   return { shares, guestMounts, rootfs: root, mounts };
 }
 
+/** Host layer dirs (top first), shared read-only and stacked in the guest. */
 function planOverlay(
   id: string,
-  m: RootfsMount,
-  share: (tag: string, hostPath: string, ro: boolean) => string,
+  lowers: string[],
+  writable: boolean,
+  share: (name: string, hostPath: string, ro: boolean) => string,
   guestMounts: GuestMount[],
 ): string {
-  const opt = (k: string) => m.options.find((o) => o.startsWith(`${k}=`))?.slice(k.length + 1);
-  const lowers = (opt("lowerdir") ?? "").split(":").filter(Boolean);
   if (lowers.length === 0) throw invalidArgument("overlay rootfs without lowerdir");
   const lower = lowers.map((l, i) => share(`l${i}`, l, true));
   const target = `${GUEST_ROOTFS_ROOT}/${id}`;
-  if (!opt("upperdir") || !opt("workdir")) {
+  if (!writable) {
     // A read-only view (e.g. a committed snapshot): one lower is the root itself, several a
     // lower-only overlay.
     if (lower.length === 1) return lower[0] as string;

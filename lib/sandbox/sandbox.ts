@@ -1,0 +1,187 @@
+// The sandbox: one VM, its agent, and the shares its containers need. The one path by which
+// `runm vm run` and the shim get a guest: restored from the template of its shape when the shape
+// allows one (start "auto"), booted otherwise or on request (start "cold"), and made its own
+// (boot.ts: clock, entropy, id) before its shares are mounted. A restore that fails falls back to
+// a cold boot, and says why once. State is keyed by the sandbox id, so a pod (several containers
+// in one VM) fits the same shape.
+import { dirname } from "node:path";
+import type { AgentClient } from "../agent-client/index.ts";
+import type { GuestRuntime } from "../constants.ts";
+import { failedPrecondition, messageOf } from "../errors.ts";
+import type { GuestManifest } from "../guest-manifest.ts";
+import { logger } from "../log.ts";
+import { pidAlive } from "../vm/guarded-spawn.ts";
+import { hostDriver } from "../vm/select-driver.ts";
+import type { BootTimeline } from "../vm/timeline.ts";
+import {
+  hasHostPids,
+  type ShareKind,
+  type Vm,
+  type VmBoot,
+  type VmDriver,
+  type VmPortForward,
+  type VmShare,
+} from "../vm/vm-interface.ts";
+import { startAgentVm } from "./boot.ts";
+import type { GuestMount } from "./mounts.ts";
+import { ensureTemplate } from "./template.ts";
+
+const log = logger("sandbox");
+
+export interface SandboxConfig {
+  id: string;
+  manifest: GuestManifest;
+  cpus: number;
+  memoryMiB: number;
+  shares: VmShare[];
+  shareKind: ShareKind;
+  ports: VmPortForward[];
+  hostLoopbackPorts: number[];
+  guestLogLevel: string;
+  bootTimeoutMs?: number;
+  /** "auto": from the shape's template when it allows one; "cold": always boot. */
+  start: "auto" | "cold";
+  /** The OCI runtime in the guest (default runc). */
+  runtime?: GuestRuntime;
+  /** Extra kernel command line words (tests break boots with them; implies a cold boot). */
+  extraCmdline?: string[];
+  driver?: VmDriver;
+  /** Called with the VM once configured (tests look at its runtime dir and PIDs). */
+  onVm?: (vm: Vm) => void;
+  /** Where templates live (tests). */
+  templateRoot?: string;
+}
+
+/** Why this sandbox cannot start from a template, or undefined if it can. */
+export function coldReason(c: SandboxConfig, driver: VmDriver): string | undefined {
+  if (c.start === "cold") return "a cold boot was asked for";
+  if (!driver.snapshots) return `the ${driver.name} driver has no snapshots`;
+  if (c.shareKind !== "9p") return "virtio-fs cannot be snapshotted by QEMU 7.2";
+  if (c.hostLoopbackPorts.length) return "host-loopback ports need their own network rules";
+  if (c.extraCmdline?.length) return "extra kernel command line words";
+  return undefined;
+}
+
+let warnedTemplateFailure = false;
+
+export class Sandbox {
+  private constructor(
+    readonly id: string,
+    readonly vm: Vm,
+    readonly agent: AgentClient,
+    readonly timeline: BootTimeline,
+    /** True when restored from a template. */
+    readonly restored: boolean,
+  ) {}
+
+  /** A running guest with its agent set up and the shares mounted; on failure nothing is left. */
+  static async start(c: SandboxConfig): Promise<Sandbox> {
+    const driver = c.driver ?? (await hostDriver());
+    const why = coldReason(c, driver);
+    if (why) {
+      log.debug(`sandbox ${c.id}: cold boot (${why})`);
+      return Sandbox.boot(c, driver, { kind: "cold" });
+    }
+    let boot: VmBoot = { kind: "cold" };
+    try {
+      const t = await ensureTemplate({
+        manifest: c.manifest,
+        driver,
+        cpus: c.cpus,
+        memoryMiB: c.memoryMiB,
+        bootTimeoutMs: c.bootTimeoutMs,
+        root: c.templateRoot,
+      });
+      boot = { kind: "restore", memoryFile: t.memoryFile, stateFile: t.stateFile };
+    } catch (e) {
+      // Logged once per process: every later sandbox would only repeat it.
+      if (!warnedTemplateFailure) log.warn(`no VM template (${messageOf(e)}): booting cold`);
+      warnedTemplateFailure = true;
+    }
+    if (boot.kind === "cold") return Sandbox.boot(c, driver, boot);
+    try {
+      return await Sandbox.boot(c, driver, boot);
+    } catch (e) {
+      log.warn(`sandbox ${c.id}: restoring from the template failed (${messageOf(e)}); booting cold`);
+      return Sandbox.boot(c, driver, { kind: "cold" });
+    }
+  }
+
+  private static async boot(c: SandboxConfig, driver: VmDriver, boot: VmBoot): Promise<Sandbox> {
+    const m = c.manifest;
+    const { vm, agent, timeline } = await startAgentVm(
+      driver,
+      {
+        id: c.id,
+        arch: m.arch,
+        kernel: m.kernel.path,
+        initrd: m.initramfs.path,
+        mbinDisk: m.squashfs.path,
+        mode: "agent",
+        guestLogLevel: c.guestLogLevel,
+        extraCmdline: c.extraCmdline,
+        cpus: c.cpus,
+        memoryMiB: c.memoryMiB,
+        boot,
+        shares: c.shares,
+        shareKind: c.shareKind,
+        ports: c.ports,
+        hostLoopbackPorts: c.hostLoopbackPorts,
+        console: "file",
+        bootTimeoutMs: c.bootTimeoutMs,
+      },
+      { onVm: c.onVm, runtime: c.runtime },
+    );
+    const sandbox = new Sandbox(c.id, vm, agent, timeline, boot.kind === "restore");
+    try {
+      for (const s of vm.shareMounts()) await agent.mountShare(s);
+      log.debug(`sandbox ${c.id} ready (${boot.kind}): ${JSON.stringify(timeline)}`);
+      return sandbox;
+    } catch (e) {
+      await sandbox.shutdown();
+      throw e;
+    }
+  }
+
+  /** Assemble a container's root filesystem in the guest (tmpfs uppers, overlays), in order. */
+  async mount(steps: GuestMount[]): Promise<void> {
+    for (const s of steps) {
+      if (s.kind === "tmpfs") {
+        await this.agent.mountShare({ fstype: "tmpfs", tag: "", target: s.target, readOnly: false });
+        continue;
+      }
+      const data = s.upper
+        ? `lowerdir=${s.lower.join(":")},upperdir=${s.upper},workdir=${s.work}`
+        : `lowerdir=${s.lower.join(":")}`;
+      // The agent's MountShare carries the overlay's mount data in `tag` (fstype "overlay").
+      await this.agent
+        .mountShare({ fstype: "overlay", tag: data, target: s.target, readOnly: false })
+        .catch((e) => {
+          throw failedPrecondition(`the guest could not assemble the overlay rootfs: ${messageOf(e)}`, {
+            hint: "try the native snapshotter (ctr run --snapshotter native)",
+            cause: e,
+          });
+        });
+    }
+  }
+
+  hostPids(): number[] {
+    return hasHostPids(this.vm) ? this.vm.hostPids() : [];
+  }
+
+  /** True once the VMM has exited (polled up to `timeoutMs`): the guest and everything in it is gone. */
+  async vmGone(timeoutMs: number): Promise<boolean> {
+    const exited = this.vm.exited().then(() => true);
+    const late = Bun.sleep(timeoutMs).then(() => !this.hostPids().some(pidAlive));
+    return Promise.race([exited, late]);
+  }
+
+  get socketDir(): string {
+    return dirname(this.vm.agentSocket);
+  }
+
+  async shutdown(): Promise<void> {
+    this.agent.close();
+    await this.vm.shutdown();
+  }
+}

@@ -1,0 +1,192 @@
+// The VMM's jail on Linux, in the spirit of Firecracker's jailer. QEMU (and virtiofsd) never run as
+// full root:
+//   unshare --mount --pid --ipc --uts --fork --kill-child   own namespaces; the VMM is PID 1 of its
+//                                                           own PID namespace, so it cannot see or
+//                                                           signal any other process, and every
+//                                                           process in it dies with it
+//   a tmpfs root holding only: /usr (read-only), /dev/{null,zero,random,urandom[,kvm]}, a /proc
+//   of the VMM's own PID namespace showing processes only (9p needs /proc/self/fd), the guest
+//   image files (read-only), the VM's runtime dir, the template files and /share/{ro,rw}, where
+//   each share is bind-mounted by name (read-only ones as read-only mounts, so the host kernel
+//   refuses their writes); pivot_root into it and detach the host's root: nothing else of the host
+//   is reachable
+//   setpriv --reuid/--regid the VMM user (runm-vmm), no groups, no new privileges, and only the
+//   capabilities 9p needs to serve image layers and volumes whoever owns their files
+//   (dac_override, dac_read_search, fowner) in the bounding, inheritable and ambient sets
+//   QEMU's own seccomp filter (-sandbox on, argv.ts)
+// The mount work is a POSIX sh script run by root inside the new namespaces; every host path
+// reaches it as a separate argument, never as script text, so no name can inject anything.
+import { invalidArgument } from "../../errors.ts";
+import { requireTool } from "../../tools.ts";
+import type { VmShare } from "../vm-interface.ts";
+
+/**
+ * Where things are inside the jail (what QEMU's argv names). The VM's runtime and socket dirs keep
+ * their host paths (bound at the same place), so its sockets and logs are where runm looks and a
+ * leak check finds the VMM by them.
+ */
+export const JAIL = {
+  kernel: "/guest/kernel",
+  initrd: "/guest/initrd",
+  mbinDisk: "/guest/mbin",
+  memoryFile: "/template/memory",
+  shareRoot: "/share",
+} as const;
+
+/** Capabilities the VMM keeps: read and write the shared files whoever owns them. */
+export const VMM_CAPS = ["dac_override", "dac_read_search", "fowner"] as const;
+/** With ShareOwnership "passthrough" the VMM also sets real owners. */
+export const VMM_PASSTHROUGH_CAPS = [...VMM_CAPS, "chown"] as const;
+export interface JailBind {
+  /** Absolute path inside the jail. */
+  inner: string;
+  host: string;
+  writable: boolean;
+}
+
+export interface JailSpec {
+  /** An empty host directory the jail's tmpfs is mounted on (in the jail's namespace only). */
+  root: string;
+  user: { uid: number; gid: number };
+  /** The VMM's capabilities (VMM_CAPS or VMM_PASSTHROUGH_CAPS). */
+  caps: readonly string[];
+  binds: JailBind[];
+  shares: VmShare[];
+  /** virtiofsd's argv (inner paths), started inside the jail before the VMM, or none. */
+  virtiofsd?: string[];
+  /** Its socket, waited for before the VMM starts. */
+  virtiofsdSocket?: string;
+}
+
+// $1 root, $2 uid, $3 gid, $4 vmm caps, then counted groups:
+//   N, then N × (inner, rw|ro, host)            binds
+//   N, then N × (name, rw|ro, host)             shares, under /share
+//   N, then N words                             virtiofsd argv (our own fixed words)
+//   the virtiofsd socket ("-" for none), then the VMM's argv.
+const SCRIPT = String.raw`set -eu
+root=$1 uid=$2 gid=$3 caps=$4
+shift 4
+mount -t tmpfs -o mode=0755,nosuid,nodev runm-jail "$root"
+place() { # a file or directory at $1 to mount $2 on
+	if [ -d "$2" ]; then mkdir -p "$1"; else mkdir -p "$(dirname "$1")" && : >"$1"; fi
+}
+bind() { # target, ro|rw|rw-tree, host path (rw-tree: with the mounts under it)
+	place "$1" "$3"
+	case "$2" in
+	rw-tree) mount --rbind -- "$3" "$1" ;;
+	rw) mount --bind -- "$3" "$1" ;;
+	*) mount --bind -o ro,nosuid,nodev -- "$3" "$1" ;;
+	esac
+}
+bind "$root/usr" ro /usr
+for d in bin sbin lib lib64 lib32 libx32; do
+	if [ -L "/$d" ]; then ln -s "$(readlink "/$d")" "$root/$d"; elif [ -d "/$d" ]; then bind "$root/$d" ro "/$d"; fi
+done
+for d in null zero random urandom; do bind "$root/dev/$d" rw "/dev/$d"; done
+n=$1; shift
+while [ "$n" -gt 0 ]; do bind "$root$1" "$2" "$3"; shift 3; n=$((n - 1)); done
+mkdir -p "$root${JAIL.shareRoot}"
+mount -t tmpfs -o mode=0755,nosuid,nodev runm-share "$root${JAIL.shareRoot}"
+mkdir "$root${JAIL.shareRoot}/ro" "$root${JAIL.shareRoot}/rw"
+n=$1; shift
+while [ "$n" -gt 0 ]; do
+	if [ "$2" = rw ]; then bind "$root${JAIL.shareRoot}/rw/$1" rw-tree "$3"; else bind "$root${JAIL.shareRoot}/ro/$1" ro "$3"; fi
+	shift 3
+	n=$((n - 1))
+done
+mount -o remount,ro,nosuid,nodev runm-share "$root${JAIL.shareRoot}"
+n=$1; shift
+fsd=""
+while [ "$n" -gt 0 ]; do fsd="$fsd $1"; shift; n=$((n - 1)); done
+fsock=$1; shift
+cd "$root"
+mkdir .old proc
+pivot_root . .old
+cd /
+# A proc of the new PID namespace, processes only (subset=pid: no /proc/sys, no sysrq-trigger):
+# umount reads /proc/self/mountinfo, and QEMU's 9p server reaches files through /proc/self/fd.
+pidproc() { mount -t proc -o subset=pid,hidepid=invisible,nosuid,nodev,noexec proc /proc; }
+pidproc
+umount -l /.old
+rmdir /.old
+drop() { # caps, then the command: as the VMM user, with only those capabilities
+	c=$1
+	shift
+	# The uid change clears the parent-death signal: a second setpriv arms it again.
+	exec setpriv --reuid="$uid" --regid="$gid" --clear-groups --no-new-privs --inh-caps=-all,$c \
+		--ambient-caps=-all,$c --bounding-set=-all,$c -- setpriv --pdeathsig=SIGKILL -- "$@"
+}
+if [ -n "$fsd" ]; then
+	# virtiofsd insists on reading /proc/sys/fs/file-max: it gets a PID namespace (and so a whole
+	# proc) of its own, with /proc/sys read-only and sysrq-trigger masked. It drops its own
+	# capabilities (modcaps), installs its own seccomp filter and chroots into /share: it dies
+	# on a capability bounding set or no-new-privs imposed from outside, so none is.
+	(exec unshare --pid --fork --kill-child=SIGKILL --mount --propagation private -- /bin/sh -c '
+		set -eu
+		mount -t proc -o nosuid,nodev,noexec proc /proc
+		mount --bind -o ro,nosuid,nodev,noexec /proc/sys /proc/sys
+		if [ -e /proc/sysrq-trigger ]; then mount --bind /dev/null /proc/sysrq-trigger; fi
+		exec setpriv --pdeathsig=SIGKILL -- "$@"' virtiofsd $fsd) &
+	i=0
+	while [ ! -S "$fsock" ]; do
+		i=$((i + 1))
+		[ $i -gt 500 ] && { echo "runm-jail: virtiofsd did not start" >&2; exit 1; }
+		sleep 0.01
+	done
+fi
+drop "$caps" "$@"
+`;
+
+const capList = (caps: readonly string[]) => caps.map((c) => `+${c}`).join(",");
+
+const SHARE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
+
+export function checkShares(shares: VmShare[]): void {
+  const seen = new Set<string>();
+  for (const s of shares) {
+    if (!SHARE_NAME.test(s.name) || seen.has(s.name))
+      throw invalidArgument(`bad or repeated share name ${JSON.stringify(s.name)}`);
+    if (!s.hostPath.startsWith("/") || s.hostPath.includes("\0"))
+      throw invalidArgument(`share ${s.name}: ${JSON.stringify(s.hostPath)} is not an absolute path`);
+    seen.add(s.name);
+  }
+}
+
+/** The full argv: namespaces, then the script, then the VMM's own argv (inner paths). */
+export function jailArgv(spec: JailSpec, vmm: string[]): string[] {
+  checkShares(spec.shares);
+  for (const b of spec.binds) {
+    if (!b.inner.startsWith("/") || !b.host.startsWith("/"))
+      throw invalidArgument(`jail bind ${b.inner} ← ${b.host}: both paths must be absolute`);
+  }
+  const fsd = spec.virtiofsd ?? [];
+  if (fsd.some((w) => /\s/.test(w))) throw invalidArgument("virtiofsd's argv must be plain words");
+  return [
+    requireTool("unshare", "to jail the VMM"),
+    "--mount",
+    "--pid",
+    "--ipc",
+    "--uts",
+    "--fork",
+    "--kill-child=SIGKILL",
+    "--propagation",
+    "private",
+    "--",
+    "/bin/sh",
+    "-c",
+    SCRIPT,
+    "runm-jail",
+    spec.root,
+    String(spec.user.uid),
+    String(spec.user.gid),
+    capList(spec.caps),
+    String(spec.binds.length),
+    ...spec.binds.flatMap((b) => [b.inner, b.writable ? "rw" : "ro", b.host]),
+    String(spec.shares.length),
+    ...spec.shares.flatMap((s) => [s.name, s.readOnly ? "ro" : "rw", s.hostPath]),
+    String(fsd.length),
+    ...fsd,
+    spec.virtiofsdSocket ?? "-",
+    ...vmm,
+  ];
+}
