@@ -25,6 +25,12 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The unprivileged user every VMM runs as (lib/vm/qemu/jail.ts); runm.toml [vm] user overrides.
+if ! id runm-vmm >/dev/null 2>&1; then
+  echo "setup: creating the system user runm-vmm"
+  useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin runm-vmm
+fi
+
 BUN_VERSION=1.4.5
 if ! command -v bun >/dev/null || [[ "$(bun --version)" != "$BUN_VERSION" ]]; then
   echo "setup: installing bun $BUN_VERSION from npm"
