@@ -10,6 +10,7 @@ import { type CgroupStats, readStats } from "./cgroup.ts";
 import { coalesce } from "./coalesce.ts";
 import { type AgentContext, Container, type ProcessState, type StdioRequest } from "./container.ts";
 import type { AgentEvent } from "./events.ts";
+import { HostPorts } from "./host-ports.ts";
 import type { ExitStatus } from "./process/process.ts";
 import { resolveRunc } from "./runc.ts";
 import type { OutputName } from "./stdio.ts";
@@ -63,6 +64,8 @@ export class AgentService {
   private readonly containers = new Map<string, Container>();
   private readonly creating = new Set<string>();
   private runcVersion: string | undefined;
+  /** Host-loopback ports forwarded through the agent channel. */
+  readonly hostPorts = new HostPorts();
   private sandboxId = "";
 
   constructor(
@@ -261,5 +264,6 @@ export class AgentService {
     this.containers.clear();
     this.ctx.reaper.stop();
     this.ctx.files.close();
+    this.hostPorts.close();
   }
 }

@@ -13,6 +13,7 @@ export const root = command({
   subCommands: {
     build: lazy(() => import("./commands/build/index.ts")),
     vm: lazy(() => import("./commands/vm/index.ts")),
+    template: lazy(() => import("./commands/template/index.ts")),
     image: lazy(() => import("./commands/image/index.ts")),
     dev: lazy(() => import("./commands/dev/index.ts")),
     scenario: lazy(() => import("./commands/scenario/index.ts")),

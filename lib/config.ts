@@ -14,12 +14,19 @@ export interface RunmConfig {
     /** The unprivileged user the VMM runs as (default runm-vmm). */
     user?: string;
   };
+  /** What containers may widen (shim/policy.ts). */
+  policy?: { allow_annotations?: string[]; max_cpus?: number; max_memory?: number };
 }
 
-const SCHEMA: Record<string, Record<string, "string" | "number">> = {
+type FieldType = "string" | "number" | "string[]";
+const SCHEMA: Record<string, Record<string, FieldType>> = {
   kernel: { source: "string" },
   vm: { cpus: "number", memory: "number", accel: "string", user: "string" },
+  policy: { allow_annotations: "string[]", max_cpus: "number", max_memory: "number" },
 };
+
+const hasType = (v: unknown, t: FieldType) =>
+  t === "string[]" ? Array.isArray(v) && v.every((x) => typeof x === "string") : typeof v === t;
 
 export function parseConfig(text: string, file: string): RunmConfig {
   let raw: unknown;
@@ -43,7 +50,7 @@ export function parseConfig(text: string, file: string): RunmConfig {
         throw invalidArgument(`${file}: unknown key ${section}.${key}`, {
           hint: `known: ${Object.keys(keys).join(", ")}`,
         });
-      if (typeof v !== want) throw invalidArgument(`${file}: ${section}.${key} must be a ${want}`);
+      if (!hasType(v, want)) throw invalidArgument(`${file}: ${section}.${key} must be a ${want}`);
     }
   }
   return obj as RunmConfig;

@@ -83,6 +83,8 @@ export const SHIM_BUNDLE_FILES = {
 /** OCI annotations a container can set to size its VM. */
 export const ANNOTATION_CPUS = "io.containerd.runm.cpus";
 export const ANNOTATION_MEMORY = "io.containerd.runm.memory";
+/** OCI annotation choosing the share kind: "9p" or "virtiofs". */
+export const ANNOTATION_SHARE = "io.containerd.runm.share";
 /** ttrpc metadata key carrying the containerd namespace. */
 export const TTRPC_NAMESPACE_KEY = "containerd-namespace-ttrpc";
 /** In the guest: the agent's state (bundles, runc --root, console sockets), on tmpfs. */
@@ -100,8 +102,9 @@ export const HOST_LOOPBACK_ANNOTATION = "io.containerd.runm.host-loopback";
 /** In the guest: QEMU user networking's gateway (the default route; answers nothing itself). */
 export const GUEST_HOST_GATEWAY = "10.0.2.2";
 /**
- * In the guest: the address standing for the host's loopback. Each allowed port is a slirp
- * guestfwd rule (slirp refuses rules on the gateway's own address, so this is a spare one).
+ * In the guest: the address standing for the host's loopback (on the guest's lo). The agent
+ * listens on it for each allowed port and tunnels every connection to the host's 127.0.0.1:PORT
+ * through the agent channel (lib/sandbox/host-loopback.ts): no network path leaves the VM.
  */
 export const GUEST_HOST_LOOPBACK = "10.0.2.100";
 /**
@@ -124,3 +127,12 @@ export const GUEST_UPPER_ROOT = "/run/runm/upper";
  * read-only layer shares and a guest tmpfs upper (docs/SHIM.md, "rootfs: overlay vs bind").
  */
 export const RUNM_SNAPSHOTTER = "overlayfs";
+
+/** The annotations runm reads; each widens the sandbox, so each needs the operator's leave. */
+export const RUNM_ANNOTATIONS = [
+  ANNOTATION_CPUS,
+  ANNOTATION_MEMORY,
+  ANNOTATION_SHARE,
+  PUBLISH_ANNOTATION,
+  HOST_LOOPBACK_ANNOTATION,
+] as const;

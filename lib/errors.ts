@@ -7,6 +7,7 @@ export type ErrorKind =
   | "NotFound"
   | "AlreadyExists"
   | "FailedPrecondition" // a required tool or artifact is missing or unusable
+  | "PermissionDenied" // the operator's policy does not allow it
   | "Unavailable" // a peer (VM, agent, containerd) cannot be reached
   | "NotImplemented"
   | "DeadlineExceeded"
@@ -46,6 +47,8 @@ export const alreadyExists = (msg: string, opts?: RunmErrorOptions) =>
   new RunmError("AlreadyExists", msg, opts);
 export const failedPrecondition = (msg: string, opts?: RunmErrorOptions) =>
   new RunmError("FailedPrecondition", msg, opts);
+export const permissionDenied = (msg: string, opts?: RunmErrorOptions) =>
+  new RunmError("PermissionDenied", msg, opts);
 export const unavailable = (msg: string, opts?: RunmErrorOptions) => new RunmError("Unavailable", msg, opts);
 export const notImplemented = (msg: string, opts?: RunmErrorOptions) =>
   new RunmError("NotImplemented", msg, opts);

@@ -1,15 +1,21 @@
 import { describe, expect, test } from "bun:test";
+import { isRunmError } from "../lib/errors.ts";
 import { fromAnnotations, parseOptionsToml } from "./options.ts";
+import { checkAnnotations, checkSpec, DEFAULT_POLICY, sizeVm } from "./policy.ts";
 
 describe("runtime options and annotations", () => {
-  test("TOML with a [shim] table", () => {
-    expect(parseOptionsToml('[shim]\ncpus = 2\nmemory = 512\nshare = "virtiofs"\n', "f")).toEqual({
-      cpus: 2,
-      memoryMiB: 512,
-      shareKind: "virtiofs",
-    });
+  test("TOML with a [shim] table and a [policy] table", () => {
+    const o = parseOptionsToml(
+      '[shim]\ncpus = 2\nmemory = 512\nshare = "virtiofs"\n[policy]\nallow_annotations = ["io.containerd.runm.cpus"]\nmax_cpus = 4\n',
+      "f",
+    );
+    expect(o.shim).toEqual({ cpus: 2, memoryMiB: 512, shareKind: "virtiofs" });
+    expect(o.policy).toEqual({ allowAnnotations: ["io.containerd.runm.cpus"], maxCpus: 4 });
     expect(() => parseOptionsToml("cpuz = 2", "f")).toThrow(/unknown option cpuz/);
     expect(() => parseOptionsToml("memory = 10", "f")).toThrow(/≥ 64/);
+    expect(() => parseOptionsToml("[policy]\nallow_annotations = 3", "f")).toThrow(
+      /list of annotation names/,
+    );
   });
 
   test("annotations io.containerd.runm.cpus / .memory", () => {
@@ -18,5 +24,55 @@ describe("runtime options and annotations", () => {
       memoryMiB: 384,
     });
     expect(() => fromAnnotations({ "io.containerd.runm.cpus": "two" })).toThrow(/positive integer/);
+  });
+});
+
+describe("the operator's policy", () => {
+  const policy = { ...DEFAULT_POLICY, maxCpus: 2, maxMemoryMiB: 1024 };
+
+  test("a widening annotation is refused unless allowed, in one line naming it and the option", () => {
+    const a = { "io.containerd.runm.host-loopback": "8080" };
+    let err: unknown;
+    try {
+      checkAnnotations(a, policy);
+    } catch (e) {
+      err = e;
+    }
+    expect(isRunmError(err, "PermissionDenied")).toBe(true);
+    expect((err as Error).message).toBe(
+      "annotation io.containerd.runm.host-loopback is not allowed by the runtime's policy",
+    );
+    expect((err as { hint: string }).hint).toContain(
+      'allow_annotations = ["io.containerd.runm.host-loopback"]',
+    );
+    expect(() =>
+      checkAnnotations(a, { ...policy, allowAnnotations: ["io.containerd.runm.host-loopback"] }),
+    ).not.toThrow();
+    expect(() => checkAnnotations({ "org.example.other": "x" }, policy)).not.toThrow();
+  });
+
+  test("host namespace paths and host devices are refused", () => {
+    expect(() => checkSpec({ namespaces: [{ type: "pid", path: "/proc/1/ns/pid" }] })).toThrow(
+      /pid namespace path \/proc\/1\/ns\/pid names a host namespace/,
+    );
+    // The network namespace is the VM's: a CNI path is dropped, not refused.
+    expect(() => checkSpec({ namespaces: [{ type: "network", path: "/var/run/netns/x" }] })).not.toThrow();
+    expect(() => checkSpec({ devices: [{ path: "/dev/sda" }] })).toThrow(/host device \/dev\/sda/);
+    expect(() => checkSpec({ namespaces: [{ type: "pid" }] })).not.toThrow();
+  });
+
+  test("the VM grows to the container's limits (memory rounded to a power of two), capped", () => {
+    const base = { cpus: 1, memoryMiB: 512 };
+    expect(sizeVm(base, undefined, policy)).toEqual(base);
+    expect(sizeVm(base, { memory: { limit: 600 * 2 ** 20 } }, policy)).toEqual({ cpus: 1, memoryMiB: 1024 });
+    expect(sizeVm(base, { memory: { limit: 64 * 2 ** 20 } }, policy)).toEqual(base);
+    expect(sizeVm(base, { cpu: { quota: 150_000, period: 100_000 } }, policy)).toEqual({
+      cpus: 2,
+      memoryMiB: 512,
+    });
+    expect(sizeVm(base, { memory: { limit: 8 * 2 ** 30 }, cpu: { quota: 800_000 } }, policy)).toEqual({
+      cpus: 2,
+      memoryMiB: 1024,
+    });
   });
 });

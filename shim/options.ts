@@ -6,14 +6,16 @@ import { loadConfig } from "../lib/config.ts";
 import {
   ANNOTATION_CPUS,
   ANNOTATION_MEMORY,
+  ANNOTATION_SHARE,
   type GuestRuntime,
   HOST_LOOPBACK_ANNOTATION,
   PUBLISH_ANNOTATION,
 } from "../lib/constants.ts";
 import { type AnyValue, codec } from "../lib/containerd/protos.ts";
-import { invalidArgument, messageOf } from "../lib/errors.ts";
+import { invalidArgument, messageOf, permissionDenied } from "../lib/errors.ts";
 import { DEFAULT_VM_CPUS, DEFAULT_VM_MEMORY_MIB } from "../lib/vm/defaults.ts";
 import type { ShareKind, VmPortForward } from "../lib/vm/vm-interface.ts";
+import { type ContainerResources, checkAnnotations, DEFAULT_POLICY, type Policy, sizeVm } from "./policy.ts";
 
 export interface ShimOptions {
   cpus: number;
@@ -60,8 +62,20 @@ const KEYS: Record<string, keyof ShimOptions> = {
   guest_runtime: "guestRuntime",
 };
 
-/** Parse the TOML runm's runtime options use: `[shim]` (or top-level) cpus, memory, accel, ... */
-export function parseOptionsToml(text: string, where: string): Partial<ShimOptions> {
+/** Runtime options: the [shim] table (or top-level keys) and the operator's [policy] table. */
+export interface RuntimeOptions {
+  shim: Partial<ShimOptions>;
+  policy: Partial<Policy>;
+}
+
+const POLICY_KEYS: Record<string, keyof Policy> = {
+  allow_annotations: "allowAnnotations",
+  max_cpus: "maxCpus",
+  max_memory: "maxMemoryMiB",
+};
+
+/** Parse the TOML runm's runtime options use: `[shim]` (or top-level) cpus, memory, ...; `[policy]`. */
+export function parseOptionsToml(text: string, where: string): RuntimeOptions {
   let raw: Record<string, unknown>;
   try {
     raw = Bun.TOML.parse(text) as Record<string, unknown>;
@@ -70,17 +84,39 @@ export function parseOptionsToml(text: string, where: string): Partial<ShimOptio
       hint: "fix the runtime options file",
     });
   }
-  const table = (raw.shim as Record<string, unknown> | undefined) ?? raw;
+  const { policy: rawPolicy, ...rest } = raw;
+  const table = (rest.shim as Record<string, unknown> | undefined) ?? rest;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(table)) {
     const key = KEYS[k];
     if (!key)
       throw invalidArgument(`${where}: unknown option ${k}`, {
-        hint: `known: ${Object.keys(KEYS).join(", ")}`,
+        hint: `known: ${Object.keys(KEYS).join(", ")}, and [policy] ${Object.keys(POLICY_KEYS).join(", ")}`,
       });
     out[key] = v;
   }
-  return validate(out as Partial<ShimOptions>, where);
+  return { shim: validate(out as Partial<ShimOptions>, where), policy: parsePolicy(rawPolicy, where) };
+}
+
+export function parsePolicy(raw: unknown, where: string): Partial<Policy> {
+  const out: Partial<Policy> = {};
+  for (const [k, v] of Object.entries((raw as Record<string, unknown> | undefined) ?? {})) {
+    const key = POLICY_KEYS[k];
+    if (!key)
+      throw invalidArgument(`${where}: unknown policy option ${k}`, {
+        hint: `known: ${Object.keys(POLICY_KEYS).join(", ")}`,
+      });
+    if (key === "allowAnnotations") {
+      if (!Array.isArray(v) || v.some((x) => typeof x !== "string"))
+        throw invalidArgument(`${where}: allow_annotations must be a list of annotation names`);
+      out.allowAnnotations = v as string[];
+    } else {
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 1)
+        throw invalidArgument(`${where}: ${k} must be a positive integer`);
+      out[key] = v;
+    }
+  }
+  return out;
 }
 
 function validate(o: Partial<ShimOptions>, where: string): Partial<ShimOptions> {
@@ -101,9 +137,10 @@ function validate(o: Partial<ShimOptions>, where: string): Partial<ShimOptions> 
 }
 
 /** Options from containerd's CreateTaskRequest.options (runtimeoptions.v1.Options), if any. */
-export function fromRuntimeOptions(any: AnyValue | null | undefined): Partial<ShimOptions> {
-  if (!any || any.value.length === 0) return {};
-  if (!any.typeUrl.endsWith("runtimeoptions.v1.Options")) return {};
+export function fromRuntimeOptions(any: AnyValue | null | undefined): RuntimeOptions {
+  const none = { shim: {}, policy: {} };
+  if (!any || any.value.length === 0) return none;
+  if (!any.typeUrl.endsWith("runtimeoptions.v1.Options")) return none;
   const o = RUNTIME_OPTIONS.decode(any.value);
   if (o.configBody?.length)
     return parseOptionsToml(new TextDecoder().decode(o.configBody), "runtime options body");
@@ -118,9 +155,8 @@ export function fromRuntimeOptions(any: AnyValue | null | undefined): Partial<Sh
     }
     return parseOptionsToml(text, o.configPath);
   }
-  return {};
+  return none;
 }
-
 export function fromAnnotations(a: Record<string, string> | undefined): Partial<ShimOptions> {
   const out: Partial<ShimOptions> = {};
   const num = (key: string) => {
@@ -135,6 +171,8 @@ export function fromAnnotations(a: Record<string, string> | undefined): Partial<
   const mem = num(ANNOTATION_MEMORY);
   if (cpus !== undefined) out.cpus = cpus;
   if (mem !== undefined) out.memoryMiB = mem;
+  const share = a?.[ANNOTATION_SHARE];
+  if (share !== undefined) out.shareKind = share as ShareKind;
   const publish = a?.[PUBLISH_ANNOTATION];
   if (publish) out.ports = parsePublish(publish);
   const loopback = a?.[HOST_LOOPBACK_ANNOTATION];
@@ -167,17 +205,44 @@ export function parsePublish(v: string): VmPortForward[] {
   });
 }
 
+/**
+ * The options for one container: runm.toml, then the runtime options, then the container's
+ * annotations as far as the policy allows them, then its spec's linux.resources; vCPUs and memory
+ * capped by the policy.
+ */
 export function resolveOptions(
   runtime: AnyValue | null | undefined,
-  annotations?: Record<string, string>,
+  spec: { annotations?: Record<string, string>; linux?: { resources?: ContainerResources } },
 ): ShimOptions {
-  const cfg = loadConfig().vm ?? {};
-  return {
-    ...DEFAULT_OPTIONS,
-    ...(cfg.cpus ? { cpus: cfg.cpus } : {}),
-    ...(cfg.memory ? { memoryMiB: cfg.memory } : {}),
-    ...(cfg.accel ? { accel: cfg.accel } : {}),
-    ...fromRuntimeOptions(runtime),
-    ...fromAnnotations(annotations),
+  const cfg = loadConfig();
+  const rt = fromRuntimeOptions(runtime);
+  const policy: Policy = {
+    ...DEFAULT_POLICY,
+    ...parsePolicy(cfg.policy, "runm.toml"),
+    ...rt.policy,
   };
+  checkAnnotations(spec.annotations, policy);
+  const vm = cfg.vm ?? {};
+  const asked = fromAnnotations(spec.annotations);
+  for (const [what, n, max] of [
+    ["vCPUs", asked.cpus, policy.maxCpus],
+    ["MiB of memory", asked.memoryMiB, policy.maxMemoryMiB],
+  ] as const) {
+    if (n !== undefined && n > max)
+      throw permissionDenied(
+        `the container asks for ${n} ${what}; the runtime's policy allows at most ${max}`,
+        {
+          hint: "ask for less, or raise max_cpus / max_memory under [policy] in runm.toml",
+        },
+      );
+  }
+  const o: ShimOptions = {
+    ...DEFAULT_OPTIONS,
+    ...(vm.cpus ? { cpus: vm.cpus } : {}),
+    ...(vm.memory ? { memoryMiB: vm.memory } : {}),
+    ...(vm.accel ? { accel: vm.accel } : {}),
+    ...rt.shim,
+    ...asked,
+  };
+  return { ...o, ...sizeVm(o, spec.linux?.resources, policy) };
 }

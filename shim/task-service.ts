@@ -14,6 +14,7 @@ import type { CallContext, MethodHandler } from "../lib/ttrpc/index.ts";
 import { writeRecord } from "./bundle-state.ts";
 import { linkConsole } from "./manager.ts";
 import { resolveOptions } from "./options.ts";
+import { checkSpec } from "./policy.ts";
 import { type Exit, ShimProcess } from "./process.ts";
 import type { Publisher } from "./publisher.ts";
 import { sandboxId, startSandbox } from "./sandbox.ts";
@@ -126,7 +127,8 @@ export class TaskService {
     if (this.container) throw alreadyExists(`this shim already runs container ${this.container.id}`);
     const namespace = ctx.metadata[TTRPC_NAMESPACE_KEY]?.[0] ?? this.deps.namespace;
     const spec = JSON.parse(readFileSync(join(r.bundle, "config.json"), "utf8"));
-    const opts = resolveOptions(r.options as AnyValue | null, spec.annotations);
+    checkSpec(spec.linux);
+    const opts = resolveOptions(r.options as AnyValue | null, spec);
     const plan = planMounts(r.id, r.bundle, r.rootfs, spec);
     const stdio = { stdin: r.stdin, stdout: r.stdout, stderr: r.stderr, terminal: r.terminal };
     const io = await openHostIo(stdio, { containerId: r.id, namespace });

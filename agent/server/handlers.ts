@@ -1,8 +1,11 @@
 // The handler table: each RPC of lib/proto/agent.proto mapped onto AgentService. This file and
 // status.ts are the only agent modules that see wire types. Streams are pull-based: the next
 // chunk is read from the process only after the previous one was accepted by HTTP/2.
+
+import type { Socket } from "node:net";
 import {
   Metadata,
+  type ServerDuplexStream,
   type ServerReadableStream,
   type ServerUnaryCall,
   type ServerWritableStream,
@@ -185,7 +188,53 @@ export function handlers(svc: AgentService): UntypedServiceImplementation {
       (e): W.Event => ({ ...e, timestampUnixMs: e.timestamp.getTime() }),
       true,
     ),
+    ForwardHostPorts: serverStream(
+      (r: W.ForwardHostPortsRequest, signal) => svc.hostPorts.listen(r.ports, signal),
+      (c): W.ForwardedConnection => c,
+      true,
+    ),
+    Tunnel: tunnel(svc),
   });
+}
+
+/**
+ * Bidi stream: the host's first message names a forwarded connection (host-ports.ts); then bytes
+ * flow both ways with backpressure on each side. The host's end half-closes the guest connection;
+ * the guest's half-close is an eof message; the call ends when the guest connection closes.
+ */
+function tunnel(svc: AgentService) {
+  return (call: ServerDuplexStream<W.TunnelData, W.TunnelData>) => {
+    let sock: Socket | undefined;
+    const attach = (id: string): Socket => {
+      const s = svc.hostPorts.claim(id);
+      s.on("data", (d: Buffer) => {
+        if (!call.write({ id: "", data: d, eof: false })) {
+          s.pause();
+          call.once("drain", () => s.resume());
+        }
+      });
+      // A server's end would end the whole call: the guest's half-close travels as a message.
+      s.once("end", () => call.write({ id: "", data: new Uint8Array(0), eof: true }));
+      s.once("close", () => call.end());
+      s.on("error", () => {});
+      s.resume();
+      return s;
+    };
+    call.on("data", (m: W.TunnelData) => {
+      try {
+        sock ??= attach(m.id);
+      } catch (e) {
+        call.emit("error", toStatus(e));
+        return;
+      }
+      if (m.data.length && !sock.write(m.data)) {
+        call.pause();
+        sock.once("drain", () => call.resume());
+      }
+    });
+    call.on("end", () => sock?.end());
+    call.on("cancelled", () => sock?.destroy());
+  };
 }
 
 /** Client stream: the first chunk names the process; each chunk is written before the next is read. */

@@ -12,6 +12,7 @@ export const KIND_TO_CODE: Record<ErrorKind, status> = {
   NotFound: status.NOT_FOUND,
   AlreadyExists: status.ALREADY_EXISTS,
   FailedPrecondition: status.FAILED_PRECONDITION,
+  PermissionDenied: status.PERMISSION_DENIED,
   Unavailable: status.UNAVAILABLE,
   NotImplemented: status.UNIMPLEMENTED,
   DeadlineExceeded: status.DEADLINE_EXCEEDED,

@@ -1,6 +1,7 @@
 // The host side of the agent API: the one adapter that touches lib/proto. It connects to a unix
 // socket (QEMU's virtio-serial chardev, vfkit's vsock socket, or a test agent's --listen) and
 // returns plain TS types; every gRPC error becomes a RunmError in errors.ts.
+import type { Duplex } from "node:stream";
 import { type Client, credentials, makeGenericClientConstructor, type ServiceError } from "@grpc/grpc-js";
 import type { GuestRuntime } from "../constants.ts";
 import { deadlineExceeded, messageOf } from "../errors.ts";
@@ -284,6 +285,77 @@ export class AgentClient {
       signal?.removeEventListener("abort", onAbort);
       call.cancel();
     }
+  }
+
+  /**
+   * Guest connections to the host-loopback address on these ports, one per accepted connection,
+   * until `signal` aborts; `onSubscribed` runs once the guest listens.
+   */
+  async *forwardHostPorts(
+    ports: number[],
+    signal: AbortSignal,
+    onSubscribed?: () => void,
+  ): AsyncGenerator<{ id: string; port: number }> {
+    const call = (
+      this.grpc.ForwardHostPorts as (
+        r: object,
+      ) => AsyncIterable<W.ForwardedConnection> & NodeJS.EventEmitter & { cancel(): void }
+    )({ ports });
+    if (onSubscribed) call.once("metadata", onSubscribed);
+    const onAbort = () => call.cancel();
+    signal.addEventListener("abort", onAbort);
+    try {
+      for await (const c of call) yield c;
+    } catch (e) {
+      if (!signal.aborted) throw fromStatus(e, "ForwardHostPorts");
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      call.cancel();
+    }
+  }
+
+  /**
+   * Carry forwarded connection `id` over `sock` (a host connection) both ways, with backpressure;
+   * resolves when both directions have ended.
+   */
+  tunnel(id: string, sock: Duplex): Promise<void> {
+    type Call = NodeJS.ReadWriteStream & { write(m: W.TunnelData): boolean; end(): void; cancel(): void };
+    const call = (this.grpc.Tunnel as () => Call)();
+    call.write({ id, data: new Uint8Array(0), eof: false });
+    sock.on("data", (d: Buffer) => {
+      if (!call.write({ id: "", data: d, eof: false })) {
+        sock.pause();
+        call.once("drain", () => sock.resume());
+      }
+    });
+    sock.once("end", () => call.end());
+    call.on("data", (m: W.TunnelData) => {
+      if (m.eof) return void sock.end();
+      if (!sock.write(m.data)) {
+        call.pause();
+        sock.once("drain", () => call.resume());
+      }
+    });
+    return new Promise((resolve) => {
+      let open = 2;
+      const done = () => {
+        open -= 1;
+        if (open === 0) resolve();
+      };
+      call.once("end", () => {
+        sock.end();
+        done();
+      });
+      call.once("error", () => {
+        sock.destroy();
+        resolve();
+      });
+      sock.once("close", () => {
+        call.end();
+        done();
+      });
+      sock.on("error", () => call.cancel());
+    });
   }
 
   close(): void {

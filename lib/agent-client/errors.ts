@@ -9,6 +9,7 @@ const CODE_TO_KIND: Partial<Record<status, ErrorKind>> = {
   [status.NOT_FOUND]: "NotFound",
   [status.ALREADY_EXISTS]: "AlreadyExists",
   [status.FAILED_PRECONDITION]: "FailedPrecondition",
+  [status.PERMISSION_DENIED]: "PermissionDenied",
   [status.UNAVAILABLE]: "Unavailable",
   [status.UNIMPLEMENTED]: "NotImplemented",
   [status.DEADLINE_EXCEEDED]: "DeadlineExceeded",

@@ -11,6 +11,7 @@ import {
   FLOOR_MARKER,
   GUEST_AGENT_PATH,
   GUEST_HOST_GATEWAY,
+  GUEST_HOST_LOOPBACK,
   GUEST_MBIN_DEVICE,
   GUEST_MBIN_DIR,
   GUEST_TINI_PATH,
@@ -37,6 +38,7 @@ export const INIT_VALUES: Record<string, string> = {
   AGENT_PATH: GUEST_AGENT_PATH,
   TINI_PATH: GUEST_TINI_PATH,
   GATEWAY: GUEST_HOST_GATEWAY,
+  HOST_LOOPBACK: GUEST_HOST_LOOPBACK,
 };
 
 /** Fill @@NAME@@ placeholders; an unknown one is an error, never a silent blank. */

@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { RUNM_ANNOTATIONS } from "../constants.ts";
 import { invalidArgument } from "../errors.ts";
 import { writeFileAtomic } from "../fs-atomic.ts";
 import { logger } from "../log.ts";
@@ -15,6 +16,17 @@ import { type ContainerdDaemon, startDaemon } from "./daemon.ts";
 import { deleteAllTasks, killPids, leftoverProcesses, unmountUnder } from "./teardown.ts";
 
 const log = logger("containerd");
+
+/**
+ * The runm.toml its shims read: a private containerd is for development, tests and scenarios, so
+ * its containers may set every runm annotation (a production install allows none by default:
+ * shim/policy.ts).
+ */
+const DEV_SHIM_CONFIG = `# runm's shims under this private containerd (lib/containerd/private.ts)
+[policy]
+allow_annotations = [${RUNM_ANNOTATIONS.map((a) => JSON.stringify(a)).join(", ")}]
+`;
+const shimConfigDir = (l: ContainerdLayout) => join(l.dir, "runm-config");
 
 /** sun_path holds 108 bytes with the NUL; the ttrpc socket is the layout's longest path. */
 const SUN_PATH_MAX = 107;
@@ -61,12 +73,14 @@ export async function startPrivateContainerd(o: StartOptions = {}): Promise<Priv
       });
     mkdirSync(l.bin, { recursive: true });
     await writeFileAtomic(l.config, containerdConfig(l, o));
+    await writeFileAtomic(join(shimConfigDir(l), "runm.toml"), DEV_SHIM_CONFIG);
     daemon = await startDaemon({
       binary: o.binary,
       config: l.config,
       address: l.address,
       env: {
         ...process.env,
+        RUNM_CONFIG_DIR: shimConfigDir(l),
         ...(typeof o.env === "function" ? o.env(l) : o.env),
         PATH: [...(o.path ?? []), l.bin, process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"].join(":"),
       },

@@ -123,3 +123,15 @@ export interface Event {
 
 /** Metadata key carrying a RunmError's hint across the wire. */
 export const HINT_METADATA_KEY = "runm-hint";
+export interface ForwardHostPortsRequest {
+  ports: number[];
+}
+export interface ForwardedConnection {
+  id: string;
+  port: number;
+}
+export interface TunnelData {
+  id: string;
+  data: Uint8Array;
+  eof: boolean;
+}

@@ -23,6 +23,7 @@ import {
   type VmShare,
 } from "../vm/vm-interface.ts";
 import { startAgentVm } from "./boot.ts";
+import { forwardHostLoopback, type HostLoopback } from "./host-loopback.ts";
 import type { GuestMount } from "./mounts.ts";
 import { ensureTemplate } from "./template.ts";
 
@@ -57,7 +58,6 @@ export function coldReason(c: SandboxConfig, driver: VmDriver): string | undefin
   if (c.start === "cold") return "a cold boot was asked for";
   if (!driver.snapshots) return `the ${driver.name} driver has no snapshots`;
   if (c.shareKind !== "9p") return "virtio-fs cannot be snapshotted by QEMU 7.2";
-  if (c.hostLoopbackPorts.length) return "host-loopback ports need their own network rules";
   if (c.extraCmdline?.length) return "extra kernel command line words";
   return undefined;
 }
@@ -65,6 +65,8 @@ export function coldReason(c: SandboxConfig, driver: VmDriver): string | undefin
 let warnedTemplateFailure = false;
 
 export class Sandbox {
+  private hostLoopback: HostLoopback | undefined;
+
   private constructor(
     readonly id: string,
     readonly vm: Vm,
@@ -126,7 +128,6 @@ export class Sandbox {
         shares: c.shares,
         shareKind: c.shareKind,
         ports: c.ports,
-        hostLoopbackPorts: c.hostLoopbackPorts,
         console: "file",
         bootTimeoutMs: c.bootTimeoutMs,
       },
@@ -135,6 +136,8 @@ export class Sandbox {
     const sandbox = new Sandbox(c.id, vm, agent, timeline, boot.kind === "restore");
     try {
       for (const s of vm.shareMounts()) await agent.mountShare(s);
+      if (c.hostLoopbackPorts.length)
+        sandbox.hostLoopback = await forwardHostLoopback(agent, c.hostLoopbackPorts);
       log.debug(`sandbox ${c.id} ready (${boot.kind}): ${JSON.stringify(timeline)}`);
       return sandbox;
     } catch (e) {
@@ -181,6 +184,7 @@ export class Sandbox {
   }
 
   async shutdown(): Promise<void> {
+    this.hostLoopback?.close();
     this.agent.close();
     await this.vm.shutdown();
   }

@@ -116,6 +116,7 @@ export async function ensureTemplate(i: EnsureTemplateInput): Promise<Template> 
     async () => {
       if (complete(t)) return t; // built by whoever held the lock
       await buildTemplate(t, i);
+      pruneStale(t.shape, root);
       return t;
     },
     (holder) => log.info(`waiting for template ${key} (being built by pid ${holder ?? "?"})`),
@@ -176,6 +177,27 @@ async function buildTemplate(t: Template, i: EnsureTemplateInput): Promise<void>
   rmSync(t.dir, { recursive: true, force: true });
   renameSync(tmp, t.dir);
   log.info(`template ${t.key} ready in ${(buildMs / 1000).toFixed(1)} s`);
+}
+
+/**
+ * Remove the templates made from another guest image or VMM than `shape`'s: they can never be
+ * used again (their keys no longer match) and each holds its guest's memory in tmpfs. A clone
+ * still running from one keeps its mapping; the file goes when the last one exits.
+ */
+function pruneStale(shape: TemplateShape, root: string): void {
+  const same = (s: TemplateShape) =>
+    s.arch !== shape.arch ||
+    (s.kernel === shape.kernel &&
+      s.initramfs === shape.initramfs &&
+      s.squashfs === shape.squashfs &&
+      s.vmm === shape.vmm);
+  const stale = listTemplates(root).filter((t) => !same(t.shape));
+  if (stale.length === 0) return;
+  removeTemplates(
+    stale.map((t) => t.key),
+    root,
+  );
+  log.info(`removed ${stale.length} stale template(s): ${stale.map((t) => t.key).join(" ")}`);
 }
 
 /** Every template under `root`, complete or not. */

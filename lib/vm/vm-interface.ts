@@ -94,11 +94,6 @@ export interface VmConfig {
   /** Default "mapped". */
   shareOwnership?: ShareOwnership;
   ports: VmPortForward[];
-  /**
-   * Host loopback ports the guest may reach: GUEST_HOST_LOOPBACK:PORT in the guest lands on the
-   * host's 127.0.0.1:PORT. Nothing else outside the VM is reachable.
-   */
-  hostLoopbackPorts?: number[];
   /** "file": console only to console.log; "terminal": also on this process's stdio (runm vm shell). */
   console: "file" | "terminal";
   /** Milliseconds start() waits for readiness before failing. */

@@ -8,5 +8,6 @@ export default command({
     busybox: () => import("./busybox.ts").then((m) => m.default),
     initramfs: () => import("./initramfs.ts").then((m) => m.default),
     squashfs: () => import("./squashfs.ts").then((m) => m.default),
+    template: () => import("./template.ts").then((m) => m.default),
   },
 });

@@ -132,16 +132,6 @@ test("no tsc_early_khz when the host frequency is unknown", () => {
   expect(kernelCmdline({ ...line, tscKhz: null })).toBe("console=ttyS0 panic=-1 reboot=t runm.mode=agent");
 });
 
-test("host loopback ports: one guestfwd rule each, on the spare address, restrict=on kept; spawning allowed", () => {
-  const argv = qemuArgv({ ...config, ports: [], hostLoopbackPorts: [8081, 9000] }, paths, line);
-  expect(values(argv, "-netdev")).toEqual([
-    "user,id=net0,restrict=on" +
-      ",guestfwd=tcp:10.0.2.100:8081-cmd:socat STDIO TCP:127.0.0.1:8081" +
-      ",guestfwd=tcp:10.0.2.100:9000-cmd:socat STDIO TCP:127.0.0.1:9000",
-  ]);
-  expect(values(argv, "-sandbox")[0]).toContain("spawn=allow");
-});
-
 test("values in QEMU options are escaped: a comma doubles, so a path cannot add options; NUL and newline are refused", () => {
   expect(qemuValue("/a,path=/,b")).toBe("/a,,path=/,,b");
   const argv = qemuArgv(config, { ...paths, consoleLog: "/x,path=/etc/shadow" }, line);

@@ -4,7 +4,7 @@
 // same devices in the same order (one share device whatever the shares), so any of them can be
 // restored from that shape's template. Paths are the ones QEMU sees: inside its jail (jail.ts)
 // they are short fixed names; every value is still escaped for QEMU's option syntax (qemuValue).
-import { AGENT_PORT_NAME, GUEST_HOST_LOOPBACK, SHARE_TAGS } from "../../constants.ts";
+import { AGENT_PORT_NAME, SHARE_TAGS } from "../../constants.ts";
 import { invalidArgument } from "../../errors.ts";
 import type { VmConfig } from "../vm-interface.ts";
 import type { Accel } from "./accel.ts";
@@ -121,25 +121,20 @@ function memoryArgs(config: VmConfig, paths: QemuPaths): string[] {
 
 function netArgs(config: VmConfig): string[] {
   // restrict=on: the guest can reach nothing (not the host, not the outside); only the explicit
-  // hostfwd rules, bound to host 127.0.0.1, let the host reach guest ports, and each guestfwd
-  // rule lets the guest reach one host loopback port through the gateway (slirp runs the command
-  // per connection, so every connection gets its own socat to 127.0.0.1:PORT).
+  // hostfwd rules, bound to host 127.0.0.1, let the host reach guest ports. (A host loopback port
+  // the guest may reach goes through the agent channel, not the network: lib/sandbox.)
   const fwds = config.ports.map((p) => `,hostfwd=tcp:127.0.0.1:${p.hostPort}-:${p.guestPort}`).join("");
-  const back = (config.hostLoopbackPorts ?? [])
-    .map((p) => `,guestfwd=tcp:${GUEST_HOST_LOOPBACK}:${p}-cmd:socat STDIO TCP:127.0.0.1:${p}`)
-    .join("");
-  return ["-netdev", `user,id=net0,restrict=on${fwds}${back}`, "-device", "virtio-net-device,netdev=net0"];
+  return ["-netdev", `user,id=net0,restrict=on${fwds}`, "-device", "virtio-net-device,netdev=net0"];
 }
 
 /**
- * QEMU's seccomp filter: no obsolete syscalls, no privilege changes, no new processes (so slirp's
- * guestfwd commands, which spawn socat, need it off: hostLoopbackPorts), no scheduler or
- * resource-limit changes.
+ * QEMU's seccomp filter: no obsolete syscalls, no privilege changes, no new processes, no
+ * scheduler or resource-limit changes.
  */
-export function sandboxArgs(config: VmConfig): string[] {
-  const spawn = (config.hostLoopbackPorts ?? []).length ? "allow" : "deny";
-  return ["-sandbox", `on,obsolete=deny,elevateprivileges=deny,spawn=${spawn},resourcecontrol=deny`];
-}
+export const SANDBOX_ARGS = [
+  "-sandbox",
+  "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
+];
 
 function machineArgs(config: VmConfig): string[] {
   const boot = config.boot ?? { kind: "cold" };
@@ -171,7 +166,7 @@ export function qemuArgv(config: VmConfig, paths: QemuPaths, line: QemuLine): st
     "-no-user-config",
     "-nographic",
     "-no-reboot",
-    ...(line.sandbox ? sandboxArgs(config) : []),
+    ...(line.sandbox ? SANDBOX_ARGS : []),
     "-kernel",
     qemuValue(paths.kernel),
     "-initrd",
