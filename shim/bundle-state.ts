@@ -1,17 +1,19 @@
 // What the shim records in containerd's bundle dir so that `delete` can clean up after a shim
-// that was SIGKILLed: its pid, its socket, and the VM's runtime dir and VMM pid.
+// that was SIGKILLed: its process, its socket, and the VM's runtime dir and processes, each
+// process with its start time so that `delete` never signals a pid reused since.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SHIM_BUNDLE_FILES } from "../lib/constants.ts";
 import { writeFileAtomic } from "../lib/fs-atomic.ts";
+import type { ProcessIdentity } from "../lib/sys/proc.ts";
 
 export interface ShimRecord {
-  shimPid: number;
+  shim: ProcessIdentity;
   socket: string;
-  /** The VM's runtime dir (lib/vm) and every host pid the VM owns (VMM, virtiofsd). */
+  /** The VM's runtime dir (lib/vm) and every host process the VM owns (its jail, with the VMM). */
   vmRuntimeDir?: string;
   vmSocketDir?: string;
-  hostPids?: number[];
+  hostProcesses?: ProcessIdentity[];
 }
 
 export function recordPath(bundle: string): string {

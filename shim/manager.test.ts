@@ -8,8 +8,8 @@ import { join } from "node:path";
 import { codec } from "../lib/containerd/protos.ts";
 import { isRunmError } from "../lib/errors.ts";
 import { REPO_ROOT } from "../lib/paths.ts";
+import { pidAlive } from "../lib/sys/proc.ts";
 import { TtrpcClient } from "../lib/ttrpc/index.ts";
-import { pidAlive } from "../lib/vm/guarded-spawn.ts";
 
 const bundle = mkdtempSync(join(tmpdir(), "runm-bundle-"));
 const id = `mgr-${process.pid}`;

@@ -21,6 +21,7 @@ import { RUNM_SHIM_BINARY, SHIM_BUNDLE_FILES } from "../lib/constants.ts";
 import { codec, timestamp } from "../lib/containerd/protos.ts";
 import { internal, unavailable } from "../lib/errors.ts";
 import { writeFileAtomic } from "../lib/fs-atomic.ts";
+import { signalVerified } from "../lib/sys/proc.ts";
 import {
   bootstrapAnswer,
   legacyAnswer,
@@ -106,12 +107,13 @@ export async function deleteShim(f: ShimFlags): Promise<Uint8Array> {
   const bundle = f.bundle || process.cwd();
   const rec = readRecord(bundle);
   const pidFile = join(bundle, SHIM_BUNDLE_FILES.pid);
-  const shimPid = rec?.shimPid ?? (existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8")) : 0);
-  // The shim first (it must not race us), then the VM's processes; each only if its command line
-  // still names this container (a pid may have been reused since it was recorded).
-  killPid(shimPid, [RUNM_SHIM_BINARY, `-id ${f.id} `]);
-  const vmMarks = [rec?.vmRuntimeDir, rec?.vmSocketDir].filter((d): d is string => !!d);
-  for (const pid of rec?.hostPids ?? []) killPid(pid, [], vmMarks);
+  // The shim first (it must not race us), then the VM's processes: each only if it is still the
+  // process recorded (same start time), never a pid reused since. Before the shim wrote its
+  // record there is only its pid file: then its command line must still name this container.
+  if (rec) signalVerified(rec.shim, "SIGKILL");
+  else if (existsSync(pidFile))
+    killByCommandLine(Number(readFileSync(pidFile, "utf8")), [RUNM_SHIM_BINARY, `-id ${f.id} `]);
+  for (const p of rec?.hostProcesses ?? []) signalVerified(p, "SIGKILL");
   for (const dir of [rec?.vmRuntimeDir, rec?.vmSocketDir])
     if (dir) rmSync(dir, { recursive: true, force: true });
   const socket = rec?.socket ?? socketPath(f.address, f.namespace, f.id);
@@ -120,8 +122,8 @@ export async function deleteShim(f: ShimFlags): Promise<Uint8Array> {
   return DELETE_RESPONSE.encode({ pid: 0, exitStatus: SIGKILL_STATUS, exitedAt: timestamp() });
 }
 
-/** SIGKILL pid if its command line has every one of `all` and, when given, one of `any`. */
-function killPid(pid: number, all: string[], any: string[] = []): void {
+/** SIGKILL pid if its command line has every one of `all`. */
+function killByCommandLine(pid: number, all: string[]): void {
   if (!pid || pid === process.pid) return;
   let cmd: string;
   try {
@@ -129,7 +131,7 @@ function killPid(pid: number, all: string[], any: string[] = []): void {
   } catch {
     return; // gone
   }
-  if (!all.every((s) => cmd.includes(s)) || (any.length > 0 && !any.some((s) => cmd.includes(s)))) return;
+  if (!all.every((s) => cmd.includes(s))) return;
   try {
     process.kill(pid, "SIGKILL");
   } catch {

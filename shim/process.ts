@@ -1,7 +1,7 @@
 // One process the shim forwards for (a container's init or an exec): its host stdio, the pumps
 // between that stdio and the agent's streams, and the once-only exit handling that keeps
 // containerd's event order (start before exit, exit before delete, output flushed before exit).
-import type { AgentClient, ProcessId } from "../lib/agent-client/index.ts";
+import { type AgentClient, callDeadline, type ProcessId } from "../lib/agent-client/index.ts";
 import { messageOf } from "../lib/errors.ts";
 import { logger } from "../lib/log.ts";
 import type { HostIo, OutputSink, StdioPaths } from "./stdio.ts";
@@ -52,8 +52,15 @@ export class ShimProcess {
     return this.ref.execId;
   }
 
-  /** Wire the agent's stdout/stderr into the host sinks and the host stdin into the agent. */
+  /**
+   * Wire the agent's stdout/stderr into the host sinks and the host stdin into the agent. They
+   * outlive the request that starts them, so they run outside its deadline.
+   */
   startPumps(agent: AgentClient): void {
+    callDeadline.exit(() => this.pumps(agent));
+  }
+
+  private pumps(agent: AgentClient): void {
     const pumps: Promise<void>[] = [];
     const out = async (stream: "stdout" | "stderr", sink: OutputSink) => {
       try {

@@ -2,10 +2,10 @@
 // events, and tears the VM down on Shutdown, on SIGTERM/SIGINT/SIGHUP (through lib/vm's cleanup
 // registry, which every VM also registers with), or when nobody talks to it any more.
 import { rmSync } from "node:fs";
+import { registerCleanup } from "../lib/cleanup.ts";
 import { invalidArgument } from "../lib/errors.ts";
 import { logger } from "../lib/log.ts";
 import { TtrpcServer } from "../lib/ttrpc/index.ts";
-import { registerCleanup } from "../lib/vm/cleanup.ts";
 import type { ShimFlags } from "./flags.ts";
 import { createPublisher } from "./publisher.ts";
 import { TASK_SERVICE, TaskService } from "./task-service.ts";

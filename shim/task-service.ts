@@ -3,13 +3,21 @@
 // in containerd's order. Errors are RunmErrors; lib/ttrpc converts them to statuses.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { ProcessState } from "../lib/agent-client/index.ts";
+import { callDeadline, type ProcessState } from "../lib/agent-client/index.ts";
 import { TTRPC_NAMESPACE_KEY } from "../lib/constants.ts";
 import { type AnyValue, codec, type Msg, packAny, TaskStatus, timestamp } from "../lib/containerd/protos.ts";
-import { alreadyExists, invalidArgument, messageOf, notFound, notImplemented } from "../lib/errors.ts";
+import {
+  alreadyExists,
+  invalidArgument,
+  isRunmError,
+  messageOf,
+  notFound,
+  notImplemented,
+} from "../lib/errors.ts";
 import { logger } from "../lib/log.ts";
 import { planMounts } from "../lib/sandbox/mounts.ts";
 import type { Sandbox } from "../lib/sandbox/sandbox.ts";
+import { identify } from "../lib/sys/proc.ts";
 import type { CallContext, MethodHandler } from "../lib/ttrpc/index.ts";
 import { writeRecord } from "./bundle-state.ts";
 import { linkConsole } from "./manager.ts";
@@ -37,6 +45,8 @@ interface Container {
 
 /** Exit status reported for processes whose VM died (containerd's "unknown" status). */
 const LOST_STATUS = 255;
+/** How long Kill and Delete wait for a silent guest before its VM is torn down regardless. */
+const GUEST_SILENCE_MS = 15_000;
 
 export interface TaskServiceDeps {
   namespace: string;
@@ -78,7 +88,8 @@ export class TaskService {
       return async (payload: Uint8Array, ctx: CallContext) => {
         const r = rq.decode(payload);
         log.debug(`${ctx.method} ${r.id ?? ""}${r.execId ? `/${r.execId}` : ""}`);
-        const out = await fn(r, ctx);
+        // Every agent call made for this request carries containerd's deadline.
+        const out = await callDeadline.run(ctx.deadline, () => fn(r, ctx));
         return rs ? rs.encode(out) : EMPTY;
       };
     };
@@ -136,11 +147,11 @@ export class TaskService {
     try {
       sandbox = await startSandbox(sandboxId(namespace, r.id), plan.shares, opts);
       await writeRecord(r.bundle, {
-        shimPid: process.pid,
+        shim: identify(process.pid) ?? { pid: process.pid, startTime: 0 },
         socket: this.deps.socket,
         vmRuntimeDir: sandbox.vm.runtimeDir,
         vmSocketDir: sandbox.socketDir,
-        hostPids: sandbox.hostPids(),
+        hostProcesses: sandbox.hostPids().flatMap((pid) => identify(pid) ?? []),
       });
       linkConsole(r.bundle, sandbox.vm.consolePath);
       await sandbox.mount(plan.guestMounts);
@@ -179,6 +190,11 @@ export class TaskService {
 
   /** Exit and OOM events come from the guest; the rest are published by the RPCs below. */
   private followEvents(c: Container): void {
+    // For the container's whole life: outside the deadline of the Create that starts it.
+    callDeadline.exit(() => this.eventLoop(c));
+  }
+
+  private eventLoop(c: Container): void {
     (async () => {
       for await (const e of c.sandbox.agent.events(c.events.signal)) {
         if (e.containerId !== c.id) continue;
@@ -203,9 +219,36 @@ export class TaskService {
     log.error(
       `the VM of ${c.id} exited unexpectedly (see its console log); its processes exit ${LOST_STATUS}`,
     );
+    this.markLost(c);
+  }
+
+  /** Every process of the container counts as exited with LOST_STATUS (its VM is gone). */
+  private markLost(c: Container): Exit {
+    if (c.lost) return c.lost;
     const x = { exitStatus: LOST_STATUS, exitedAt: new Date() };
     c.lost = x;
     for (const p of [c.init, ...c.execs.values()]) void p.handleExit(x, (e) => this.publishExit(c, p, e));
+    return x;
+  }
+
+  /**
+   * A call that must not be held up by a guest that stopped answering (Kill, Delete of the init):
+   * bounded by GUEST_SILENCE_MS; when the guest stays silent its VM is torn down and the container
+   * counts as lost (255), so containerd can always stop and delete it.
+   */
+  private async orLost<T>(
+    c: Container,
+    what: string,
+    call: (timeoutMs: number) => Promise<T>,
+  ): Promise<T | Exit> {
+    try {
+      return await call(GUEST_SILENCE_MS);
+    } catch (e) {
+      if (!isRunmError(e, "DeadlineExceeded") && !isRunmError(e, "Unavailable")) throw e;
+      log.error(`the guest of ${c.id} did not answer ${what} (${messageOf(e)}): tearing its VM down`);
+      await c.sandbox.shutdown();
+      return this.markLost(c);
+    }
   }
 
   private publishExit(c: Container, p: ShimProcess, x: Exit): void {
@@ -262,14 +305,22 @@ export class TaskService {
   private async kill(r: Msg): Promise<Msg> {
     const c = this.get(r.id);
     if (c.lost) return {}; // nothing left to signal
-    await c.sandbox.agent.kill(this.proc(r.id, r.execId).ref, r.signal, r.all);
+    const ref = this.proc(r.id, r.execId).ref;
+    await this.orLost(c, "Kill", (t) => c.sandbox.agent.kill(ref, r.signal, r.all, t));
     return {};
   }
 
   private async delete(r: Msg): Promise<Msg> {
     const c = this.get(r.id);
     const p = this.proc(r.id, r.execId);
-    const d = c.lost ? { pid: p.pid, ...c.lost } : await c.sandbox.agent.delete(p.ref);
+    const d = c.lost
+      ? { pid: p.pid, ...c.lost }
+      : p.execId
+        ? await c.sandbox.agent.delete(p.ref)
+        : await this.orLost(c, "Delete", (t) => c.sandbox.agent.delete(p.ref, t)).then((x) => ({
+            pid: p.pid,
+            ...x,
+          }));
     await p.exited();
     await p.io.close();
     const out = { pid: d.pid, exitStatus: d.exitStatus, exitedAt: ts(d.exitedAt) };

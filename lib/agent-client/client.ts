@@ -1,6 +1,7 @@
 // The host side of the agent API: the one adapter that touches lib/proto. It connects to a unix
 // socket (QEMU's virtio-serial chardev, vfkit's vsock socket, or a test agent's --listen) and
 // returns plain TS types; every gRPC error becomes a RunmError in errors.ts.
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { Duplex } from "node:stream";
 import { type Client, credentials, makeGenericClientConstructor, type ServiceError } from "@grpc/grpc-js";
 import type { GuestRuntime } from "../constants.ts";
@@ -19,6 +20,15 @@ import type {
 } from "./types.ts";
 
 const AgentClientCtor = makeGenericClientConstructor(agentService, "Agent");
+
+/**
+ * The deadline (ms since the epoch) of the request being served, for every agent call made while
+ * serving it: the shim runs each containerd call inside `callDeadline.run(its deadline, ...)`, so
+ * a guest that stops answering fails that call in time instead of holding containerd forever.
+ */
+export const callDeadline = new AsyncLocalStorage<number | undefined>();
+/** Without a caller's deadline, no unary call waits longer than this (Wait has none). */
+export const DEFAULT_CALL_TIMEOUT_MS = 120_000;
 type Callback = (e: ServiceError | null, r: unknown) => void;
 type Rpc = (req: object, opts: object, cb: Callback) => void;
 
@@ -50,9 +60,14 @@ export class AgentClient {
     }) as unknown as Client & Record<string, unknown>;
   }
 
-  private call<Res>(name: string, req: object, timeoutMs?: number): Promise<Res> {
+  /** `timeoutMs`: this call's own bound; "none" for a call that waits on purpose (Wait). */
+  private call<Res>(name: string, req: object, timeoutMs?: number | "none"): Promise<Res> {
     const fn = this.grpc[name] as Rpc;
-    const opts = timeoutMs ? { deadline: Date.now() + timeoutMs } : {};
+    const own = typeof timeoutMs === "number" ? Date.now() + timeoutMs : undefined;
+    const outer = callDeadline.getStore();
+    const fallback = timeoutMs === "none" ? undefined : Date.now() + DEFAULT_CALL_TIMEOUT_MS;
+    const deadline = Math.min(own ?? Infinity, outer ?? Infinity, fallback ?? Infinity);
+    const opts = Number.isFinite(deadline) ? { deadline } : {};
     const callerStack = new Error().stack ?? ""; // the reply arrives on another stack
     return new Promise((resolve, reject) =>
       fn.call(this.grpc, req, opts, (e, r) => {
@@ -138,12 +153,12 @@ export class AgentClient {
     await this.call("Exec", { process: ref(p), processJson: JSON.stringify(process), stdio: stdio(opts) });
   }
 
-  async kill(p: ProcessId, signal: number, all = false): Promise<void> {
-    await this.call("Kill", { process: ref(p), signal, all });
+  async kill(p: ProcessId, signal: number, all = false, timeoutMs?: number): Promise<void> {
+    await this.call("Kill", { process: ref(p), signal, all }, timeoutMs);
   }
 
-  async delete(p: ProcessId): Promise<ExitResult & { pid: number }> {
-    const r = await this.call<W.DeleteResponse>("Delete", { process: ref(p) });
+  async delete(p: ProcessId, timeoutMs?: number): Promise<ExitResult & { pid: number }> {
+    const r = await this.call<W.DeleteResponse>("Delete", { process: ref(p) }, timeoutMs);
     return { pid: r.pid, exitStatus: r.exitStatus, exitedAt: date(r.exitedAtUnixMs) };
   }
 
@@ -179,7 +194,7 @@ export class AgentClient {
   }
 
   async wait(p: ProcessId): Promise<ExitResult> {
-    const r = await this.call<W.WaitResponse>("Wait", { process: ref(p) });
+    const r = await this.call<W.WaitResponse>("Wait", { process: ref(p) }, "none");
     return { exitStatus: r.exitStatus, exitedAt: date(r.exitedAtUnixMs) };
   }
 

@@ -1,2 +1,2 @@
-export { AgentClient } from "./client.ts";
+export { AgentClient, callDeadline, DEFAULT_CALL_TIMEOUT_MS } from "./client.ts";
 export type * from "./types.ts";

@@ -1,7 +1,8 @@
 // Child processes of a build (make, tar, mksquashfs, bun build), tracked by PID. Each runs in its
 // own process group so that stopping it also stops the compilers it started; on SIGINT/SIGTERM
-// every tracked group is ended before runm exits.
+// (through the one cleanup registry) and at exit every tracked group is ended.
 import { type ChildProcess, spawn } from "node:child_process";
+import { registerCleanup } from "../cleanup.ts";
 
 const live = new Set<number>();
 let installed = false;
@@ -14,19 +15,18 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-function onSignal(signal: NodeJS.Signals): void {
-  for (const pid of live) killGroup(pid, "SIGTERM");
-  process.exit(signal === "SIGINT" ? 130 : 143);
-}
-
 function installOnce(): void {
   if (installed) return;
   installed = true;
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
-  // A thrown error that ends runm must not orphan a make -j.
-  process.once("exit", () => {
-    for (const pid of live) killGroup(pid, "SIGKILL");
+  // A signal, or a thrown error that ends runm, must not orphan a make -j.
+  registerCleanup({
+    name: "build children",
+    run: async () => {
+      for (const pid of live) killGroup(pid, "SIGTERM");
+    },
+    runSync: () => {
+      for (const pid of live) killGroup(pid, "SIGKILL");
+    },
   });
 }
 

@@ -8,6 +8,7 @@ import { failedPrecondition, unavailable } from "../errors.ts";
 import { probe } from "../exec.ts";
 import { requireTool } from "../tools.ts";
 import { tailLines } from "../vm/console-log.ts";
+import { guardArgv } from "../vm/guarded-spawn.ts";
 
 export interface DaemonOptions {
   /** containerd binary (default: containerd on PATH, e.g. Debian's 1.6). */
@@ -46,7 +47,10 @@ export async function startDaemon(o: DaemonOptions): Promise<ContainerdDaemon> {
   const out = o.onLine ? "pipe" : openSync(o.logFile, "a");
   let child: ChildProcess;
   try {
-    child = spawn(bin, ["--config", o.config], {
+    // Guarded: a private containerd dies with the runm process that started it, even by SIGKILL
+    // (its shims then exit when they find no containerd, and their VMs with them).
+    const [cmd, ...args] = guardArgv([bin, "--config", o.config]);
+    child = spawn(cmd as string, args, {
       detached: o.ownProcessGroup,
       stdio: ["ignore", out, out],
       env: o.env,

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { run } from "../exec.ts";
 import { logger } from "../log.ts";
-import { stopPid } from "../vm/guarded-spawn.ts";
+import { identify, type ProcessIdentity, stopVerified } from "../sys/proc.ts";
 import type { ContainerdLayout } from "./config.ts";
 import type { Ctr } from "./ctr.ts";
 
@@ -70,7 +70,7 @@ export function findProcesses(needles: string[], program?: RegExp): number[] {
 }
 
 /** The programs a runm-owned containerd leaves running: never anyone else's (a `tail -f` of a log). */
-const OURS = /^(containerd|containerd-shim-runm-v2|qemu-system-[\w-]+|virtiofsd|vfkit|gvproxy)$/;
+const OURS = /^(containerd|containerd-shim-runm-v2|unshare|qemu-system-[\w-]+|virtiofsd|vfkit|gvproxy)$/;
 
 /**
  * The processes started under this layout: containerd itself (its --config), shims (their
@@ -80,9 +80,13 @@ export function leftoverProcesses(l: ContainerdLayout): number[] {
   return findProcesses([`${l.dir}/`], OURS);
 }
 
-/** SIGTERM each PID, then SIGKILL whatever is still alive after `graceMs`. */
-export async function killPids(pids: number[], graceMs = 3_000): Promise<void> {
-  await Promise.all(pids.map((pid) => stopPid(pid, graceMs)));
+/**
+ * SIGTERM each process, then SIGKILL whatever is still alive after `graceMs`; each only while it
+ * is still the process that was found (a pid reused since is left alone).
+ */
+export async function killPids(pids: (number | ProcessIdentity)[], graceMs = 3_000): Promise<void> {
+  const ids = pids.map((p) => (typeof p === "number" ? identify(p) : p));
+  await Promise.all(ids.map((id) => (id ? stopVerified(id, graceMs) : undefined)));
 }
 
 /** Unmount anything still mounted under dir (deepest first), e.g. after a crashed task. */

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findProcesses } from "../containerd/teardown.ts";
 import { REPO_ROOT } from "../paths.ts";
-import { pidAlive } from "../vm/guarded-spawn.ts";
+import { pidAlive } from "../sys/proc.ts";
 import { devLayout } from "./layout.ts";
 
 // Real containerd (and with runm, VMs under TCG): seconds per step.

@@ -3,6 +3,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { onInterrupt } from "../cleanup.ts";
 import {
   DEV_LOG_DIR_ENV,
   DEV_NAMESPACE,
@@ -160,13 +161,12 @@ export async function runDevContainerd(opts: DevOptions = {}): Promise<number> {
     );
     log.debug(`shims log to ${layout.shimLogs} (${DEV_LOG_DIR_ENV})`);
 
+    let release: () => void = () => {};
     const reason = await new Promise<string>((resolve) => {
-      const onSignal = (sig: string) => () => resolve(sig);
-      process.once("SIGINT", onSignal("SIGINT"));
-      process.once("SIGTERM", onSignal("SIGTERM"));
-      process.once("SIGHUP", onSignal("SIGHUP"));
+      release = onInterrupt((sig) => resolve(sig));
       ctd.exited.then((code) => resolve(`containerd exited (${code})`));
     });
+    release();
     log.info(`${reason}: stopping containerd, shims and VMs`);
     await ctd.stop();
     stopFollowing();

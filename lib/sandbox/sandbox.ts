@@ -10,7 +10,7 @@ import type { GuestRuntime } from "../constants.ts";
 import { failedPrecondition, messageOf } from "../errors.ts";
 import type { GuestManifest } from "../guest-manifest.ts";
 import { logger } from "../log.ts";
-import { pidAlive } from "../vm/guarded-spawn.ts";
+import { pidAlive } from "../sys/proc.ts";
 import { hostDriver } from "../vm/select-driver.ts";
 import type { BootTimeline } from "../vm/timeline.ts";
 import {

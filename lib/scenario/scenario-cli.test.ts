@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { runm } from "../../test/cli.ts";
 import { findProcesses } from "../containerd/teardown.ts";
 import { REPO_ROOT } from "../paths.ts";
-import { pidAlive } from "../vm/guarded-spawn.ts";
+import { pidAlive } from "../sys/proc.ts";
 
 // Real containerd (and with runm, VMs under TCG): seconds per step.
 setDefaultTimeout(120_000);

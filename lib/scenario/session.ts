@@ -1,6 +1,8 @@
 // One `runm scenario` invocation: pick the scenarios, find (or start) the containerd, choose the
 // client, run them in order and always tear down what the run started, also on Ctrl-C.
+
 import { join } from "node:path";
+import { onInterrupt } from "../cleanup.ts";
 import { DEV_NAMESPACE, RUNM_RUNTIME_NAME, RUNM_SNAPSHOTTER } from "../constants.ts";
 import { type PrivateContainerd, startPrivateContainerd } from "../containerd/private.ts";
 import { readDevEnv, shimDirs } from "../dev/dev-containerd.ts";
@@ -65,8 +67,7 @@ export async function runSession(o: SessionOptions): Promise<ScenarioResult[]> {
     o.write("# interrupted: stopping the current step and cleaning up");
     abort.abort();
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const release = onInterrupt(onSignal);
   let ctd: PrivateContainerd | undefined;
   try {
     if (o.withContainerd) {
@@ -94,8 +95,7 @@ export async function runSession(o: SessionOptions): Promise<ScenarioResult[]> {
     }
     return results;
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    release();
     if (ctd) {
       if (o.keep) o.write(`# --keep: stopping the private containerd anyway (it lives only for this run)`);
       await ctd.stop();

@@ -73,7 +73,11 @@ async function pump(src: AsyncIterable<Uint8Array>, dst: Writable, onFirst: () =
 
 export async function runContainer(opts: ContainerRunOptions): Promise<ContainerRunResult> {
   checkDir(opts.rootfs, "rootfs");
-  for (const v of opts.volumes ?? []) checkDir(v.source, "volume source");
+  for (const v of opts.volumes ?? [])
+    if (!existsSync(v.source))
+      throw invalidArgument(`volume source ${v.source} does not exist`, {
+        hint: "give an existing directory or file",
+      });
   const io = opts.io ?? { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
   const id = opts.id ?? `run-${randomBytes(4).toString("hex")}`;
   const tty = opts.tty ?? false;

@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
 import { join } from "node:path";
-import { guardArgv, pidAlive, stopPid } from "./guarded-spawn.ts";
+import { identify, pidAlive, stopVerified } from "../sys/proc.ts";
+import { guardArgv } from "./guarded-spawn.ts";
 
 const CHILD = join(import.meta.dir, "testdata/guarded-child.ts");
 
@@ -68,10 +69,12 @@ test("SIGTERM exits 143 after cleanup", async () => {
   expect(await goneWithin(sleepPid, 2000)).toBe(true);
 });
 
-test("stopPid ends a process that ignores SIGTERM with SIGKILL", async () => {
+test("stopVerified ends a process that ignores SIGTERM with SIGKILL", async () => {
   const p = Bun.spawn(["sh", "-c", "trap '' TERM; while :; do sleep 0.05; done"]);
   await Bun.sleep(100);
-  await stopPid(p.pid, 200);
+  const id = identify(p.pid);
+  if (!id) throw new Error("no such process");
+  await stopVerified(id, 200);
   expect(await p.exited).not.toBe(0);
   expect(pidAlive(p.pid)).toBe(false);
 });

@@ -8,6 +8,7 @@
 // macOS has no PDEATHSIG: the vfkit driver uses a watchdog instead (vfkit/watchdog.ts).
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import type { Subprocess } from "bun";
+import { identify, type ProcessIdentity } from "../sys/proc.ts";
 import { requireTool } from "../tools.ts";
 
 export interface GuardedSpawnOptions {
@@ -52,43 +53,23 @@ export function guardedSpawn(argv: string[], opts: GuardedSpawnOptions = {}): Su
   });
 }
 
-/** True if a process with this PID exists (and is not a zombie we could still reap). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return true; // no procfs (macOS): kill(0) said it exists
-  }
-}
-
-/** SIGTERM, then SIGKILL after graceMs; resolves once the process is gone. */
-export async function stopPid(pid: number, graceMs = 2000): Promise<void> {
-  const sig = (s: NodeJS.Signals) => {
-    try {
-      process.kill(pid, s);
-    } catch {
-      // already gone
-    }
-  };
-  if (!pidAlive(pid)) return;
-  sig("SIGTERM");
-  const until = Date.now() + graceMs;
-  while (pidAlive(pid) && Date.now() < until) await Bun.sleep(10);
-  if (pidAlive(pid)) {
-    sig("SIGKILL");
-    while (pidAlive(pid)) await Bun.sleep(10);
-  }
-}
-
-/** Write a pidfile atomically (temp + rename), synchronously so no await separates spawn and record. */
+/**
+ * Write a pidfile atomically (temp + rename), synchronously so no await separates spawn and
+ * record: "PID STARTTIME", so a reader can tell the process from a later one with the same pid.
+ */
 export function writePidfile(path: string, pid: number): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, `${pid}\n`);
+  writeFileSync(tmp, `${pid} ${identify(pid)?.startTime ?? 0}\n`);
   renameSync(tmp, path);
+}
+
+/** A pidfile's process identity, or undefined (missing, unreadable). */
+export function readPidfile(path: string): ProcessIdentity | undefined {
+  try {
+    const [pid, start] = readFileSync(path, "utf8").trim().split(/\s+/);
+    const n = Number(pid);
+    return n > 0 ? { pid: n, startTime: Number(start ?? 0) } : undefined;
+  } catch {
+    return undefined;
+  }
 }

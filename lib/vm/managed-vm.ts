@@ -5,10 +5,9 @@ import { existsSync } from "node:fs";
 import { createConnection } from "node:net";
 import type { Duplex } from "node:stream";
 import type { Subprocess } from "bun";
+import { registerCleanup } from "../cleanup.ts";
 import { failedPrecondition, unavailable } from "../errors.ts";
-import { registerCleanup } from "./cleanup.ts";
 import { tailLines } from "./console-log.ts";
-import { stopPid } from "./guarded-spawn.ts";
 import { createRuntimeDir, type RuntimeDir } from "./runtime-dir.ts";
 import { BootTimeline } from "./timeline.ts";
 import type { GuestShareMount, HasHostPids, ReadyCheck, Vm, VmConfig } from "./vm-interface.ts";
@@ -101,8 +100,17 @@ export abstract class ManagedVm implements Vm, HasHostPids {
 
   shutdown(): Promise<void> {
     this.shutdownOnce ??= (async () => {
+      // Through Bun's handles: a child Bun has reaped is never signalled again (its pid may
+      // belong to another process by then).
       const procs = this.processes();
-      for (const p of procs) await stopPid(p.pid, this.stopGraceMs);
+      for (const p of procs) {
+        if (p.exitCode !== null || p.signalCode !== null) continue;
+        if (this.stopGraceMs > 0) {
+          p.kill("SIGTERM");
+          await Promise.race([p.exited, Bun.sleep(this.stopGraceMs)]);
+        }
+        p.kill("SIGKILL");
+      }
       await Promise.all(procs.map((p) => p.exited));
       this.rt.remove();
       this.unregister?.();
@@ -112,18 +120,11 @@ export abstract class ManagedVm implements Vm, HasHostPids {
   }
 
   /**
-   * At process exit, when nothing async runs any more: SIGTERM every process (QEMU and virtiofsd
-   * exit on it at once; vfkit's watchdog must get it to take its helper down with it).
+   * At process exit, when nothing async runs any more: SIGKILL every process (the jail's unshare
+   * takes its VMM with it; vfkit's watchdog takes its helper).
    */
   private shutdownSync(): void {
-    for (const p of this.processes()) {
-      if (p.exitCode !== null) continue;
-      try {
-        process.kill(p.pid, "SIGTERM");
-      } catch {
-        // gone
-      }
-    }
+    for (const p of this.processes()) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
     this.rt.remove();
   }
 }

@@ -2,12 +2,13 @@
 // socket path must fit in sun_path (108 bytes with the NUL), so when the state dir is deep the
 // sockets go to a short sibling under /tmp instead, and both are removed at teardown.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { alreadyExists, invalidArgument } from "../errors.ts";
 import { dirs } from "../paths.ts";
-import { pidAlive } from "./guarded-spawn.ts";
+import { stillRunning } from "../sys/proc.ts";
+import { readPidfile } from "./guarded-spawn.ts";
 
 /** Longest socket file name we create inside the socket dir ("fs-<31-char tag>.sock"). */
 const LONGEST_SOCKET_NAME = 40;
@@ -54,9 +55,9 @@ export function createRuntimeDir(id: string, stateDir = dirs().state): RuntimeDi
   checkVmId(id);
   const dir = join(vmsRoot(stateDir), id);
   if (existsSync(dir)) {
-    const pid = Number(readPid(join(dir, VMM_PIDFILE)));
-    if (pid > 0 && pidAlive(pid)) {
-      throw alreadyExists(`VM ${id} is already running (pid ${pid})`, {
+    const vmm = readPidfile(join(dir, VMM_PIDFILE));
+    if (vmm && stillRunning(vmm)) {
+      throw alreadyExists(`VM ${id} is already running (pid ${vmm.pid})`, {
         hint: "pick another id or stop that VM first",
       });
     }
@@ -85,12 +86,4 @@ export function createRuntimeDir(id: string, stateDir = dirs().state): RuntimeDi
       if (socketDir !== dir) rmSync(socketDir, { recursive: true, force: true });
     },
   };
-}
-
-function readPid(path: string): string {
-  try {
-    return readFileSync(path, "utf8").trim();
-  } catch {
-    return "";
-  }
 }

@@ -325,6 +325,42 @@ export function shimSuite(
     );
 
     test(
+      "a frozen guest: a call fails within containerd's deadline, and delete still cleans up",
+      async () => {
+        const c = id("frozen");
+        await h.run(c, ["sleep", "1000"], ["-d"]);
+        // The QEMU itself (its jail's unshare names it in its argv too).
+        const qemu = readdirSync("/proc")
+          .filter((d) => /^\d+$/.test(d))
+          .find((pid) => {
+            try {
+              const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+              return argv.startsWith("/usr/bin/qemu-system") && argv.includes(`runm-default-${c}\0`);
+            } catch {
+              return false;
+            }
+          });
+        expect(qemu).toBeDefined();
+        process.kill(Number(qemu), "SIGSTOP"); // the whole guest, agent included, stops answering
+        const t0 = performance.now();
+        const exec = await h.ctr(["--timeout", "10s", "task", "exec", "--exec-id", "e1", c, "true"], {
+          container: c,
+          timeoutMs: 60_000,
+        });
+        const took = (performance.now() - t0) / 1000;
+        expect(exec.code).not.toBe(0);
+        expect(exec.stderr).toMatch(/deadline exceeded/i);
+        expect(took).toBeLessThan(40); // 10 s asked; generous for a loaded host, far from forever
+        // Delete still works: the shim gives the frozen guest a bounded time, then tears it down.
+        const del = await h.ctr(["task", "delete", "--force", c], { container: c, timeoutMs: 90_000 });
+        expect(del.code).toBe(0);
+        expect((await h.ctr(["container", "rm", c])).code).toBe(0);
+        await clean(c);
+      },
+      T,
+    );
+
+    test(
       "three containers at once",
       async () => {
         const ids = [id("three-a"), id("three-b"), id("three-c")];

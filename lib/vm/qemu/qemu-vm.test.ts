@@ -4,7 +4,7 @@ import { afterAll, afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import { BOOT_MARKER, hostGuestArch } from "../../constants.ts";
 import { isRunmError } from "../../errors.ts";
 import { readGuestManifest } from "../../guest-manifest.ts";
-import { pidAlive } from "../guarded-spawn.ts";
+import { pidAlive } from "../../sys/proc.ts";
 import { vmTestEnv } from "../testdata/vm-env.ts";
 import type { VmConfig } from "../vm-interface.ts";
 import { QemuDriver } from "./driver.ts";

@@ -1,12 +1,15 @@
 // Test helper process: spawns a guarded `sleep`, registers its teardown, prints the sleep's pid,
 // then waits to be killed (guarded-spawn.test.ts, cleanup.test.ts).
-import { registerCleanup } from "../cleanup.ts";
-import { guardedSpawn, stopPid } from "../guarded-spawn.ts";
+import { registerCleanup } from "../../cleanup.ts";
+import { guardedSpawn } from "../guarded-spawn.ts";
 
 const child = guardedSpawn(["sleep", "300"]);
 registerCleanup({
   name: "sleep",
-  run: () => stopPid(child.pid),
+  run: async () => {
+    child.kill("SIGKILL");
+    await child.exited;
+  },
   runSync: () => process.kill(child.pid, "SIGKILL"),
 });
 // Report the pid once the guard chain has exec'd sleep, so that the tests see the final process.

@@ -1,6 +1,6 @@
 // The watchdog is plain sh, so its behaviour is tested for real here on Linux.
 import { expect, test } from "bun:test";
-import { pidAlive } from "../guarded-spawn.ts";
+import { pidAlive } from "../../sys/proc.ts";
 import { watchdogArgv } from "./watchdog.ts";
 
 const childPid = (watchdog: number): number => {
