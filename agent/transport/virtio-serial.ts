@@ -15,6 +15,14 @@ import type { Transport } from "./types.ts";
 
 const log = logger("agent");
 const FIND_POLL_MS = 5;
+/**
+ * A session that ends this soon while the port claimed a host was connected (not a real virtio
+ * port: a test's stand-in, or a host that connects and drops at once) is followed by a backoff,
+ * 10 ms doubling to 500 ms, so a port that reads end of file at once can never spin.
+ */
+const SHORT_SESSION_MS = 200;
+const BACKOFF_MIN_MS = 10;
+const BACKOFF_MAX_MS = 500;
 
 /** /dev path of the virtio-serial port called `name`, or undefined. */
 export function findVirtioPort(
@@ -77,7 +85,13 @@ export class VirtioSerialTransport implements Transport {
    * the host's connect: an idle guest (or a template being snapshotted) runs nothing meanwhile.
    */
   private async sessions(dev: string, serve: (stream: Duplex) => void): Promise<void> {
+    let backoff = 0;
     while (!this.closing) {
+      if (backoff) {
+        this.waiting = awaitReadiness(backoff);
+        await this.waiting.promise;
+        if (this.closing) return;
+      }
       const fd = openSync(dev, "r+");
       setSignalDriven(fd);
       while (!this.closing && hungUp(fd)) {
@@ -93,8 +107,11 @@ export class VirtioSerialTransport implements Transport {
       const ended = new Promise((r) => stream.once("close", r));
       stream.on("end", () => stream.destroy());
       stream.on("error", (e) => log.debug(`channel: ${e.message}`));
+      const began = Date.now();
       serve(stream);
       await ended;
+      const short = Date.now() - began < SHORT_SESSION_MS;
+      backoff = short ? Math.min(Math.max(backoff * 2, BACKOFF_MIN_MS), BACKOFF_MAX_MS) : 0;
     }
   }
 
