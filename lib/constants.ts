@@ -8,7 +8,10 @@ export const AGENT_VSOCK_PORT = 1024;
 
 /** Kernel command line keys read by the guest's /init and agent. */
 export const CMDLINE = {
-  /** agent (default) | marker (print BOOT_MARKER after mounting mbin, power off) | shell | floor */
+  /**
+   * agent (default) | marker (print BOOT_MARKER after mounting mbin, power off) | idle (print it,
+   * then do nothing: the bench's bare idle guest) | shell | floor
+   */
   mode: "runm.mode",
   /** Host wall clock in ms since the epoch at launch; the guest has no RTC. */
   time: "runm.time",
@@ -16,7 +19,7 @@ export const CMDLINE = {
   logLevel: "runm.log",
 } as const;
 
-export type GuestMode = "agent" | "marker" | "shell" | "floor";
+export type GuestMode = "agent" | "marker" | "idle" | "shell" | "floor";
 
 /** Printed on the console by /init in marker mode once the mbin squashfs is mounted. */
 export const BOOT_MARKER = "RUNM-BOOT-OK";

@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import { agentMethods, agentRoot, agentService, bytesOnlyCodec } from "./service.ts";
 
 test("every RPC has its own Request/Response message (streams excepted)", () => {
-  const streams = new Set(["ReadOutput", "WriteStdin", "Events"]);
+  const streams = new Set(["ReadOutput", "WriteStdin", "Events", "ForwardHostPorts", "Tunnel"]);
   for (const name of agentMethods) {
     const m = agentRoot.lookupService("runm.agent.v1.Agent").methods[name];
     expect(m).toBeDefined();

@@ -31,6 +31,15 @@ function install(): void {
     signals += 1;
     wakeAll();
   });
+}
+
+let childInstalled = false;
+
+/** SIGCHLD is handled only where a reaper asked for it (the guest agent): hosts leave it to Bun. */
+function installChild(): void {
+  install();
+  if (childInstalled) return;
+  childInstalled = true;
   process.on("SIGCHLD", () => {
     for (const l of childListeners) l();
     wakeAll();
@@ -79,7 +88,7 @@ export function readinessSignals(): number {
  * that stops it. The guest's reaper then calls waitpid for exactly the pids it watches.
  */
 export function onChildExit(fn: () => void): () => void {
-  install();
+  installChild();
   childListeners.add(fn);
   return () => childListeners.delete(fn);
 }

@@ -1,0 +1,136 @@
+// Templates through the real thing: a changed guest kernel gets a new template (the stale one is
+// never used, and is pruned), a restore killed half-way falls back to a cold boot and leaves
+// nothing behind, and eight sandboxes restore from one template at once.
+import { afterAll, afterEach, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { appendFileSync, copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildBusyboxRootfs } from "../../test/fixtures/busybox-rootfs.ts";
+import { sha256File } from "../build/hash.ts";
+import { hostGuestArch } from "../constants.ts";
+import { type GuestManifest, readGuestManifest } from "../guest-manifest.ts";
+import { generateSpec } from "../oci/spec.ts";
+import { DEFAULT_VM_CPUS, DEFAULT_VM_MEMORY_MIB } from "../vm/defaults.ts";
+import { hostDriver } from "../vm/select-driver.ts";
+import { vmTestEnv } from "../vm/testdata/vm-env.ts";
+import { hasHostPids, type Vm } from "../vm/vm-interface.ts";
+import { planMounts } from "./mounts.ts";
+import { Sandbox, type SandboxConfig } from "./sandbox.ts";
+import { ensureTemplate, listTemplates } from "./template.ts";
+
+setDefaultTimeout(300_000);
+const env = vmTestEnv();
+const work = mkdtempSync(join(tmpdir(), "runm-tpl-"));
+const templates = join("/dev/shm", `runm-tpl-test-${process.pid}`);
+const rootfs = join(work, "rootfs");
+beforeAll(async () => {
+  await buildBusyboxRootfs(rootfs);
+});
+afterEach(async () => expect(await env.settle()).toEqual({ pids: [], dirs: [] }));
+afterAll(() => {
+  env.cleanup();
+  rmSync(work, { recursive: true, force: true });
+  rmSync(templates, { recursive: true, force: true });
+});
+
+const plan = () => planMounts("c", "/", [{ type: "bind", source: rootfs, options: ["ro"] }], {});
+
+function config(manifest: GuestManifest, id: string, extra: Partial<SandboxConfig> = {}): SandboxConfig {
+  return {
+    id,
+    manifest,
+    cpus: DEFAULT_VM_CPUS,
+    memoryMiB: DEFAULT_VM_MEMORY_MIB,
+    shares: plan().shares,
+    shareKind: "9p",
+    ports: [],
+    hostLoopbackPorts: [],
+    guestLogLevel: "info",
+    start: "auto",
+    templateRoot: templates,
+    ...extra,
+  };
+}
+
+/** Run `echo <word>` in the sandbox; its output. */
+async function echo(s: Sandbox, word: string): Promise<string> {
+  const p = plan();
+  await s.agent.create("c", generateSpec({ args: ["echo", word], rootfs: p.rootfs }), { rootfs: p.rootfs });
+  let out = "";
+  const read = (async () => {
+    for await (const c of s.agent.output({ containerId: "c" })) out += new TextDecoder().decode(c);
+  })();
+  await s.agent.start({ containerId: "c" });
+  await s.agent.wait({ containerId: "c" });
+  await read;
+  await s.agent.delete({ containerId: "c" });
+  return out;
+}
+
+test("a changed kernel gets a new template: the stale one is never restored, and is pruned", async () => {
+  const m = readGuestManifest(hostGuestArch());
+  const driver = await hostDriver();
+  const a = await ensureTemplate({
+    manifest: m,
+    driver,
+    cpus: DEFAULT_VM_CPUS,
+    memoryMiB: DEFAULT_VM_MEMORY_MIB,
+    root: templates,
+  });
+  // The same kernel with one more byte after its ELF image: it boots the same, hashes differently.
+  const kernel = join(work, "vmlinux");
+  copyFileSync(m.kernel.path, kernel);
+  appendFileSync(kernel, "\n");
+  const changed: GuestManifest = {
+    ...m,
+    kernel: { ...m.kernel, path: kernel, sha256: await sha256File(kernel) },
+  };
+  const s = await Sandbox.start(config(changed, `tpl-${process.pid}`));
+  try {
+    expect(s.restored).toBe(true);
+    expect(await echo(s, "fresh")).toBe("fresh\n");
+  } finally {
+    await s.shutdown();
+  }
+  const keys = listTemplates(templates).map((t) => t.key);
+  expect(keys).not.toContain(a.key); // made from the old kernel: pruned
+  expect(keys.length).toBe(1);
+  expect(listTemplates(templates)[0]?.shape.kernel).toBe(changed.kernel.sha256);
+});
+
+test("a restore whose QEMU is killed half-way falls back to a cold boot; nothing is left", async () => {
+  const m = readGuestManifest(hostGuestArch());
+  let killed = false;
+  const onVm = (vm: Vm) => {
+    if (killed || vm.config.boot?.kind !== "restore") return;
+    killed = true;
+    void (async () => {
+      // As soon as the jail has launched: before the state is loaded or just after.
+      for (let i = 0; i < 2000 && !(hasHostPids(vm) && vm.hostPids().length); i++) await Bun.sleep(1);
+      for (const pid of hasHostPids(vm) ? vm.hostPids() : []) process.kill(pid, "SIGKILL");
+    })();
+  };
+  const s = await Sandbox.start(config(m, `tplkill-${process.pid}`, { onVm }));
+  try {
+    expect(killed).toBe(true);
+    expect(s.restored).toBe(false);
+    expect(await echo(s, "cold")).toBe("cold\n");
+  } finally {
+    await s.shutdown();
+  }
+});
+
+test("eight sandboxes restored from one template at once all run", async () => {
+  const m = readGuestManifest(hostGuestArch());
+  const outs = await Promise.all(
+    Array.from({ length: 8 }, async (_, i) => {
+      const s = await Sandbox.start(config(m, `tpl8-${i}-${process.pid}`));
+      try {
+        return [s.restored, await echo(s, `n${i}`)] as const;
+      } finally {
+        await s.shutdown();
+      }
+    }),
+  );
+  expect(outs).toEqual(Array.from({ length: 8 }, (_, i) => [true, `n${i}\n`] as const));
+});
