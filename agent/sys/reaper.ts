@@ -33,25 +33,37 @@ export function decodeWaitStatus(raw: number): number {
   return sig === 0 ? (raw >> 8) & 0xff : 128 + sig;
 }
 
+let subreaper = false;
+
 export class Reaper {
   private readonly watched = new Map<number, (e: ExitInfo) => void>();
   /** Pids spawned through Bun: Bun reaps these, the sweep must not. */
   private readonly bunOwned = new Set<number>();
   private sweepTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly unlisten: () => void;
+  private unlisten: (() => void) | undefined;
   /** Launches in flight: their process may exit before its pid is known (see whileLaunching). */
   private launching = 0;
 
-  constructor() {
-    this.unlisten = onChildExit(() => {
+  /**
+   * Listen for SIGCHLD from the first watch on. The sweep runs only in a child subreaper (the
+   * agent): elsewhere every zombie child is one a library spawned and will reap itself (a sweep
+   * would steal its status and leave the library waiting forever).
+   */
+  private listen(): void {
+    this.unlisten ??= onChildExit(() => {
       this.reapWatched();
-      this.scheduleSweep();
+      if (Reaper.isSubreaper()) this.scheduleSweep();
     });
   }
 
   /** Become the child subreaper of this process tree. */
   static becomeSubreaper(): void {
     check("prctl(PR_SET_CHILD_SUBREAPER)", libc().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
+    subreaper = true;
+  }
+
+  static isSubreaper(): boolean {
+    return subreaper;
   }
 
   /** Call for every process started with Bun.spawn, for its whole life. */
@@ -63,6 +75,7 @@ export class Reaper {
   /** Report the exit of `pid` (a re-parented container process) once, through `onExit`. */
   watch(pid: number, onExit: (e: ExitInfo) => void): void {
     this.watched.set(pid, onExit);
+    this.listen();
     this.reapWatched(); // it may have exited already (its SIGCHLD came before the watch)
   }
 
@@ -77,13 +90,14 @@ export class Reaper {
       return await fn();
     } finally {
       this.launching -= 1;
-      this.scheduleSweep();
+      if (Reaper.isSubreaper()) this.scheduleSweep();
     }
   }
 
   /** Stop listening (agent shutdown). */
   stop(): void {
-    this.unlisten();
+    this.unlisten?.();
+    this.unlisten = undefined;
     clearTimeout(this.sweepTimer);
     this.sweepTimer = undefined;
   }
