@@ -33,6 +33,14 @@ interface Meta {
   builtAt: string;
 }
 
+/**
+ * The flock file guarding one cache entry: in one `locks` dir, so the entries' own dirs hold only
+ * what was built (a lock file stays after use: flock's files are never removed, lib/lock.ts).
+ */
+export function lockFile(cacheDir: string, ...name: string[]): string {
+  return join(cacheDir, "locks", `${name.join("-")}.lock`);
+}
+
 export function artifactDir(cacheDir: string, kind: string, key: string): string {
   return join(cacheDir, "artifacts", kind, key);
 }
@@ -55,7 +63,7 @@ export async function produce(o: ProduceOptions): Promise<Artifact> {
   if (cached) return cached;
   const dir = artifactDir(o.cacheDir, o.kind, o.key);
   await mkdir(dirname(dir), { recursive: true });
-  return withLock(`${dir}.lock`, async () => {
+  return withLock(lockFile(o.cacheDir, "artifact", o.kind, o.key), async () => {
     // Another process may have built it while we waited for the lock.
     const done = readCached(o, started);
     if (done) return done;

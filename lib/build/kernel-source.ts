@@ -10,6 +10,7 @@ import { failedPrecondition, invalidArgument, messageOf, RunmError, unavailable 
 import { run } from "../exec.ts";
 import { tempSibling, withAtomicDir } from "../fs-atomic.ts";
 import { withLock } from "../lock.ts";
+import { lockFile } from "./cache.ts";
 import { type HashMemo, sha256File } from "./hash.ts";
 
 /** The upstream LTS tarball used when no local source exists (kernel.org sha256sums.asc). */
@@ -124,7 +125,7 @@ export async function download(url: string, expected: string | undefined, cacheD
 export async function extractSource(src: ResolvedSource, cacheDir: string): Promise<string> {
   const dest = join(cacheDir, "build", "src", `linux-${src.sha256.slice(0, 16)}`);
   if (existsSync(join(dest, "Makefile"))) return dest;
-  await withLock(`${dest}.lock`, () =>
+  await withLock(lockFile(cacheDir, "src", basename(dest)), () =>
     existsSync(join(dest, "Makefile")) ? Promise.resolve() : extractInto(src, dest),
   );
   return dest;

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { copyFile } from "node:fs/promises";
 import { cpus } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { GuestArch } from "../constants.ts";
 import { failedPrecondition } from "../errors.ts";
 import { probe } from "../exec.ts";
@@ -13,7 +13,7 @@ import { withLock } from "../lock.ts";
 import { logger } from "../log.ts";
 import { REPO_ROOT } from "../paths.ts";
 import { findTool, requireTool } from "../tools.ts";
-import { type Artifact, produce } from "./cache.ts";
+import { type Artifact, lockFile, produce } from "./cache.ts";
 import type { HashMemo } from "./hash.ts";
 import { keyOf, sha256 } from "./hash.ts";
 import { assertConfig, fragmentPaths, requestedOptions } from "./kernel-config.ts";
@@ -73,7 +73,7 @@ export async function buildKernel(o: KernelOptions): Promise<Artifact> {
       const objDir = join(o.cacheDir, "build", "obj", `kernel-${o.arch}-${src.sha256.slice(0, 16)}`);
       const logFile = join(o.cacheDir, "build", "logs", `kernel-${o.arch}-${key}.log`);
       // The build tree is shared by every config of this (arch, source): one make at a time.
-      const { config, makeSeconds } = await withLock(`${objDir}.lock`, async () => {
+      const { config, makeSeconds } = await withLock(lockFile(o.cacheDir, "obj", basename(objDir)), async () => {
         const jobs = o.jobs ?? cpus().length;
         const config = await configureKernel({
           arch: o.arch,
