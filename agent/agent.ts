@@ -8,19 +8,17 @@ import { grpcEndpoint } from "./server/serve.ts";
 import { AgentService, type BootTimes } from "./service.ts";
 import { FileWatcher } from "./sys/inotify.ts";
 import { Reaper } from "./sys/reaper.ts";
-import { AutoTransport } from "./transport/auto.ts";
+import { AutoTransport, virtioSerialPair, vsockPair } from "./transport/auto.ts";
 import type { Transport } from "./transport/types.ts";
 import { UnixTransport } from "./transport/unix.ts";
-import { VirtioSerialTransport } from "./transport/virtio-serial.ts";
-import { VsockTransport } from "./transport/vsock.ts";
 
 const log = logger("agent");
 
 function transportFor(o: AgentOptions): Transport {
   const l = o.listen;
   if (l.kind === "unix") return new UnixTransport(l.path);
-  if (l.kind === "vsock") return new VsockTransport(l.port);
-  if (l.kind === "virtio-serial") return new VirtioSerialTransport();
+  if (l.kind === "vsock") return new AutoTransport(undefined, vsockPair(l.port));
+  if (l.kind === "virtio-serial") return new AutoTransport(undefined, virtioSerialPair());
   return new AutoTransport();
 }
 
@@ -41,7 +39,7 @@ export async function runAgent(o: AgentOptions, boot: Omit<BootTimes, "uptimeAtR
   );
   const endpoint = grpcEndpoint(svc);
   const transport = transportFor(o);
-  await transport.start((s) => endpoint.inject(s));
+  await transport.start((s, kind) => (kind === "rpc" ? endpoint.inject(s) : svc.attachStdio(s)));
   // The channel's fds are signal-driven, not handles Bun knows, so nothing else keeps the event
   // loop alive while the agent waits for the host: one timer that (practically) never fires does.
   const keepAlive = setInterval(() => {}, 2 ** 31 - 1);

@@ -1,9 +1,18 @@
 // The agent's API in plain TypeScript: what each RPC does, independent of gRPC. agent/server
 // maps the wire messages onto these methods and converts errors to status codes.
 import { mkdir, readFile } from "node:fs/promises";
+import type { Duplex } from "node:stream";
 import { GUEST_RUNTIMES, type GuestRuntime } from "../lib/constants.ts";
-import { alreadyExists, failedPrecondition, invalidArgument, messageOf, notFound } from "../lib/errors.ts";
+import {
+  alreadyExists,
+  failedPrecondition,
+  invalidArgument,
+  messageOf,
+  notFound,
+  unavailable,
+} from "../lib/errors.ts";
 import { isLogLevelName, type LogLevelName, logger, setLogLevel } from "../lib/log.ts";
+import { StdioMux } from "../lib/stdio-mux.ts";
 import { readinessSignals } from "../lib/sys/readiness.ts";
 import pkg from "../package.json" with { type: "json" };
 import { type CgroupStats, readStats } from "./cgroup.ts";
@@ -18,6 +27,8 @@ import { addEntropy } from "./sys/entropy.ts";
 import { mountFs, setWallClock, unmountFs } from "./sys/mount.ts";
 
 const log = logger("agent");
+/** How long a stream request waits for the host's stdio channel to connect. */
+const STDIO_WAIT_MS = 10_000;
 const cpuUsec = () => {
   const u = process.cpuUsage();
   return u.user + u.system;
@@ -64,6 +75,8 @@ export class AgentService {
   private readonly containers = new Map<string, Container>();
   private readonly creating = new Set<string>();
   private runcVersion: string | undefined;
+  private stdio: StdioMux | undefined;
+  private stdioReady = Promise.withResolvers<StdioMux>();
   /** Host-loopback ports forwarded through the agent channel. */
   readonly hostPorts = new HostPorts();
   private sandboxId = "";
@@ -240,18 +253,75 @@ export class AgentService {
     return this.get(id).handleOf(execId).io.closeStdin();
   }
 
-  output(id: string, execId: string, name: string): AsyncGenerator<Uint8Array> {
+  /** The host's stdio channel (a new connection replaces the old one, whose streams end). */
+  attachStdio(conn: Duplex): void {
+    this.stdio?.close();
+    const mux = new StdioMux(conn);
+    this.stdio = mux;
+    this.stdioReady.resolve(mux);
+    void mux.closed.then(() => {
+      if (this.stdio !== mux) return;
+      this.stdio = undefined;
+      this.stdioReady = Promise.withResolvers<StdioMux>();
+    });
+  }
+
+  /** The stdio channel, once the host has connected it (it connects before asking for streams). */
+  private async mux(): Promise<StdioMux> {
+    const ready = this.stdio ?? (await Promise.race([this.stdioReady.promise, Bun.sleep(STDIO_WAIT_MS)]));
+    if (!ready) throw unavailable("the host's stdio channel is not connected");
+    return ready;
+  }
+
+  /**
+   * Send a process's stdout or stderr on the stdio channel as `stream`, until its end of file.
+   * Output is read from the process only as the host's credit allows (its pipe fills, and the
+   * process blocks, when the host reads slowly).
+   */
+  async attachOutput(id: string, execId: string, name: string, stream: number): Promise<void> {
     if (name !== "stdout" && name !== "stderr")
       throw invalidArgument(`unknown stream ${name}: want stdout or stderr`);
-    return coalesce(
+    const source = coalesce(
       this.get(id)
         .handleOf(execId)
         .io.output(name as OutputName),
     );
+    const sender = (await this.mux()).sender(stream);
+    void (async () => {
+      try {
+        for await (const chunk of source) if (!(await sender.send(chunk))) break;
+      } catch (e) {
+        log.debug(`output ${id}/${execId || "init"} ${name}: ${messageOf(e)}`);
+      } finally {
+        await sender.end();
+      }
+    })();
   }
 
-  writeStdin(id: string, execId: string, data: Uint8Array): Promise<number> {
-    return this.get(id).handleOf(execId).io.writeStdin(data);
+  /**
+   * Write what the host sends on stdio stream `stream` into a process's stdin, each chunk before
+   * the next is taken (so the host's credit follows the process's reading). When the host's
+   * stream ends and all is written, the same stream is ended back: the host's writeStdin then
+   * returns, and a CloseStdin after it can never overtake the data. A write that fails resets
+   * the host's stream (it stops sending) and the answer carries why, as its only payload.
+   */
+  async attachStdin(id: string, execId: string, stream: number): Promise<void> {
+    const io = this.get(id).handleOf(execId).io;
+    const mux = await this.mux();
+    const input = mux.receive(stream);
+    const answer = mux.sender(stream);
+    void (async () => {
+      let failure = "";
+      try {
+        for await (const chunk of input) await io.writeStdin(chunk);
+      } catch (e) {
+        failure = messageOf(e);
+        log.debug(`stdin ${id}/${execId || "init"}: ${failure}`);
+      } finally {
+        if (failure) await answer.send(new TextEncoder().encode(failure));
+        await answer.end();
+      }
+    })();
   }
 
   events(signal: AbortSignal): AsyncGenerator<AgentEvent> {
@@ -265,5 +335,6 @@ export class AgentService {
     this.ctx.reaper.stop();
     this.ctx.files.close();
     this.hostPorts.close();
+    this.stdio?.close();
   }
 }

@@ -1,12 +1,18 @@
 // A process's stdio as the agent holds it: the read ends of its stdout/stderr pipes and the write
 // end of its stdin pipe, or one pty master for a terminal. Output is pulled from the fd only while
-// a ReadOutput stream asks for more, so unread output waits in the pipe (the process blocks when
+// the host's stdio stream has credit (AttachOutput), so unread output waits in the pipe (the process blocks when
 // it is full, as with containerd's fifos) and nothing is lost before the host attaches.
 import { failedPrecondition, invalidArgument } from "../lib/errors.ts";
 import { FdReader, FdWriter } from "../lib/fd-io.ts";
-import { closeFd, pipe } from "../lib/sys/libc.ts";
+import { closeFd, pipe, setPipeSize } from "../lib/sys/libc.ts";
 import type { ChildStdio } from "./runc.ts";
 import { resizePty } from "./sys/pty.ts";
+
+/**
+ * Output pipes hold 1 MiB (Linux's default pipe-max-size) rather than 64 KiB: the agent then takes
+ * up to 1 MiB per read when the process writes faster than the host drains.
+ */
+const OUTPUT_PIPE_BYTES = 1024 * 1024;
 
 /** The part of a ReadableStream reader used here (Bun's types and Node's differ). */
 type ByteReader = { read(): Promise<{ done: boolean; value?: Uint8Array }>; cancel(): Promise<void> };
@@ -124,6 +130,7 @@ export class PipeIo implements ProcessIo {
     this.stdin = withStdin ? pipe() : undefined;
     this.out = pipe();
     this.err = pipe();
+    for (const [readEnd] of [this.out, this.err]) setPipeSize(readEnd, OUTPUT_PIPE_BYTES);
     this.readers = { stdout: new OutputFd(this.out[0]), stderr: new OutputFd(this.err[0]) };
   }
 

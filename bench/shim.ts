@@ -5,11 +5,11 @@
 //   memory     host PSS per idle container (shim + jail + QEMU), averaged over four idle ones; the
 //              template's file reported on its own (its pages are split among the clones' PSS)
 //   idle CPU   the shim's and the VMM's share of a core while their container sleeps
-//   stdio      50 MiB of `seq` output into containerd's FIFO vs the in-guest pipe rate (`dd | cat`
-//              in the same VM), byte-exact (sha256 against the host's own seq); 50 MiB into a
-//              container's stdin (sha256 computed inside)
+//   stdio      50 MiB of random bytes from guest memory into containerd's FIFO vs the same bytes
+//              through `cat | cat` in the same VM; 50 MiB into a container's stdin; both byte-exact
+//              (sha256 computed inside)
 // `bun bench/shim.ts` prints the numbers as JSON.
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { listTemplates } from "../lib/sandbox/template.ts";
 import { type Harness, startHarness } from "../test/shim/harness.ts";
@@ -18,8 +18,9 @@ import { cpuShare, median, pssMiB, round } from "./_stats.ts";
 const RUNS = 3;
 const IDLE = 4;
 const AT_ONCE = 8;
-/** `seq 1 N` prints this many bytes for N = SEQ_N (about 50 MiB). */
-const SEQ_N = 6_900_000;
+const MIB = 2 ** 20;
+/** Bytes moved by each stdio measurement. */
+const STDIO_BYTES = 50 * MIB;
 const RUNM = "io.containerd.runm.v2";
 
 async function timedRun(h: Harness, runtime: string, id: string): Promise<number> {
@@ -72,101 +73,108 @@ async function remove(h: Harness, id: string): Promise<void> {
   await h.ctr(["container", "rm", id]);
 }
 
-/** MiB/s of a container's stdout into containerd's FIFO, first byte to last, and whether exact. */
-async function stdoutRate(h: Harness): Promise<{ mibps: number; exact: boolean; bytes: number }> {
-  const tp = h.spawnCtr([
-    "run",
-    "--rm",
-    "--runtime",
-    RUNM,
-    h.image,
-    "b-stdout",
-    "sh",
-    "-c",
-    `sleep 1; seq 1 ${SEQ_N}`,
-  ]);
-  const want = Bun.spawnSync(["seq", "1", String(SEQ_N)]).stdout;
-  let first = 0;
-  let last = 0;
-  const watch = (async () => {
-    while (!last) {
-      const n = tp.output().length;
-      if (n > 0 && !first) first = performance.now();
-      if (n >= want.length) last = performance.now();
-      await Bun.sleep(2);
-    }
-  })();
-  const r = await tp.done;
-  last ||= performance.now();
-  await watch;
-  const got = Buffer.from(r.stdout);
-  const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
-  return {
-    mibps: got.length / 2 ** 20 / ((last - first) / 1000),
-    exact: sha(got) === sha(want),
-    bytes: got.length,
-  };
-}
-
-/** The in-guest pipe rate (MiB/s): dd into cat inside the same kind of VM, as dd reports it. */
-async function guestPipeRate(h: Harness): Promise<number> {
-  const r = await h.ctr([
-    "run",
-    "--rm",
-    "--runtime",
-    RUNM,
-    h.image,
-    "b-pipe",
-    "sh",
-    "-c",
-    "dd if=/dev/zero bs=64k count=800 2>&1 >/dev/null | cat >/dev/null; dd if=/dev/zero bs=64k count=800 | cat >/dev/null",
-  ]);
-  // busybox dd: "52428800 bytes (50.0MB) copied, 0.8 seconds, 62.3MB/s"
-  const m = r.stderr
-    .match(/copied, ([\d.]+) seconds/g)
-    ?.at(-1)
-    ?.match(/([\d.]+) seconds/);
-  if (!m) throw new Error(`no dd rate in: ${r.stderr}`);
-  return 50 / Number(m[1]);
-}
-
-/** MiB/s into a container's stdin (ctr run -i), checked by sha256 inside the container. */
-async function stdinRate(h: Harness): Promise<{ mibps: number; exact: boolean }> {
-  const data = Bun.spawnSync(["seq", "1", String(SEQ_N)]).stdout;
-  const p = Bun.spawn(
+/** `ctr run --rm --runtime runm IMG ID sh -c SCRIPT`, its stdio as raw bytes. */
+function ctrSh(h: Harness, id: string, script: string, stdin = false) {
+  return Bun.spawn(
     [
       "ctr",
       "--address",
       h.ctd.address,
       "run",
       "--rm",
-      "-i",
+      ...(stdin ? ["-i"] : []),
       "--runtime",
       RUNM,
       h.image,
-      "b-stdin",
-      "sha256sum",
+      id,
+      "sh",
+      "-c",
+      script,
     ],
     {
-      stdin: "pipe",
+      stdin: stdin ? "pipe" : "ignore",
       stdout: "pipe",
       stderr: "pipe",
       env: { ...process.env, CONTAINERD_SNAPSHOTTER: "overlayfs" },
     },
   );
-  const out = new Response(p.stdout).text();
-  await Bun.sleep(3000); // the container is running and reading by now
-  const t0 = performance.now();
-  for (let off = 0; off < data.length; off += 1 << 20) {
-    p.stdin.write(data.subarray(off, off + (1 << 20)));
-    await p.stdin.flush();
+}
+
+const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+/** The guest's uptime in seconds (10 ms resolution): busybox `date` has no sub-second format. */
+const UPTIME = "cut -d' ' -f1 /proc/uptime";
+
+/**
+ * The same STDIO_BYTES of random bytes, held in the guest's memory, moved twice: `cat | cat` inside
+ * the guest (the baseline: what a pipe in this VM can carry), then as the container's stdout into
+ * containerd's FIFO (first byte to last, as ctr receives it), checked by sha256 computed inside.
+ */
+async function stdoutVsGuestPipe(h: Harness): Promise<{ pipe: number; stdout: number; exact: boolean }> {
+  const p = ctrSh(
+    h,
+    "b-stdout",
+    [
+      `head -c ${STDIO_BYTES} /dev/urandom >/tmp/f`,
+      `a=$(${UPTIME}); cat /tmp/f | cat >/dev/null; b=$(${UPTIME})`,
+      `echo "pipe $a $b" >&2`,
+      "sha256sum /tmp/f >&2",
+      "cat /tmp/f",
+    ].join("; "),
+  );
+  const chunks: Uint8Array[] = [];
+  let first = 0;
+  let last = 0;
+  for await (const c of p.stdout) {
+    if (!first) first = performance.now();
+    last = performance.now();
+    chunks.push(c);
   }
-  await p.stdin.end();
-  const text = await out;
-  const secs = (performance.now() - t0) / 1000;
+  const err = await new Response(p.stderr).text();
+  if ((await p.exited) !== 0) throw new Error(`the stdout bench container failed: ${err}`);
+  const m = err.match(/pipe ([\d.]+) ([\d.]+)/);
+  if (!m) throw new Error(`no in-guest pipe timing in: ${err}`);
+  const got = Buffer.concat(chunks);
+  return {
+    pipe: STDIO_BYTES / MIB / Math.max(Number(m[2]) - Number(m[1]), 0.01),
+    stdout: got.length / MIB / ((last - first) / 1000),
+    exact: got.length === STDIO_BYTES && err.includes(sha256(got)),
+  };
+}
+
+/**
+ * MiB/s into a container's stdin (ctr run -i): from the host's first write until the container has
+ * read it all (`cat` into guest memory), checked by sha256 computed inside.
+ */
+async function stdinRate(h: Harness): Promise<{ mibps: number; exact: boolean }> {
+  const data = randomBytes(STDIO_BYTES);
+  const p = ctrSh(h, "b-stdin", `echo ready; cat >/tmp/in; echo read; sha256sum /tmp/in`, true);
+  const reader = p.stdout.getReader();
+  let text = "";
+  const until = async (word: string) => {
+    while (!text.includes(word)) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error(`the stdin bench container ended early: ${text}`);
+      text += new TextDecoder().decode(value);
+    }
+    return performance.now();
+  };
+  await until("ready");
+  const input = p.stdin as import("bun").FileSink;
+  const t0 = performance.now();
+  for (let off = 0; off < data.length; off += MIB) {
+    input.write(data.subarray(off, off + MIB));
+    await input.flush();
+  }
+  await input.end();
+  const t1 = await until("read\n");
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+  }
   await p.exited;
-  const want = createHash("sha256").update(data).digest("hex");
-  return { mibps: data.length / 2 ** 20 / secs, exact: text.startsWith(want) };
+  const want = sha256(data);
+  return { mibps: STDIO_BYTES / MIB / ((t1 - t0) / 1000), exact: text.includes(want) };
 }
 
 export async function benchShim(): Promise<Record<string, number>> {
@@ -226,11 +234,11 @@ export async function benchShim(): Promise<Record<string, number>> {
     for (const id of idle) await remove(h, id);
 
     // stdio.
-    const pipe = await guestPipeRate(h);
-    const so = await stdoutRate(h);
+    const so = await stdoutVsGuestPipe(h);
+    const pipe = so.pipe;
     out["shim.guest_pipe_mib_per_s"] = round(pipe);
-    out["shim.stdout_fifo_mib_per_s"] = round(so.mibps);
-    out["shim.stdout_over_guest_pipe"] = round(so.mibps / pipe);
+    out["shim.stdout_fifo_mib_per_s"] = round(so.stdout);
+    out["shim.stdout_over_guest_pipe"] = round(so.stdout / pipe);
     out["shim.stdout_exact"] = so.exact ? 1 : 0;
     const si = await stdinRate(h);
     out["shim.stdin_mib_per_s"] = round(si.mibps);

@@ -15,7 +15,7 @@ import { BOOT_MARKER, FLOOR_MARKER, type GuestMode, hostGuestArch } from "../lib
 import { readGuestManifest } from "../lib/guest-manifest.ts";
 import { generateSpec } from "../lib/oci/spec.ts";
 import { planMounts } from "../lib/sandbox/mounts.ts";
-import { Sandbox } from "../lib/sandbox/sandbox.ts";
+import { defaultSandboxConfig, Sandbox } from "../lib/sandbox/sandbox.ts";
 import { type ContainerRunOptions, runContainer } from "../lib/vm/container-run.ts";
 import { DEFAULT_VM_CPUS, DEFAULT_VM_MEMORY_MIB } from "../lib/vm/defaults.ts";
 import { hostDriver } from "../lib/vm/select-driver.ts";
@@ -127,18 +127,7 @@ export async function benchIdle(settleMs = 20_000, windowMs = 10_000): Promise<R
   }
   return withRootfs(async (rootfs) => {
     const plan = planMounts("idle", "/", [{ type: "bind", source: rootfs, options: ["ro"] }], {});
-    const s = await Sandbox.start({
-      id: `bench-idlec-${process.pid}`,
-      manifest: readGuestManifest(hostGuestArch()),
-      cpus: DEFAULT_VM_CPUS,
-      memoryMiB: DEFAULT_VM_MEMORY_MIB,
-      shares: plan.shares,
-      shareKind: "9p",
-      ports: [],
-      hostLoopbackPorts: [],
-      guestLogLevel: "info",
-      start: "auto",
-    });
+    const s = await Sandbox.start(defaultSandboxConfig(`bench-idlec-${process.pid}`, plan.shares));
     try {
       await s.agent.create("idle", generateSpec({ args: ["sleep", "100000"], rootfs: plan.rootfs }), {
         rootfs: plan.rootfs,

@@ -5,6 +5,11 @@
 export const AGENT_PORT_NAME = "runm.agent";
 /** vsock port the agent listens on (vfkit / Virtualization.framework). */
 export const AGENT_VSOCK_PORT = 1024;
+/** The stdio channel (container output and input, framed): a second port beside the agent's. */
+export const STDIO_PORT_NAME = "runm.stdio";
+export const STDIO_VSOCK_PORT = 1025;
+/** The host's socket for a VM's stdio channel, beside its agent socket. */
+export const stdioSocketFor = (agentSocket: string) => `${agentSocket}.stdio`;
 
 /** Kernel command line keys read by the guest's /init and agent. */
 export const CMDLINE = {

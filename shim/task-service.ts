@@ -361,7 +361,7 @@ export class TaskService {
 
   private async closeIO(r: Msg): Promise<Msg> {
     const p = this.proc(r.id, r.execId);
-    // Ending the FIFO reader ends WriteStdin, after which the agent's stdin is closed.
+    // Ending the FIFO reader ends the stdin stream, after which the agent's stdin is closed.
     if (r.stdin) p.io.closeStdin();
     return {};
   }

@@ -6,7 +6,6 @@ import type { Socket } from "node:net";
 import {
   Metadata,
   type ServerDuplexStream,
-  type ServerReadableStream,
   type ServerUnaryCall,
   type ServerWritableStream,
   type sendUnaryData,
@@ -175,14 +174,16 @@ export function handlers(svc: AgentService): UntypedServiceImplementation {
       await svc.closeStdin(p.containerId, p.execId);
       return {};
     }),
-    ReadOutput: serverStream(
-      (r: W.ReadOutputRequest) => {
-        const p = ref(r);
-        return svc.output(p.containerId, p.execId, r.stream);
-      },
-      (data: Uint8Array): W.OutputChunk => ({ data }),
-    ),
-    WriteStdin: writeStdin(svc),
+    AttachOutput: unary(async (r: W.AttachOutputRequest) => {
+      const p = ref(r);
+      await svc.attachOutput(p.containerId, p.execId, r.stream, r.channelStream);
+      return {};
+    }),
+    AttachStdin: unary(async (r: W.AttachStdinRequest) => {
+      const p = ref(r);
+      await svc.attachStdin(p.containerId, p.execId, r.channelStream);
+      return {};
+    }),
     Events: serverStream(
       (_r: object, signal) => svc.events(signal),
       (e): W.Event => ({ ...e, timestampUnixMs: e.timestamp.getTime() }),
@@ -234,25 +235,5 @@ function tunnel(svc: AgentService) {
     });
     call.on("end", () => sock?.end());
     call.on("cancelled", () => sock?.destroy());
-  };
-}
-
-/** Client stream: the first chunk names the process; each chunk is written before the next is read. */
-function writeStdin(svc: AgentService) {
-  return async (
-    call: ServerReadableStream<W.StdinChunk, W.WriteStdinResponse>,
-    cb: sendUnaryData<W.WriteStdinResponse>,
-  ) => {
-    let target: W.ProcessRef | undefined;
-    let written = 0;
-    try {
-      for await (const chunk of call as AsyncIterable<W.StdinChunk>) {
-        target ??= ref(chunk);
-        if (chunk.data.length) written += await svc.writeStdin(target.containerId, target.execId, chunk.data);
-      }
-      cb(null, { bytesWritten: written });
-    } catch (e) {
-      cb(toStatus(e));
-    }
   };
 }

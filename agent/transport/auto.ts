@@ -5,11 +5,10 @@
 // virtio device at all (a misconfigured VM), virtio-serial is tried so the error names the port.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Duplex } from "node:stream";
-import { AGENT_VSOCK_PORT } from "../../lib/constants.ts";
+import { AGENT_PORT_NAME, AGENT_VSOCK_PORT, STDIO_PORT_NAME, STDIO_VSOCK_PORT } from "../../lib/constants.ts";
 import { unavailable } from "../../lib/errors.ts";
 import { logger } from "../../lib/log.ts";
-import type { Transport } from "./types.ts";
+import type { Serve, Transport } from "./types.ts";
 import { VirtioSerialTransport } from "./virtio-serial.ts";
 import { VsockTransport } from "./vsock.ts";
 
@@ -36,10 +35,22 @@ export function virtioDeviceIds(sysDir = "/sys/bus/virtio/devices"): Set<number>
   return ids;
 }
 
+/** The agent's two channels (RPC and stdio) over virtio-serial ports. */
+export const virtioSerialPair = (): Transport[] => [
+  new VirtioSerialTransport(AGENT_PORT_NAME, "rpc"),
+  new VirtioSerialTransport(STDIO_PORT_NAME, "stdio"),
+];
+
+/** The agent's two channels over vsock ports `port` and `port + 1`. */
+export const vsockPair = (port = AGENT_VSOCK_PORT): Transport[] => [
+  new VsockTransport(port, "rpc"),
+  new VsockTransport(port === AGENT_VSOCK_PORT ? STDIO_VSOCK_PORT : port + 1, "stdio"),
+];
+
 export function autoTransports(ids: Set<number>): Transport[] {
   const out: Transport[] = [];
-  if (ids.has(VIRTIO_ID_CONSOLE) || !ids.has(VIRTIO_ID_VSOCK)) out.push(new VirtioSerialTransport());
-  if (ids.has(VIRTIO_ID_VSOCK)) out.push(new VsockTransport(AGENT_VSOCK_PORT));
+  if (ids.has(VIRTIO_ID_CONSOLE) || !ids.has(VIRTIO_ID_VSOCK)) out.push(...virtioSerialPair());
+  if (ids.has(VIRTIO_ID_VSOCK)) out.push(...vsockPair());
   return out;
 }
 
@@ -47,13 +58,13 @@ export class AutoTransport implements Transport {
   readonly name: string;
   private readonly parts: Transport[];
 
-  constructor(ids = virtioDeviceIds()) {
-    this.parts = autoTransports(ids);
+  constructor(ids = virtioDeviceIds(), parts?: Transport[]) {
+    this.parts = parts ?? autoTransports(ids);
     this.name = this.parts.map((t) => t.name).join(" + ");
   }
 
   /** Starts every channel; fails only when none could start. */
-  async start(serve: (stream: Duplex) => void): Promise<void> {
+  async start(serve: Serve): Promise<void> {
     const results = await Promise.allSettled(this.parts.map((t) => t.start(serve)));
     const failed = results.flatMap((r, i) =>
       r.status === "rejected" ? [`${this.parts[i]?.name}: ${String(r.reason)}`] : [],

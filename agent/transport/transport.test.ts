@@ -109,7 +109,7 @@ test("the vsock listener binds a real AF_VSOCK port (a second bind on it is refu
 
 test("auto serves the channels the VM has: virtio-serial, vsock or both", () => {
   const bus = join(dir, "bus");
-  const names = (ids: Set<number>) => autoTransports(ids).map((t) => t.name.split(":")[0]);
+  const names = (ids: Set<number>) => autoTransports(ids).map((t) => t.name);
   for (const [dev, id] of [
     ["virtio0", "0x0002"],
     ["virtio1", "0x0003"],
@@ -119,10 +119,13 @@ test("auto serves the channels the VM has: virtio-serial, vsock or both", () => 
     writeFileSync(join(bus, dev, "device"), `${id}\n`);
   }
   expect([...virtioDeviceIds(bus)].sort((a, b) => a - b)).toEqual([2, VIRTIO_ID_CONSOLE, VIRTIO_ID_VSOCK]);
-  expect(names(new Set([2, VIRTIO_ID_CONSOLE]))).toEqual(["virtio-serial"]);
-  expect(names(new Set([VIRTIO_ID_VSOCK]))).toEqual(["vsock"]);
-  expect(names(new Set([VIRTIO_ID_CONSOLE, VIRTIO_ID_VSOCK]))).toEqual(["virtio-serial", "vsock"]);
-  expect(names(new Set())).toEqual(["virtio-serial"]);
+  // Each kind of channel carries both of the agent's: its RPC port and its stdio port.
+  const serial = ["virtio-serial:runm.agent", "virtio-serial:runm.stdio"];
+  const vsock = ["vsock:1024", "vsock:1025"];
+  expect(names(new Set([2, VIRTIO_ID_CONSOLE]))).toEqual(serial);
+  expect(names(new Set([VIRTIO_ID_VSOCK]))).toEqual(vsock);
+  expect(names(new Set([VIRTIO_ID_CONSOLE, VIRTIO_ID_VSOCK]))).toEqual([...serial, ...vsock]);
+  expect(names(new Set())).toEqual(serial);
 });
 
 test("a gRPC session over a found 'virtio-serial port' (a raw pty slave stands in for /dev/vportNpM)", async () => {
@@ -152,7 +155,7 @@ test("a gRPC session over a found 'virtio-serial port' (a raw pty slave stands i
     { uptimeAtStartMs: 1, uptimeAtReadyMs: 3 },
   );
   const endpoint = grpcEndpoint(svc);
-  const transport = new VirtioSerialTransport(1000, sys, devDir);
+  const transport = new VirtioSerialTransport(AGENT_PORT_NAME, "rpc", 1000, sys, devDir);
   await transport.start((s) => endpoint.inject(s));
   const hostEnd = new FdDuplex(master, master);
   const sock = join(dir, "chardev.sock");
@@ -183,7 +186,7 @@ test("virtio-serial: a port that reads end of file (no host) is reopened, with b
   const devDir = join(dir, "ndev");
   mkdirSync(devDir);
   symlinkSync("/dev/null", join(devDir, "vport2p1"));
-  const transport = new VirtioSerialTransport(1000, sys, devDir);
+  const transport = new VirtioSerialTransport(AGENT_PORT_NAME, "rpc", 1000, sys, devDir);
   const opened: number[] = [];
   const t0 = Date.now();
   await transport.start((s) => {

@@ -11,7 +11,7 @@ import { logger } from "../../lib/log.ts";
 import { closeFd, hungUp } from "../../lib/sys/libc.ts";
 import { awaitReadiness, type ReadinessWait, setSignalDriven } from "../../lib/sys/readiness.ts";
 import { FdDuplex } from "./fd-duplex.ts";
-import type { Transport } from "./types.ts";
+import type { ChannelKind, Serve, Transport } from "./types.ts";
 
 const log = logger("agent");
 const FIND_POLL_MS = 5;
@@ -61,20 +61,24 @@ export async function waitForVirtioPort(name: string, timeoutMs: number, sysDir?
 }
 
 export class VirtioSerialTransport implements Transport {
-  readonly name = `virtio-serial:${AGENT_PORT_NAME}`;
+  readonly name: string;
   private current: Duplex | undefined;
   private closing = false;
   private waiting: ReadinessWait | undefined;
 
   constructor(
+    private readonly portName = AGENT_PORT_NAME,
+    private readonly kind: ChannelKind = "rpc",
     private readonly findTimeoutMs = 5000,
     /** For tests: where the port list and device nodes are. */
     private readonly sysDir?: string,
     private readonly devDir?: string,
-  ) {}
+  ) {
+    this.name = `virtio-serial:${portName}`;
+  }
 
-  async start(serve: (stream: Duplex) => void): Promise<void> {
-    const dev = await waitForVirtioPort(AGENT_PORT_NAME, this.findTimeoutMs, this.sysDir, this.devDir);
+  async start(serve: Serve): Promise<void> {
+    const dev = await waitForVirtioPort(this.portName, this.findTimeoutMs, this.sysDir, this.devDir);
     log.debug(`agent channel ${dev}`);
     void this.sessions(dev, serve).catch((e) => log.error(`agent channel ${dev}: ${String(e)}`));
   }
@@ -84,7 +88,7 @@ export class VirtioSerialTransport implements Transport {
    * hang-up (and reads end of file at once), so the next session waits for the kernel's SIGIO at
    * the host's connect: an idle guest (or a template being snapshotted) runs nothing meanwhile.
    */
-  private async sessions(dev: string, serve: (stream: Duplex) => void): Promise<void> {
+  private async sessions(dev: string, serve: Serve): Promise<void> {
     let backoff = 0;
     while (!this.closing) {
       if (backoff) {
@@ -108,7 +112,7 @@ export class VirtioSerialTransport implements Transport {
       stream.on("end", () => stream.destroy());
       stream.on("error", (e) => log.debug(`channel: ${e.message}`));
       const began = Date.now();
-      serve(stream);
+      serve(stream, this.kind);
       await ended;
       const short = Date.now() - began < SHORT_SESSION_MS;
       backoff = short ? Math.min(Math.max(backoff * 2, BACKOFF_MIN_MS), BACKOFF_MAX_MS) : 0;

@@ -7,7 +7,7 @@ import { logger } from "../../lib/log.ts";
 import { check, closeFd, EAGAIN, errno, libc, SysError } from "../../lib/sys/libc.ts";
 import { awaitReadiness, type ReadinessWait, setSignalDriven } from "../../lib/sys/readiness.ts";
 import { FdDuplex } from "./fd-duplex.ts";
-import type { Transport } from "./types.ts";
+import type { ChannelKind, Serve, Transport } from "./types.ts";
 
 const log = logger("agent");
 export const AF_VSOCK = 40;
@@ -33,11 +33,14 @@ export class VsockTransport implements Transport {
   private waiting: ReadinessWait | undefined;
   private readonly conns = new Set<Duplex>();
 
-  constructor(readonly port: number) {
+  constructor(
+    readonly port: number,
+    private readonly kind: ChannelKind = "rpc",
+  ) {
     this.name = `vsock:${port}`;
   }
 
-  async start(serve: (stream: Duplex) => void): Promise<void> {
+  async start(serve: Serve): Promise<void> {
     const c = libc();
     this.fd = check("socket(AF_VSOCK)", c.socket(AF_VSOCK, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     const addr = sockaddrVm(this.port);
@@ -47,7 +50,7 @@ export class VsockTransport implements Transport {
     void this.acceptLoop(serve);
   }
 
-  private async acceptLoop(serve: (stream: Duplex) => void): Promise<void> {
+  private async acceptLoop(serve: Serve): Promise<void> {
     while (!this.closed) {
       const conn = libc().accept4(this.fd, null, null, SOCK_CLOEXEC);
       if (conn < 0) {
@@ -61,7 +64,7 @@ export class VsockTransport implements Transport {
       this.conns.add(stream);
       stream.on("close", () => this.conns.delete(stream));
       stream.on("end", () => stream.destroy());
-      serve(stream);
+      serve(stream, this.kind);
     }
   }
 

@@ -73,37 +73,40 @@ export async function buildKernel(o: KernelOptions): Promise<Artifact> {
       const objDir = join(o.cacheDir, "build", "obj", `kernel-${o.arch}-${src.sha256.slice(0, 16)}`);
       const logFile = join(o.cacheDir, "build", "logs", `kernel-${o.arch}-${key}.log`);
       // The build tree is shared by every config of this (arch, source): one make at a time.
-      const { config, makeSeconds } = await withLock(lockFile(o.cacheDir, "obj", basename(objDir)), async () => {
-        const jobs = o.jobs ?? cpus().length;
-        const config = await configureKernel({
-          arch: o.arch,
-          srcDir,
-          objDir,
-          fragments,
-          logFile: `${logFile}.config`,
-        });
-        const plan = kernelPlan({ arch: o.arch, srcDir, objDir, fragments, jobs });
-        const env = { ...process.env, ...planEnv(t) };
-        const stepsKind = `kernel-${o.arch}`;
-        const progress = new Progress(`kernel ${o.arch}`, expectedSteps(o.cacheDir, stepsKind, 2000));
-        const started = performance.now();
-        for (const step of plan.build) {
-          const [file, ...args] = step.argv as [string, ...string[]];
-          log.info(`kernel ${o.arch}: ${step.what} -j${jobs} (log: ${logFile})`);
-          await runLogged({
-            file,
-            args,
-            cwd: srcDir,
-            env,
-            logFile,
-            progress,
-            what: `kernel ${o.arch} ${step.what}`,
+      const { config, makeSeconds } = await withLock(
+        lockFile(o.cacheDir, "obj", basename(objDir)),
+        async () => {
+          const jobs = o.jobs ?? cpus().length;
+          const config = await configureKernel({
+            arch: o.arch,
+            srcDir,
+            objDir,
+            fragments,
+            logFile: `${logFile}.config`,
           });
-        }
-        // A no-change rebuild prints a handful of steps; only a real build teaches the total.
-        if (progress.count > 200) await recordSteps(o.cacheDir, stepsKind, progress.count);
-        return { config, makeSeconds: ((performance.now() - started) / 1000).toFixed(1) };
-      });
+          const plan = kernelPlan({ arch: o.arch, srcDir, objDir, fragments, jobs });
+          const env = { ...process.env, ...planEnv(t) };
+          const stepsKind = `kernel-${o.arch}`;
+          const progress = new Progress(`kernel ${o.arch}`, expectedSteps(o.cacheDir, stepsKind, 2000));
+          const started = performance.now();
+          for (const step of plan.build) {
+            const [file, ...args] = step.argv as [string, ...string[]];
+            log.info(`kernel ${o.arch}: ${step.what} -j${jobs} (log: ${logFile})`);
+            await runLogged({
+              file,
+              args,
+              cwd: srcDir,
+              env,
+              logFile,
+              progress,
+              what: `kernel ${o.arch} ${step.what}`,
+            });
+          }
+          // A no-change rebuild prints a handful of steps; only a real build teaches the total.
+          if (progress.count > 200) await recordSteps(o.cacheDir, stepsKind, progress.count);
+          return { config, makeSeconds: ((performance.now() - started) / 1000).toFixed(1) };
+        },
+      );
       await copyFile(join(objDir, t.output), join(out, t.file));
       await copyFile(join(objDir, ".config"), join(out, "config"));
       return {

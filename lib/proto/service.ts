@@ -19,59 +19,13 @@ function codec(type: protobuf.Type) {
   };
 }
 
-/**
- * Messages that are a single `bytes data = 1` field (OutputChunk) carry all stdio, so they skip
- * protobufjs's object conversion: the wire form is tag 0x0a, a varint length, the bytes.
- */
-export const bytesOnlyCodec = {
-  serialize: (value: { data?: Uint8Array }): Buffer => {
-    const data = value.data ?? new Uint8Array(0);
-    if (data.length === 0) return Buffer.alloc(0);
-    const head: number[] = [0x0a];
-    for (let n = data.length; ; n = Math.floor(n / 128)) {
-      if (n < 128) {
-        head.push(n);
-        break;
-      }
-      head.push((n % 128) | 128);
-    }
-    const out = Buffer.allocUnsafe(head.length + data.length);
-    out.set(head, 0);
-    out.set(data, head.length);
-    return out;
-  },
-  deserialize: (bytes: Buffer): { data: Uint8Array } => {
-    if (bytes.length === 0) return { data: new Uint8Array(0) };
-    // Anything but exactly field 1 (a newer peer adding fields): the generic decoder.
-    if (bytes[0] !== 0x0a) return outputChunkFallback?.(bytes) as { data: Uint8Array };
-    let len = 0;
-    let shift = 1;
-    let i = 1;
-    for (;;) {
-      const b = bytes[i++] ?? 0;
-      len += (b & 127) * shift;
-      if (b < 128) break;
-      shift *= 128;
-    }
-    return { data: bytes.subarray(i, i + len) };
-  },
-};
-
-let outputChunkFallback: ((b: Buffer) => object) | undefined;
-
-function codecFor(type: protobuf.Type) {
-  if (type.name !== "OutputChunk") return codec(type);
-  outputChunkFallback = codec(type).deserialize;
-  return bytesOnlyCodec as unknown as ReturnType<typeof codec>;
-}
-
 function buildDefinition(): ServiceDefinition {
   const service = agentRoot.lookupService(AGENT_SERVICE);
   const def: Record<string, MethodDefinition<object, object>> = {};
   for (const method of service.methodsArray) {
     method.resolve();
-    const req = codecFor(method.resolvedRequestType as protobuf.Type);
-    const res = codecFor(method.resolvedResponseType as protobuf.Type);
+    const req = codec(method.resolvedRequestType as protobuf.Type);
+    const res = codec(method.resolvedResponseType as protobuf.Type);
     def[method.name] = {
       path: `/${AGENT_SERVICE}/${method.name}`,
       requestStream: Boolean(method.requestStream),
@@ -86,7 +40,7 @@ function buildDefinition(): ServiceDefinition {
   return def;
 }
 
-/** The Agent service, keyed by RPC name (Hello, Create, ReadOutput, ...). */
+/** The Agent service, keyed by RPC name (Hello, Create, AttachOutput, ...). */
 export const agentService: ServiceDefinition = buildDefinition();
 
 /** Names of every RPC, in .proto order. */

@@ -99,18 +99,12 @@ export interface ResizePtyRequest extends ProcessRequest {
   width: number;
   height: number;
 }
-export interface ReadOutputRequest extends ProcessRequest {
+export interface AttachOutputRequest extends ProcessRequest {
   stream: string;
+  channelStream: number;
 }
-export interface OutputChunk {
-  data: Uint8Array;
-}
-export interface StdinChunk {
-  process?: ProcessRef;
-  data: Uint8Array;
-}
-export interface WriteStdinResponse {
-  bytesWritten: number;
+export interface AttachStdinRequest extends ProcessRequest {
+  channelStream: number;
 }
 export interface Event {
   type: string;

@@ -1,40 +1,17 @@
 // The VM boundary, through the real thing (docs/SECURITY.md numbers each promise and names the test
 // here that proves it): `runm vm run` as a subprocess, QEMU jailed under TCG, a hostile container.
-import { afterAll, afterEach, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
-import {
-  chmodSync,
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { expect, setDefaultTimeout, test } from "bun:test";
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildBusyboxRootfs } from "../../test/fixtures/busybox-rootfs.ts";
-import { GUEST_SHARE_ROOT, hostGuestArch } from "../constants.ts";
-import { readGuestManifest } from "../guest-manifest.ts";
+import { GUEST_SHARE_ROOT } from "../constants.ts";
 import { generateSpec } from "../oci/spec.ts";
-import { DEFAULT_VM_CPUS, DEFAULT_VM_MEMORY_MIB } from "../vm/defaults.ts";
 import { lookupUser } from "../vm/qemu/vmm-user.ts";
-import { RUNM, runm, vmTestEnv } from "../vm/testdata/vm-env.ts";
+import { RUNM, runm, vmTestSuite } from "../vm/testdata/vm-env.ts";
 import { planMounts } from "./mounts.ts";
-import { Sandbox } from "./sandbox.ts";
+import { defaultSandboxConfig, Sandbox } from "./sandbox.ts";
 
 setDefaultTimeout(240_000);
-const env = vmTestEnv();
-const work = mkdtempSync(join(tmpdir(), "runm-boundary-"));
-const rootfs = join(work, "rootfs");
-beforeAll(async () => {
-  await buildBusyboxRootfs(rootfs);
-});
-afterEach(async () => expect(await env.settle()).toEqual({ pids: [], dirs: [] }));
-afterAll(() => {
-  env.cleanup();
-  rmSync(work, { recursive: true, force: true });
-});
+const { env, work, rootfs } = vmTestSuite("boundary");
 
 const vmRun = (args: string[], cmd: string[]) =>
   runm(env, ["vm", "run", "--rootfs", rootfs, ...args, "--", ...cmd]);
@@ -110,18 +87,7 @@ test("promise 3: a single-file bind exposes that file alone, never its siblings"
   const plan = planMounts("c", "/", [{ type: "bind", source: rootfs, options: [] }], {
     mounts: [{ destination: "/root/.bashrc", type: "bind", source: join(dir, ".bashrc"), options: ["ro"] }],
   });
-  const sandbox = await Sandbox.start({
-    id: `boundary-${process.pid}`,
-    manifest: readGuestManifest(hostGuestArch()),
-    cpus: DEFAULT_VM_CPUS,
-    memoryMiB: DEFAULT_VM_MEMORY_MIB,
-    shares: plan.shares,
-    shareKind: "9p",
-    ports: [],
-    hostLoopbackPorts: [],
-    guestLogLevel: "info",
-    start: "auto",
-  });
+  const sandbox = await Sandbox.start(defaultSandboxConfig(`boundary-${process.pid}`, plan.shares));
   try {
     // The container is given the VM's whole share tree, as the agent sees it: everything the host
     // exposed to this VM is in there, and nothing else.

@@ -6,11 +6,12 @@
 // in one VM) fits the same shape.
 import { dirname } from "node:path";
 import type { AgentClient } from "../agent-client/index.ts";
-import type { GuestRuntime } from "../constants.ts";
+import { type GuestRuntime, hostGuestArch } from "../constants.ts";
 import { failedPrecondition, messageOf } from "../errors.ts";
-import type { GuestManifest } from "../guest-manifest.ts";
+import { type GuestManifest, readGuestManifest } from "../guest-manifest.ts";
 import { logger } from "../log.ts";
 import { pidAlive } from "../sys/proc.ts";
+import { DEFAULT_VM_CPUS, DEFAULT_VM_MEMORY_MIB } from "../vm/defaults.ts";
 import { hostDriver } from "../vm/select-driver.ts";
 import type { BootTimeline } from "../vm/timeline.ts";
 import {
@@ -51,6 +52,30 @@ export interface SandboxConfig {
   onVm?: (vm: Vm) => void;
   /** Where templates live (tests). */
   templateRoot?: string;
+}
+
+/**
+ * The default shape on this host (its arch's built guest, default size, 9p, no ports, from a
+ * template when it can), with `extra` on top: what `runm vm run` starts without flags.
+ */
+export function defaultSandboxConfig(
+  id: string,
+  shares: VmShare[],
+  extra: Partial<SandboxConfig> = {},
+): SandboxConfig {
+  return {
+    id,
+    manifest: readGuestManifest(hostGuestArch()),
+    cpus: DEFAULT_VM_CPUS,
+    memoryMiB: DEFAULT_VM_MEMORY_MIB,
+    shares,
+    shareKind: "9p",
+    ports: [],
+    hostLoopbackPorts: [],
+    guestLogLevel: "info",
+    start: "auto",
+    ...extra,
+  };
 }
 
 /** Why this sandbox cannot start from a template, or undefined if it can. */

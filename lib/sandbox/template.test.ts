@@ -1,55 +1,30 @@
 // Templates through the real thing: a changed guest kernel gets a new template (the stale one is
 // never used, and is pruned), a restore killed half-way falls back to a cold boot and leaves
 // nothing behind, and eight sandboxes restore from one template at once.
-import { afterAll, afterEach, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
-import { appendFileSync, copyFileSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
+import { appendFileSync, copyFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { buildBusyboxRootfs } from "../../test/fixtures/busybox-rootfs.ts";
 import { sha256File } from "../build/hash.ts";
 import { hostGuestArch } from "../constants.ts";
 import { type GuestManifest, readGuestManifest } from "../guest-manifest.ts";
 import { generateSpec } from "../oci/spec.ts";
 import { DEFAULT_VM_CPUS, DEFAULT_VM_MEMORY_MIB } from "../vm/defaults.ts";
 import { hostDriver } from "../vm/select-driver.ts";
-import { vmTestEnv } from "../vm/testdata/vm-env.ts";
+import { vmTestSuite } from "../vm/testdata/vm-env.ts";
 import { hasHostPids, type Vm } from "../vm/vm-interface.ts";
 import { planMounts } from "./mounts.ts";
-import { Sandbox, type SandboxConfig } from "./sandbox.ts";
+import { defaultSandboxConfig, Sandbox, type SandboxConfig } from "./sandbox.ts";
 import { ensureTemplate, listTemplates } from "./template.ts";
 
 setDefaultTimeout(300_000);
-const env = vmTestEnv();
-const work = mkdtempSync(join(tmpdir(), "runm-tpl-"));
+const { work, rootfs } = vmTestSuite("tpl");
 const templates = join("/dev/shm", `runm-tpl-test-${process.pid}`);
-const rootfs = join(work, "rootfs");
-beforeAll(async () => {
-  await buildBusyboxRootfs(rootfs);
-});
-afterEach(async () => expect(await env.settle()).toEqual({ pids: [], dirs: [] }));
-afterAll(() => {
-  env.cleanup();
-  rmSync(work, { recursive: true, force: true });
-  rmSync(templates, { recursive: true, force: true });
-});
+afterAll(() => rmSync(templates, { recursive: true, force: true }));
 
 const plan = () => planMounts("c", "/", [{ type: "bind", source: rootfs, options: ["ro"] }], {});
 
 function config(manifest: GuestManifest, id: string, extra: Partial<SandboxConfig> = {}): SandboxConfig {
-  return {
-    id,
-    manifest,
-    cpus: DEFAULT_VM_CPUS,
-    memoryMiB: DEFAULT_VM_MEMORY_MIB,
-    shares: plan().shares,
-    shareKind: "9p",
-    ports: [],
-    hostLoopbackPorts: [],
-    guestLogLevel: "info",
-    start: "auto",
-    templateRoot: templates,
-    ...extra,
-  };
+  return defaultSandboxConfig(id, plan().shares, { manifest, templateRoot: templates, ...extra });
 }
 
 /** Run `echo <word>` in the sandbox; its output. */

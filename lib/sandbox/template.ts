@@ -35,7 +35,7 @@ import { WARM_SHARE, warmUp } from "./warmup.ts";
 
 const log = logger("template");
 /** Bump when how a template is made changes (its warm-up, its devices). */
-const TEMPLATE_RECIPE = 1;
+const TEMPLATE_RECIPE = 2;
 /** After the host disconnects, the time the guest agent takes to go back to waiting for a host. */
 const SETTLE_MS = 300;
 

@@ -106,6 +106,16 @@ export function pipe(): [number, number] {
   return [fds[0] ?? -1, fds[1] ?? -1];
 }
 
+/**
+ * Grow a pipe's buffer (Linux F_SETPIPE_SZ) to `bytes`; returns the size the kernel gave. A bigger
+ * pipe lets its reader take more per wake-up, which is what a reader whose every read costs (the
+ * agent's JavaScript under TCG) needs.
+ */
+export function setPipeSize(fd: number, bytes: number): number {
+  const F_SETPIPE_SZ = 1031;
+  return check("fcntl(F_SETPIPE_SZ)", libc().fcntl(fd, F_SETPIPE_SZ, bytes));
+}
+
 /** A connected pair of AF_UNIX stream sockets (CLOEXEC). */
 export function socketPair(): [number, number] {
   const fds = new Int32Array(2);

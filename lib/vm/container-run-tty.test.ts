@@ -1,31 +1,19 @@
 // `runm vm run -t` through a real pty: tmux runs runm in a detached 80x24 session, the container
 // reports `tty` and `stty size`, the tmux window is resized, and the container sees the new size.
-import { afterAll, afterEach, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildBusyboxRootfs } from "../../test/fixtures/busybox-rootfs.ts";
-import { RUNM, vmTestEnv } from "./testdata/vm-env.ts";
+import { RUNM, vmTestSuite } from "./testdata/vm-env.ts";
 
 // VM boots under TCG on a shared 2-core host take 10-30 s each (bunfig's timeout is not applied).
 setDefaultTimeout(240_000);
-const env = vmTestEnv();
-const work = mkdtempSync(join(tmpdir(), "runm-vmtty-"));
-const rootfs = join(work, "rootfs");
+const { env, work, rootfs } = vmTestSuite("vmtty");
 const out = join(work, "out");
 const tmuxSocket = `runm-tty-test-${process.pid}`;
 const tmux = (...args: string[]) => Bun.spawnSync(["tmux", "-L", tmuxSocket, "-f", "/dev/null", ...args]);
 
-beforeAll(async () => {
-  await buildBusyboxRootfs(rootfs);
-  mkdirSync(out);
-});
-afterEach(async () => expect(await env.settle()).toEqual({ pids: [], dirs: [] }));
-afterAll(() => {
-  tmux("kill-server"); // our private tmux server, by its socket
-  env.cleanup();
-  rmSync(work, { recursive: true, force: true });
-});
+beforeAll(() => mkdirSync(out));
+afterAll(() => tmux("kill-server")); // our private tmux server, by its socket
 
 async function waitFile(path: string, ms: number): Promise<string> {
   const until = Date.now() + ms;

@@ -1,26 +1,14 @@
 // Issue 4's "Done when" list, through the real thing: `runm vm run` as a subprocess booting the
 // built guest under QEMU, the agent running runc on a busybox rootfs. After every test no VM
 // process and no runtime dir may remain.
-import { afterAll, afterEach, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { expect, setDefaultTimeout, test } from "bun:test";
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildBusyboxRootfs } from "../../test/fixtures/busybox-rootfs.ts";
-import { RUNM, runm, vmTestEnv } from "./testdata/vm-env.ts";
+import { RUNM, runm, vmTestSuite } from "./testdata/vm-env.ts";
 
 // VM boots under TCG on a shared 2-core host take 10-30 s each (bunfig's timeout is not applied).
 setDefaultTimeout(240_000);
-const env = vmTestEnv();
-const work = mkdtempSync(join(tmpdir(), "runm-vmrun-"));
-const rootfs = join(work, "rootfs");
-beforeAll(async () => {
-  await buildBusyboxRootfs(rootfs);
-});
-afterEach(async () => expect(await env.settle()).toEqual({ pids: [], dirs: [] }));
-afterAll(() => {
-  env.cleanup();
-  rmSync(work, { recursive: true, force: true });
-});
+const { env, work, rootfs } = vmTestSuite("vmrun");
 
 const vmRun = (args: string[], cmd: string[], stdin?: string) =>
   runm(env, ["vm", "run", "--rootfs", rootfs, ...args, "--", ...cmd], stdin);
@@ -42,8 +30,9 @@ test("--cold boots the kernel (the path every VM took before templates, and the 
   expect(r.stderr).toMatch(/^init +\d+ ms/m);
 });
 
-test("exit 42 gives 42; stderr is kept apart from stdout", async () => {
-  const r = await vmRun([], ["sh", "-c", "echo out; echo err >&2; exit 42"]);
+test("exit 42 gives 42; stderr is kept apart from stdout; a relative --rootfs (as in the demo)", async () => {
+  const cmd = ["sh", "-c", "echo out; echo err >&2; exit 42"];
+  const r = await runm(env, ["vm", "run", "--rootfs", "rootfs", "--", ...cmd], undefined, work);
   expect(r.code).toBe(42);
   expect(r.stdout).toBe("out\n");
   expect(r.stderr).toContain("err\n");

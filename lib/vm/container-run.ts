@@ -4,15 +4,13 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import type { Writable } from "node:stream";
-import { type GuestRuntime, hostGuestArch } from "../constants.ts";
+import type { GuestRuntime } from "../constants.ts";
 import { invalidArgument, messageOf, RunmError } from "../errors.ts";
-import { readGuestManifest } from "../guest-manifest.ts";
 import { logger, logLevelName } from "../log.ts";
 import type { PortSpec, VolumeSpec } from "../oci/run-flags.ts";
 import { generateSpec } from "../oci/spec.ts";
 import { planMounts } from "../sandbox/mounts.ts";
-import { Sandbox } from "../sandbox/sandbox.ts";
-import { DEFAULT_VM_CPUS, DEFAULT_VM_MEMORY_MIB } from "./defaults.ts";
+import { defaultSandboxConfig, Sandbox } from "../sandbox/sandbox.ts";
 import { hostTerminal } from "./terminal.ts";
 import type { BootTimeline } from "./timeline.ts";
 import type { ShareKind, Vm, VmDriver } from "./vm-interface.ts";
@@ -89,18 +87,16 @@ export async function runContainer(opts: ContainerRunOptions): Promise<Container
       options: ["rbind", v.readOnly ? "ro" : "rw"],
     })),
   });
+  const defaults = defaultSandboxConfig(id, plan.shares);
   const sandbox = await Sandbox.start({
-    id,
-    manifest: readGuestManifest(hostGuestArch()),
+    ...defaults,
     // The guest agent logs as much as runm does (--debug shows both sides).
     guestLogLevel: opts.guestLogLevel ?? (logLevelName() === "debug" ? "debug" : "info"),
     extraCmdline: opts.extraCmdline,
-    cpus: opts.cpus ?? DEFAULT_VM_CPUS,
-    memoryMiB: opts.memoryMiB ?? DEFAULT_VM_MEMORY_MIB,
-    shares: plan.shares,
-    shareKind: opts.shareKind ?? "9p",
+    cpus: opts.cpus ?? defaults.cpus,
+    memoryMiB: opts.memoryMiB ?? defaults.memoryMiB,
+    shareKind: opts.shareKind ?? defaults.shareKind,
     ports: (opts.ports ?? []).map((p) => ({ hostPort: p.host, guestPort: p.guest })),
-    hostLoopbackPorts: [],
     start: opts.cold ? "cold" : "auto",
     runtime: opts.runtime,
     bootTimeoutMs: opts.bootTimeoutMs,

@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { parsePort, parseUser, parseVolume } from "../../../lib/oci/run-flags.ts";
 import { runContainer } from "../../../lib/vm/container-run.ts";
 import { DEFAULT_VM_CPUS, DEFAULT_VM_MEMORY_MIB } from "../../../lib/vm/defaults.ts";
@@ -49,7 +50,7 @@ export default command({
       throw new UsageError(`bad --share "${args.share}": want 9p or virtiofs`);
     }
     const { exitCode, timeline } = await runContainer({
-      rootfs: args.rootfs,
+      rootfs: resolve(args.rootfs),
       args: cmd,
       env: repeated(rawArgs, ["e", "env"]),
       cwd: args.workdir,

@@ -60,6 +60,7 @@ test("the microvm TCG line: two 9p share devices, serial agent port, read-only m
   expect(values(argv, "-chardev")).toEqual([
     "file,id=con,path=/vm/console.log",
     "socket,id=agent,path=/sock/agent.sock,server=on,wait=off",
+    "socket,id=stdio,path=/sock/agent.sock.stdio,server=on,wait=off",
   ]);
   expect(values(argv, "-drive")).toEqual(["if=none,id=mbin,file=/guest/mbin,format=raw,readonly=on"]);
   // The same two devices whatever the shares: jail.ts stages each share inside them.
@@ -72,6 +73,7 @@ test("the microvm TCG line: two 9p share devices, serial agent port, read-only m
   expect(values(argv, "-device")).toEqual([
     "virtio-serial-device",
     "virtserialport,chardev=agent,name=runm.agent",
+    "virtserialport,chardev=stdio,name=runm.stdio",
     "virtio-blk-device,drive=mbin",
     "virtio-9p-device,fsdev=fsro,mount_tag=runm-ro",
     "virtio-9p-device,fsdev=fsrw,mount_tag=runm-rw",

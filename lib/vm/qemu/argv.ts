@@ -4,7 +4,7 @@
 // same devices in the same order (one share device whatever the shares), so any of them can be
 // restored from that shape's template. Paths are the ones QEMU sees: inside its jail (jail.ts)
 // they are short fixed names; every value is still escaped for QEMU's option syntax (qemuValue).
-import { AGENT_PORT_NAME, SHARE_TAGS } from "../../constants.ts";
+import { AGENT_PORT_NAME, SHARE_TAGS, STDIO_PORT_NAME, stdioSocketFor } from "../../constants.ts";
 import { invalidArgument } from "../../errors.ts";
 import type { VmConfig } from "../vm-interface.ts";
 import type { Accel } from "./accel.ts";
@@ -182,6 +182,10 @@ export function qemuArgv(config: VmConfig, paths: QemuPaths, line: QemuLine): st
     `socket,id=agent,path=${qemuValue(paths.agentSocket)},server=on,wait=off`,
     "-device",
     `virtserialport,chardev=agent,name=${AGENT_PORT_NAME}`,
+    "-chardev",
+    `socket,id=stdio,path=${qemuValue(stdioSocketFor(paths.agentSocket))},server=on,wait=off`,
+    "-device",
+    `virtserialport,chardev=stdio,name=${STDIO_PORT_NAME}`,
     "-drive",
     `if=none,id=mbin,file=${qemuValue(paths.mbinDisk)},format=raw,readonly=on`,
     "-device",

@@ -1,9 +1,11 @@
 // Shared by the real-VM tests: a private state dir (so every VM process this test file starts
 // carries its path in its argv), a leak check over /proc, and the runm CLI as a subprocess.
+import { afterAll, afterEach, beforeAll, expect } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type CliResult, RUNM_ARGV, runm as runCli } from "../../../test/cli.ts";
+import { buildBusyboxRootfs } from "../../../test/fixtures/busybox-rootfs.ts";
 
 export interface VmTestEnv {
   stateDir: string;
@@ -57,7 +59,24 @@ export function vmTestEnv(): VmTestEnv {
 
 export const RUNM = RUNM_ARGV;
 
-/** Run `runm ARGS` to completion in this VM test env, with optional stdin. */
-export function runm(env: VmTestEnv, args: string[], stdin?: string): Promise<CliResult> {
-  return runCli(args, { env: env.env, stdin });
+/** Run `runm ARGS` to completion in this VM test env, with optional stdin and working dir. */
+export function runm(env: VmTestEnv, args: string[], stdin?: string, cwd?: string): Promise<CliResult> {
+  return runCli(args, { env: env.env, stdin, cwd });
+}
+
+/**
+ * The frame of a real-VM test file: a VmTestEnv, a work dir holding a busybox `rootfs` (built
+ * before the first test), every test followed by a leak check, all removed at the end.
+ */
+export function vmTestSuite(name: string): { env: VmTestEnv; work: string; rootfs: string } {
+  const env = vmTestEnv();
+  const work = mkdtempSync(join(tmpdir(), `runm-${name}-`));
+  const rootfs = join(work, "rootfs");
+  beforeAll(() => buildBusyboxRootfs(rootfs));
+  afterEach(async () => expect(await env.settle()).toEqual({ pids: [], dirs: [] }));
+  afterAll(() => {
+    env.cleanup();
+    rmSync(work, { recursive: true, force: true });
+  });
+  return { env, work, rootfs };
 }

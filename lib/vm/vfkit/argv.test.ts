@@ -46,6 +46,8 @@ test("the vfkit argv, exactly", () => {
     "--device",
     "virtio-vsock,port=1024,socketURL=/r/agent.sock,connect",
     "--device",
+    "virtio-vsock,port=1025,socketURL=/r/agent.sock.stdio,connect",
+    "--device",
     "virtio-fs,sharedDir=/Users/u/root,mountTag=rootfs",
     "--device",
     "virtio-fs,sharedDir=/Users/u/data,mountTag=v0",

@@ -2,7 +2,7 @@
 // unit tests check it exactly. Flag syntax from crc-org/vfkit doc/usage.md: `--bootloader linux`,
 // `--device` entries with comma-separated options. The agent listens on vsock; vfkit's `connect`
 // mode exposes that guest port as a unix socket the host connects to.
-import { AGENT_VSOCK_PORT } from "../../constants.ts";
+import { AGENT_VSOCK_PORT, STDIO_VSOCK_PORT, stdioSocketFor } from "../../constants.ts";
 import { invalidArgument } from "../../errors.ts";
 import type { VmConfig } from "../vm-interface.ts";
 
@@ -60,6 +60,9 @@ export function vfkitArgv(config: VmConfig, paths: VfkitPaths, vfkit: string, ru
     ...dev(`virtio-blk,path=${vfkitValue(config.mbinDisk, "mbin disk")},readonly`),
     ...dev(
       `virtio-vsock,port=${AGENT_VSOCK_PORT},socketURL=${vfkitValue(paths.agentSocket, "agent socket")},connect`,
+    ),
+    ...dev(
+      `virtio-vsock,port=${STDIO_VSOCK_PORT},socketURL=${vfkitValue(stdioSocketFor(paths.agentSocket), "stdio socket")},connect`,
     ),
   ];
   // Virtualization.framework shares are virtio-fs only, one device per share (macOS cannot
