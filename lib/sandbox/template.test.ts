@@ -1,6 +1,7 @@
 // Templates through the real thing: a changed guest kernel gets a new template (the stale one is
 // never used, and is pruned), a restore killed half-way falls back to a cold boot and leaves
-// nothing behind, and eight sandboxes restore from one template at once.
+// nothing behind, eight sandboxes restore from one template at once, and two clones of one
+// template draw different random bytes and read the host's clock (docs/SECURITY.md promise 12).
 import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { appendFileSync, copyFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -27,10 +28,10 @@ function config(manifest: GuestManifest, id: string, extra: Partial<SandboxConfi
   return defaultSandboxConfig(id, plan().shares, { manifest, templateRoot: templates, ...extra });
 }
 
-/** Run `echo <word>` in the sandbox; its output. */
-async function echo(s: Sandbox, word: string): Promise<string> {
+/** Run `args` as a container in the sandbox; its output. */
+async function runIn(s: Sandbox, args: string[]): Promise<string> {
   const p = plan();
-  await s.agent.create("c", generateSpec({ args: ["echo", word], rootfs: p.rootfs }), { rootfs: p.rootfs });
+  await s.agent.create("c", generateSpec({ args, rootfs: p.rootfs }), { rootfs: p.rootfs });
   let out = "";
   const read = (async () => {
     for await (const c of s.agent.output({ containerId: "c" })) out += new TextDecoder().decode(c);
@@ -41,6 +42,8 @@ async function echo(s: Sandbox, word: string): Promise<string> {
   await s.agent.delete({ containerId: "c" });
   return out;
 }
+
+const echo = (s: Sandbox, word: string) => runIn(s, ["echo", word]);
 
 test("a changed kernel gets a new template: the stale one is never restored, and is pruned", async () => {
   const m = readGuestManifest(hostGuestArch());
@@ -108,4 +111,28 @@ test("eight sandboxes restored from one template at once all run", async () => {
     }),
   );
   expect(outs).toEqual(Array.from({ length: 8 }, (_, i) => [true, `n${i}\n`] as const));
+});
+
+test("two clones of one template draw different random bytes and read the host's clock", async () => {
+  const m = readGuestManifest(hostGuestArch());
+  // 16 bytes of the container's /dev/urandom, and its clock in whole seconds.
+  const probe = ["sh", "-c", "head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \\n'; echo; date +%s"];
+  const draws: { restored: boolean; random?: string; lag: number }[] = [];
+  for (const name of ["a", "b"]) {
+    const s = await Sandbox.start(config(m, `tplrnd-${name}-${process.pid}`));
+    try {
+      const [random, clock] = (await runIn(s, probe)).trim().split("\n");
+      draws.push({ restored: s.restored, random, lag: Math.abs(Number(clock) - Date.now() / 1000) });
+    } finally {
+      await s.shutdown();
+    }
+  }
+  expect(draws.length).toBe(2);
+  for (const d of draws) {
+    expect(d.restored).toBe(true);
+    expect(d.random).toMatch(/^[0-9a-f]{32}$/);
+    // The template was snapshotted earlier; a clone that kept its template's clock would lag.
+    expect(d.lag).toBeLessThan(5);
+  }
+  expect(draws[0]?.random).not.toBe(draws[1]?.random);
 });

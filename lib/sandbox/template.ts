@@ -35,9 +35,7 @@ import { WARM_SHARE, warmUp } from "./warmup.ts";
 
 const log = logger("template");
 /** Bump when how a template is made changes (its warm-up, its devices). */
-const TEMPLATE_RECIPE = 2;
-/** After the host disconnects, the time the guest agent takes to go back to waiting for a host. */
-const SETTLE_MS = 300;
+const TEMPLATE_RECIPE = 3;
 
 export interface TemplateShape {
   arch: GuestArch;
@@ -155,8 +153,7 @@ async function buildTemplate(t: Template, i: EnsureTemplateInput): Promise<void>
       bootTimeoutMs: i.bootTimeoutMs,
     });
     await warmUp(vm.agent, vm.vm.shareMounts());
-    vm.agent.close();
-    await Bun.sleep(SETTLE_MS);
+    vm.agent.close(); // the snapshot waits until QEMU has seen both channels close
     if (!isSnapshottable(vm.vm)) throw invalidArgument("this VM cannot be snapshotted");
     await vm.vm.snapshot(join(tmp, "state"));
   } catch (e) {

@@ -145,7 +145,10 @@ export const hasHostPids = (vm: Vm): vm is Vm & HasHostPids =>
 
 /** A VM whose running state can be saved, to restore copies of it (VmBoot "template"). */
 export interface Snapshottable {
-  /** Pause the guest and write its device state to `stateFile`; the VM stays paused. */
+  /**
+   * Once no host session to its agent remains (a clone must start with none), pause the guest and
+   * write its device state to `stateFile`; the VM stays paused.
+   */
   snapshot(stateFile: string): Promise<void>;
 }
 export const isSnapshottable = (vm: Vm): vm is Vm & Snapshottable =>

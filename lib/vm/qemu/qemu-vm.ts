@@ -24,6 +24,12 @@ import { vmmUser } from "./vmm-user.ts";
 const log = logger("qemu");
 /** The state file's fd in QEMU (stdin, stdout, stderr, then this). */
 const INCOMING_FD = 3;
+/** How long a snapshot waits for the host's agent connections to close (grpc-js closes lazily). */
+const DISCONNECT_WAIT_MS = 30_000;
+/** The chardevs that carry a host session to the guest agent (argv.ts): none may be connected. */
+const AGENT_CHARDEVS = ["agent", "stdio"];
+/** After the host disconnects, the time the guest agent takes to go back to waiting for a host. */
+const GUEST_SETTLE_MS = 300;
 
 export class QemuVm extends ManagedVm implements Pausable, Snapshottable {
   private proc: Subprocess | undefined;
@@ -196,6 +202,7 @@ export class QemuVm extends ManagedVm implements Pausable, Snapshottable {
     const received = receiveMigration(host, stateFile);
     try {
       await this.qmp(async (q) => {
+        await waitAgentDisconnected(q, this.id);
         await q.execute("migrate-set-capabilities", {
           capabilities: [{ capability: "x-ignore-shared", state: true }],
         });
@@ -207,5 +214,41 @@ export class QemuVm extends ManagedVm implements Pausable, Snapshottable {
     } finally {
       received.close();
     }
+  }
+}
+
+/**
+ * Wait until QEMU has reported no host connection on the agent's chardevs for GUEST_SETTLE_MS (the
+ * guest agent's time to see the hang-up and go back to waiting), checked last just before the
+ * caller stops the guest. A template snapshotted with a connection open records its virtio-serial
+ * port as host-connected, so every clone's agent keeps serving a session whose host is gone and
+ * never answers the clone's own (seen here: after the host's close and a fixed 300 ms, 2 of 4
+ * templates still showed the agent chardev connected, and all their clones hung).
+ */
+async function waitAgentDisconnected(q: Qmp, id: string): Promise<void> {
+  const began = Date.now();
+  let closedSince: number | undefined;
+  for (;;) {
+    const devs = (await q.execute("query-chardev")) as { label: string; filename: string }[];
+    const open = devs.filter(
+      (d) => AGENT_CHARDEVS.includes(d.label) && !d.filename.startsWith("disconnected:"),
+    );
+    const now = Date.now();
+    if (open.length) {
+      if (closedSince !== undefined)
+        log.debug(`VM ${id}: the host reconnected ${open.map((d) => d.label).join(", ")}`);
+      closedSince = undefined;
+    } else {
+      closedSince ??= now;
+      if (now - closedSince >= GUEST_SETTLE_MS) {
+        log.debug(`VM ${id}: no host session for ${now - closedSince} ms (waited ${now - began} ms)`);
+        return;
+      }
+    }
+    if (now - began > DISCONNECT_WAIT_MS)
+      throw failedPrecondition(
+        `VM ${id}: the host still holds ${open.map((d) => d.label).join(", ")} after ${DISCONNECT_WAIT_MS} ms; not snapshotting a guest mid-session`,
+      );
+    await Bun.sleep(20);
   }
 }
