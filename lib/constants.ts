@@ -7,7 +7,8 @@ export const AGENT_PORT_NAME = "runm.agent";
 export const AGENT_VSOCK_PORT = 1024;
 /** The stdio channel (container output and input, framed): a second port beside the agent's. */
 export const STDIO_PORT_NAME = "runm.stdio";
-export const STDIO_VSOCK_PORT = 1025;
+/** The stdio channel's vsock port: always the one after the agent's (agent/transport/auto.ts). */
+export const STDIO_VSOCK_PORT = AGENT_VSOCK_PORT + 1;
 /** The host's socket for a VM's stdio channel, beside its agent socket. */
 export const stdioSocketFor = (agentSocket: string) => `${agentSocket}.stdio`;
 

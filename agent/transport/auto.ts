@@ -5,7 +5,7 @@
 // virtio device at all (a misconfigured VM), virtio-serial is tried so the error names the port.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { AGENT_PORT_NAME, AGENT_VSOCK_PORT, STDIO_PORT_NAME, STDIO_VSOCK_PORT } from "../../lib/constants.ts";
+import { AGENT_PORT_NAME, AGENT_VSOCK_PORT, STDIO_PORT_NAME } from "../../lib/constants.ts";
 import { unavailable } from "../../lib/errors.ts";
 import { logger } from "../../lib/log.ts";
 import type { Serve, Transport } from "./types.ts";
@@ -44,7 +44,7 @@ export const virtioSerialPair = (): Transport[] => [
 /** The agent's two channels over vsock ports `port` and `port + 1`. */
 export const vsockPair = (port = AGENT_VSOCK_PORT): Transport[] => [
   new VsockTransport(port, "rpc"),
-  new VsockTransport(port === AGENT_VSOCK_PORT ? STDIO_VSOCK_PORT : port + 1, "stdio"),
+  new VsockTransport(port + 1, "stdio"),
 ];
 
 export function autoTransports(ids: Set<number>): Transport[] {

@@ -39,16 +39,16 @@ const stdio = (s: StdioOptions = {}): W.Stdio => ({ terminal: !!s.terminal, stdi
 const date = (ms: number) => new Date(ms);
 
 /**
- * HTTP/2 receive window (per stream and connection): output in flight before the agent waits for
- * a WINDOW_UPDATE. The default 64 KiB held container stdout to 6-8 MiB/s across a TCG guest's
- * round trips; 8 MiB gives 13-16 MiB/s (`runm vm run -- dd` of 64 MiB; 32 MiB was no better).
+ * HTTP/2 receive window (per stream and connection): bytes in flight before the agent waits for a
+ * WINDOW_UPDATE, which now matters for host-loopback tunnels (container stdio has its own channel).
+ * Measured when stdout still rode gRPC: the default 64 KiB held it to 6-8 MiB/s across a TCG
+ * guest's round trips; 8 MiB gave 13-16 MiB/s (`runm vm run -- dd` of 64 MiB; 32 MiB no better).
  */
 const FLOW_CONTROL_WINDOW = 8 * 1024 * 1024;
 
 export class AgentClient {
   private readonly grpc: Client & Record<string, unknown>;
 
-  /** `socketPath`: a unix socket carrying the agent's HTTP/2 stream. Connects lazily. */
   private stdio: Promise<StdioMux> | undefined;
   private nextStream = 1;
 

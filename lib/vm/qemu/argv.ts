@@ -149,6 +149,9 @@ function machineArgs(config: VmConfig): string[] {
   return out;
 }
 
+/** The chardev ids of the agent's two channels (a snapshot waits until neither has a host). */
+export const AGENT_CHARDEVS = { rpc: "agent", stdio: "stdio" } as const;
+
 export function qemuArgv(config: VmConfig, paths: QemuPaths, line: QemuLine): string[] {
   return [
     line.qemu,
@@ -179,13 +182,13 @@ export function qemuArgv(config: VmConfig, paths: QemuPaths, line: QemuLine): st
     "-device",
     "virtio-serial-device",
     "-chardev",
-    `socket,id=agent,path=${qemuValue(paths.agentSocket)},server=on,wait=off`,
+    `socket,id=${AGENT_CHARDEVS.rpc},path=${qemuValue(paths.agentSocket)},server=on,wait=off`,
     "-device",
-    `virtserialport,chardev=agent,name=${AGENT_PORT_NAME}`,
+    `virtserialport,chardev=${AGENT_CHARDEVS.rpc},name=${AGENT_PORT_NAME}`,
     "-chardev",
-    `socket,id=stdio,path=${qemuValue(stdioSocketFor(paths.agentSocket))},server=on,wait=off`,
+    `socket,id=${AGENT_CHARDEVS.stdio},path=${qemuValue(stdioSocketFor(paths.agentSocket))},server=on,wait=off`,
     "-device",
-    `virtserialport,chardev=stdio,name=${STDIO_PORT_NAME}`,
+    `virtserialport,chardev=${AGENT_CHARDEVS.stdio},name=${STDIO_PORT_NAME}`,
     "-drive",
     `if=none,id=mbin,file=${qemuValue(paths.mbinDisk)},format=raw,readonly=on`,
     "-device",

@@ -13,7 +13,7 @@ import { ManagedVm } from "../managed-vm.ts";
 import type { BootTimeline } from "../timeline.ts";
 import type { GuestShareMount, Pausable, ReadyCheck, Snapshottable, VmConfig } from "../vm-interface.ts";
 import type { Accel } from "./accel.ts";
-import { type QemuPaths, qemuArgv } from "./argv.ts";
+import { AGENT_CHARDEVS, type QemuPaths, qemuArgv } from "./argv.ts";
 import { hostTscKhz } from "./host-tsc.ts";
 import { JAIL, type JailBind, jailArgv, VMM_CAPS, VMM_PASSTHROUGH_CAPS } from "./jail.ts";
 import { receiveMigration } from "./migration.ts";
@@ -26,8 +26,6 @@ const log = logger("qemu");
 const INCOMING_FD = 3;
 /** How long a snapshot waits for the host's agent connections to close (grpc-js closes lazily). */
 const DISCONNECT_WAIT_MS = 30_000;
-/** The chardevs that carry a host session to the guest agent (argv.ts): none may be connected. */
-const AGENT_CHARDEVS = ["agent", "stdio"];
 /** After the host disconnects, the time the guest agent takes to go back to waiting for a host. */
 const GUEST_SETTLE_MS = 300;
 
@@ -231,7 +229,8 @@ async function waitAgentDisconnected(q: Qmp, id: string): Promise<void> {
   for (;;) {
     const devs = (await q.execute("query-chardev")) as { label: string; filename: string }[];
     const open = devs.filter(
-      (d) => AGENT_CHARDEVS.includes(d.label) && !d.filename.startsWith("disconnected:"),
+      (d) =>
+        Object.values<string>(AGENT_CHARDEVS).includes(d.label) && !d.filename.startsWith("disconnected:"),
     );
     const now = Date.now();
     if (open.length) {
