@@ -6,9 +6,14 @@ import { join } from "node:path";
 import { failedPrecondition } from "../errors.ts";
 import { run } from "../exec.ts";
 import { withAtomicDir } from "../fs-atomic.ts";
+import { defaultDebianOptions } from "../image/debian-rootfs.ts";
 import { dirs } from "../paths.ts";
 
-export const TRIXIE_MIRROR = "http://deb.debian.org/debian";
+/**
+ * The host's own Debian mirror (from its apt configuration): the archive that carries the host's
+ * release carries trixie too. Never a mirror's name in code.
+ */
+const trixieMirror = () => defaultDebianOptions().mirror;
 
 export interface UnpackedContainerd {
   containerd: string;
@@ -26,7 +31,7 @@ export async function containerdFromTrixie(cacheDir = dirs().cache): Promise<Unp
       const sources = join(work, "sources.list");
       writeFileSync(
         sources,
-        `deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${TRIXIE_MIRROR} trixie main\n`,
+        `deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${trixieMirror()} trixie main\n`,
       );
       const apt = [
         "-q",
@@ -45,7 +50,7 @@ export async function containerdFromTrixie(cacheDir = dirs().cache): Promise<Unp
       const deb = readdirSync(work).find((f) => f.startsWith("containerd_") && f.endsWith(".deb"));
       if (!deb)
         throw failedPrecondition("apt-get download containerd produced no .deb", {
-          hint: "check network access to deb.debian.org",
+          hint: `check that ${trixieMirror()} (the host's apt mirror) serves trixie`,
         });
       await run("dpkg-deb", ["-x", join(work, deb), tmp], { what: "unpacking containerd" });
       rmSync(work, { recursive: true, force: true });

@@ -9,18 +9,18 @@ import { tarBytes } from "./tar.ts";
 
 test("apt sources in both formats; the mirror skips -security", () => {
   const text = `Types: deb
-URIs: http://deb.debian.org/debian
+URIs: http://mirror.example/debian
 Suites: bookworm bookworm-updates
 Components: main
 
 Types: deb
-URIs: http://deb.debian.org/debian-security
+URIs: http://mirror.example/debian-security
 Suites: bookworm-security
 `;
   const one = "deb [arch=amd64] http://mirror.local/debian bookworm main\n# deb http://x y\n";
   const all = [...parseAptSources(text), ...parseAptSources(one)];
   expect(all).toContainEqual({ uri: "http://mirror.local/debian", suites: ["bookworm"] });
-  expect(mirrorFor("bookworm", all)).toBe("http://deb.debian.org/debian");
+  expect(mirrorFor("bookworm", all)).toBe("http://mirror.example/debian");
   expect(mirrorFor("bookworm-security", all)).toBeUndefined();
 });
 

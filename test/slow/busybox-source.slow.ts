@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { buildBusybox, checkBusybox } from "../../lib/build/busybox.ts";
 import { PINNED_BUSYBOX } from "../../lib/build/busybox-source.ts";
 import { HashMemo, sha256File } from "../../lib/build/hash.ts";
+import { defaultDebianOptions } from "../../lib/image/debian-rootfs.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "runm-bbsrc-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -19,7 +20,7 @@ function aptSource(): string {
   mkdirSync(join(lists, "partial"), { recursive: true });
   writeFileSync(
     list,
-    "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main\n",
+    `deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${defaultDebianOptions().mirror} bookworm main\n`,
   );
   const o = [
     "-o",
