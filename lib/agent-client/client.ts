@@ -4,13 +4,14 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createConnection } from "node:net";
 import type { Duplex } from "node:stream";
-import { type Client, credentials, makeGenericClientConstructor, type ServiceError } from "@grpc/grpc-js";
+import { type Client, makeGenericClientConstructor, type ServiceError } from "@grpc/grpc-js";
 import { type GuestRuntime, stdioSocketFor } from "../constants.ts";
 import { deadlineExceeded, failedPrecondition, messageOf, unavailable } from "../errors.ts";
 import { agentService } from "../proto/service.ts";
 import type * as W from "../proto/wire.ts";
 import { StdioMux } from "../stdio-mux.ts";
 import { fromStatus } from "./errors.ts";
+import { OwnedConnection } from "./owned-connection.ts";
 import type {
   AgentEvent,
   AgentInfo,
@@ -48,6 +49,7 @@ const FLOW_CONTROL_WINDOW = 8 * 1024 * 1024;
 
 export class AgentClient {
   private readonly grpc: Client & Record<string, unknown>;
+  private readonly connection = new OwnedConnection();
 
   private stdio: Promise<StdioMux> | undefined;
   private nextStream = 1;
@@ -60,7 +62,7 @@ export class AgentClient {
     readonly socketPath: string,
     readonly stdioPath = stdioSocketFor(socketPath),
   ) {
-    this.grpc = new AgentClientCtor(`unix:${socketPath}`, credentials.createInsecure(), {
+    this.grpc = new AgentClientCtor(`unix:${socketPath}`, this.connection, {
       "grpc.max_receive_message_length": 64 * 1024 * 1024,
       // A local socket that is not there yet (VM still starting) is worth retrying quickly:
       // grpc-js's default first backoff of 1 s added a second to every agent start (measured).
@@ -378,8 +380,10 @@ export class AgentClient {
     });
   }
 
+  /** Hang up now: the agent's socket is closed when this returns (owned-connection.ts says why). */
   close(): void {
     this.grpc.close();
+    this.connection.destroy();
     void this.stdio?.then(
       (m) => m.close(),
       () => {},
