@@ -15,14 +15,24 @@ export interface RunmConfig {
     user?: string;
   };
   /** What containers may widen (shim/policy.ts). */
-  policy?: { allow_annotations?: string[]; max_cpus?: number; max_memory?: number };
+  policy?: {
+    allow_annotations?: string[];
+    allow_host_hooks?: string[];
+    max_cpus?: number;
+    max_memory?: number;
+  };
 }
 
 type FieldType = "string" | "number" | "string[]";
 const SCHEMA: Record<string, Record<string, FieldType>> = {
   kernel: { source: "string" },
   vm: { cpus: "number", memory: "number", accel: "string", user: "string" },
-  policy: { allow_annotations: "string[]", max_cpus: "number", max_memory: "number" },
+  policy: {
+    allow_annotations: "string[]",
+    allow_host_hooks: "string[]",
+    max_cpus: "number",
+    max_memory: "number",
+  },
 };
 
 const hasType = (v: unknown, t: FieldType) =>

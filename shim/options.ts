@@ -15,6 +15,7 @@ import { type AnyValue, codec } from "../lib/containerd/protos.ts";
 import { invalidArgument, messageOf, permissionDenied } from "../lib/errors.ts";
 import { DEFAULT_VM_CPUS, DEFAULT_VM_MEMORY_MIB } from "../lib/vm/defaults.ts";
 import type { ShareKind, VmPortForward } from "../lib/vm/vm-interface.ts";
+import { checkHostHooks, type OciHooks } from "./hooks.ts";
 import { type ContainerResources, checkAnnotations, DEFAULT_POLICY, type Policy, sizeVm } from "./policy.ts";
 
 export interface ShimOptions {
@@ -70,6 +71,7 @@ export interface RuntimeOptions {
 
 const POLICY_KEYS: Record<string, keyof Policy> = {
   allow_annotations: "allowAnnotations",
+  allow_host_hooks: "allowHostHooks",
   max_cpus: "maxCpus",
   max_memory: "maxMemoryMiB",
 };
@@ -110,6 +112,10 @@ export function parsePolicy(raw: unknown, where: string): Partial<Policy> {
       if (!Array.isArray(v) || v.some((x) => typeof x !== "string"))
         throw invalidArgument(`${where}: allow_annotations must be a list of annotation names`);
       out.allowAnnotations = v as string[];
+    } else if (key === "allowHostHooks") {
+      if (!Array.isArray(v) || v.some((x) => typeof x !== "string" || !x.startsWith("/")))
+        throw invalidArgument(`${where}: allow_host_hooks must be a list of absolute program paths`);
+      out.allowHostHooks = v as string[];
     } else {
       if (typeof v !== "number" || !Number.isInteger(v) || v < 1)
         throw invalidArgument(`${where}: ${k} must be a positive integer`);
@@ -212,7 +218,11 @@ export function parsePublish(v: string): VmPortForward[] {
  */
 export function resolveOptions(
   runtime: AnyValue | null | undefined,
-  spec: { annotations?: Record<string, string>; linux?: { resources?: ContainerResources } },
+  spec: {
+    annotations?: Record<string, string>;
+    linux?: { resources?: ContainerResources };
+    hooks?: OciHooks;
+  },
 ): ShimOptions {
   const cfg = loadConfig();
   const rt = fromRuntimeOptions(runtime);
@@ -222,6 +232,7 @@ export function resolveOptions(
     ...rt.policy,
   };
   checkAnnotations(spec.annotations, policy);
+  checkHostHooks(spec.hooks, policy.allowHostHooks);
   const vm = cfg.vm ?? {};
   const asked = fromAnnotations(spec.annotations);
   for (const [what, n, max] of [

@@ -4,6 +4,7 @@
 //    denied one fails Create in one line naming it and the option that allows it;
 //  - vCPUs and memory, asked for or derived from the spec's linux.resources, are capped by
 //    max_cpus / max_memory;
+//  - OCI hooks that run on the host (shim/hooks.ts) run only for programs allow_host_hooks lists;
 //  - spec fields that name host resources are refused: a namespace `path` (a host namespace
 //    means nothing in the guest; pods will map a sibling container's namespaces later) and
 //    linux.devices (host device nodes).
@@ -16,12 +17,15 @@ import { invalidArgument, permissionDenied } from "../lib/errors.ts";
 export interface Policy {
   /** Annotation keys a container may set (none by default). */
   allowAnnotations: string[];
+  /** Programs (absolute paths) a spec's runtime-namespace hooks may run on the host (none by default). */
+  allowHostHooks: string[];
   maxCpus: number;
   maxMemoryMiB: number;
 }
 
 export const DEFAULT_POLICY: Policy = {
   allowAnnotations: [],
+  allowHostHooks: [],
   maxCpus: availableParallelism(),
   maxMemoryMiB: Math.floor(totalmem() / 2 ** 20 / 2),
 };

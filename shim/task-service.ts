@@ -20,6 +20,7 @@ import type { Sandbox } from "../lib/sandbox/sandbox.ts";
 import { identify } from "../lib/sys/proc.ts";
 import type { CallContext, MethodHandler } from "../lib/ttrpc/index.ts";
 import { writeRecord } from "./bundle-state.ts";
+import { type HostHookKind, type OciHook, ociState, runHooks, splitHooks } from "./hooks.ts";
 import { linkConsole } from "./manager.ts";
 import { resolveOptions } from "./options.ts";
 import { checkSpec } from "./policy.ts";
@@ -41,12 +42,21 @@ interface Container {
   events: AbortController;
   /** Set when the VM died under the container: every process counts as exited with LOST_STATUS. */
   lost?: Exit;
+  /** The spec's runtime-namespace hooks, run here on the host (shim/hooks.ts). */
+  hooks: Record<HostHookKind, OciHook[]>;
+  annotations?: Record<string, string>;
 }
 
 /** Exit status reported for processes whose VM died (containerd's "unknown" status). */
 const LOST_STATUS = 255;
 /** How long Kill and Delete wait for a silent guest before its VM is torn down regardless. */
 const GUEST_SILENCE_MS = 15_000;
+/**
+ * State answers within containerd's own bound on it (`io.containerd.timeout.task.state`, 2 s):
+ * from 2.3 on containerd fails a task's Get when State runs out of time (before, it reported the
+ * status unknown), so a silent guest would make the task impossible to load, and so to delete.
+ */
+const STATE_ANSWER_MS = 1_500;
 
 export interface TaskServiceDeps {
   namespace: string;
@@ -156,12 +166,18 @@ export class TaskService {
       linkConsole(r.bundle, sandbox.vm.consolePath);
       await sandbox.mount(plan.guestMounts);
       const init = new ShimProcess({ containerId: r.id, execId: "" }, stdio, io);
+      const hooks = splitHooks(spec.hooks);
       const pid = await sandbox.agent.create(
         r.id,
-        { ...spec, mounts: plan.mounts, linux: withVmNetwork(spec.linux) },
+        { ...spec, hooks: hooks.guest, mounts: plan.mounts, linux: withVmNetwork(spec.linux) },
         { rootfs: plan.rootfs, stdio: { terminal: r.terminal, stdin: !!r.stdin } },
       );
       init.pid = pid;
+      // The runtime's create is done and the process exists: the OCI lifecycle's prestart and
+      // createRuntime point. A failure fails Create (the VM goes with it, below).
+      const creating = ociState(r.id, "creating", pid, r.bundle, spec.annotations);
+      await runHooks("prestart", hooks.host.prestart, creating);
+      await runHooks("createRuntime", hooks.host.createRuntime, creating);
       init.startPumps(sandbox.agent);
       const c: Container = {
         id: r.id,
@@ -170,6 +186,8 @@ export class TaskService {
         init,
         execs: new Map(),
         events: new AbortController(),
+        hooks: hooks.host,
+        annotations: spec.annotations,
       };
       this.container = c;
       this.followEvents(c);
@@ -270,6 +288,13 @@ export class TaskService {
       this.publish("containerd.events.TaskExecStarted", { containerId: c.id, execId: p.execId, pid });
     else this.publish("containerd.events.TaskStart", { containerId: c.id, pid });
     p.markStarted(pid);
+    if (!p.execId)
+      // OCI: a poststart hook's failure is logged; the container keeps running.
+      await runHooks(
+        "poststart",
+        c.hooks.poststart,
+        ociState(c.id, "running", pid, c.bundle, c.annotations),
+      ).catch((e) => log.warn(messageOf(e)));
     return { pid };
   }
 
@@ -278,12 +303,16 @@ export class TaskService {
     const p = this.proc(r.id, r.execId);
     const s = c.lost
       ? { pid: p.pid, status: "stopped" as const, exitStatus: c.lost.exitStatus, exitedAt: c.lost.exitedAt }
-      : await c.sandbox.agent.state(p.ref);
+      : await c.sandbox.agent.state(p.ref, STATE_ANSWER_MS).catch((e) => {
+          if (!isRunmError(e, "DeadlineExceeded")) throw e;
+          log.warn(`the guest of ${c.id} did not answer State within ${STATE_ANSWER_MS} ms: status unknown`);
+          return { pid: p.pid, status: "unknown" as const, exitStatus: 0, exitedAt: undefined };
+        });
     return {
       id: p.execId || c.id,
       bundle: c.bundle,
       pid: s.pid,
-      status: STATUS[s.status] ?? TaskStatus.UNKNOWN,
+      status: s.status === "unknown" ? TaskStatus.UNKNOWN : (STATUS[s.status] ?? TaskStatus.UNKNOWN),
       stdin: p.stdio.stdin,
       stdout: p.stdio.stdout,
       stderr: p.stdio.stderr,
@@ -332,6 +361,12 @@ export class TaskService {
     this.publish("containerd.events.TaskDelete", { containerId: c.id, id: c.id, ...out });
     c.events.abort();
     await c.sandbox.shutdown();
+    // OCI: after the container is deleted, before Delete returns; a failure is logged.
+    await runHooks(
+      "poststop",
+      c.hooks.poststop,
+      ociState(c.id, "stopped", d.pid, c.bundle, c.annotations),
+    ).catch((e) => log.warn(messageOf(e)));
     this.container = undefined;
     return out;
   }

@@ -174,8 +174,8 @@ export class AgentClient {
     return { pid: r.pid, exitStatus: r.exitStatus, exitedAt: date(r.exitedAtUnixMs) };
   }
 
-  async state(p: ProcessId): Promise<ProcessState> {
-    const r = await this.call<W.StateResponse>("State", { process: ref(p) });
+  async state(p: ProcessId, timeoutMs?: number): Promise<ProcessState> {
+    const r = await this.call<W.StateResponse>("State", { process: ref(p) }, timeoutMs);
     const { exitedAtUnixMs, status, ...rest } = r;
     return {
       ...rest,

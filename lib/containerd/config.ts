@@ -43,12 +43,32 @@ export interface ConfigOptions {
 
 const q = (s: string) => JSON.stringify(s); // TOML basic strings share JSON's escapes for paths
 
-/** A version-2 config (containerd 1.6/1.7) that keeps everything under the layout's dir. */
-export function containerdConfig(l: ContainerdLayout, o: ConfigOptions = {}): string {
-  // CRI would want a CNI setup and the host's cgroup layout; without it the daemon serves ctr only.
-  const disabled = o.cri ? [] : ["io.containerd.grpc.v1.cri"];
+/**
+ * CRI's plugins, off unless asked: CRI would want a CNI setup and the host's cgroup layout;
+ * without it the daemon serves ctr only. 2.x split CRI into three plugins; its pause-container
+ * sandbox controller and the sandbox-controller API over it go too (with CRI's images off they
+ * fail to load and log so; ctr's task path does not use them).
+ */
+const CRI_PLUGINS = {
+  1: ["io.containerd.grpc.v1.cri"],
+  2: [
+    "io.containerd.grpc.v1.cri",
+    "io.containerd.cri.v1.runtime",
+    "io.containerd.cri.v1.images",
+    "io.containerd.podsandbox.controller.v1.podsandbox",
+    "io.containerd.grpc.v1.sandbox-controllers",
+  ],
+} as const;
+
+/**
+ * A config that keeps everything under the layout's dir, in the schema of the daemon's major
+ * version: version 2 for containerd 1.6/1.7, version 3 for 2.x (which would otherwise migrate a
+ * version-2 file in memory on every start and log that it did).
+ */
+export function containerdConfig(l: ContainerdLayout, major: 1 | 2, o: ConfigOptions = {}): string {
+  const disabled = o.cri ? [] : CRI_PLUGINS[major];
   return `# Written by runm; regenerated on every start.
-version = 2
+version = ${major === 1 ? 2 : 3}
 root = ${q(l.root)}
 state = ${q(l.state)}
 disabled_plugins = [${disabled.map(q).join(", ")}]

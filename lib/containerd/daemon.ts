@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { failedPrecondition, unavailable } from "../errors.ts";
-import { probe } from "../exec.ts";
+import { probe, run } from "../exec.ts";
 import { requireTool } from "../tools.ts";
 import { tailLines } from "../vm/console-log.ts";
 import { guardArgv } from "../vm/guarded-spawn.ts";
@@ -107,4 +107,10 @@ export async function startDaemon(o: DaemonOptions): Promise<ContainerdDaemon> {
     hint: "another containerd may use the same root or socket",
     details: tail(),
   });
+}
+
+/** "1.6.20~ds1", "2.1.9+unknown": the third field of `containerd --version`. */
+export async function containerdVersion(binary: string): Promise<string> {
+  const { stdout } = await run(binary, ["--version"]);
+  return stdout.trim().split(/\s+/)[2]?.replace(/^v/, "") ?? "";
 }

@@ -7,24 +7,29 @@ import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RUNM_ANNOTATIONS } from "../constants.ts";
-import { invalidArgument } from "../errors.ts";
+import { failedPrecondition, invalidArgument } from "../errors.ts";
 import { writeFileAtomic } from "../fs-atomic.ts";
 import { logger } from "../log.ts";
+import { requireTool } from "../tools.ts";
 import { type ConfigOptions, type ContainerdLayout, containerdConfig, containerdLayout } from "./config.ts";
 import { type Ctr, ctrAt } from "./ctr.ts";
-import { type ContainerdDaemon, startDaemon } from "./daemon.ts";
+import { type ContainerdDaemon, containerdVersion, startDaemon } from "./daemon.ts";
 import { deleteAllTasks, killPids, leftoverProcesses, unmountUnder } from "./teardown.ts";
 
 const log = logger("containerd");
 
+/** Host hooks a dev containerd's specs may run: the shell (tests) and nerdctl's own hook. */
+const DEV_HOST_HOOKS = ["/bin/sh", "/usr/local/bin/nerdctl", "/usr/bin/nerdctl"];
+
 /**
  * The runm.toml its shims read: a private containerd is for development, tests and scenarios, so
- * its containers may set every runm annotation (a production install allows none by default:
- * shim/policy.ts).
+ * its containers may set every runm annotation and run a shell or nerdctl as host hooks (a
+ * production install allows none of that by default: shim/policy.ts).
  */
 const DEV_SHIM_CONFIG = `# runm's shims under this private containerd (lib/containerd/private.ts)
 [policy]
 allow_annotations = [${RUNM_ANNOTATIONS.map((a) => JSON.stringify(a)).join(", ")}]
+allow_host_hooks = [${DEV_HOST_HOOKS.map((a) => JSON.stringify(a)).join(", ")}]
 `;
 const shimConfigDir = (l: ContainerdLayout) => join(l.dir, "runm-config");
 
@@ -61,6 +66,21 @@ export interface StartOptions extends ConfigOptions {
   ownProcessGroup?: boolean;
 }
 
+/** The config schema follows the daemon's major version; runm knows 1.x and 2.x. */
+async function containerdMajor(
+  binary = requireTool("containerd", "to run a private containerd"),
+): Promise<1 | 2> {
+  const version = await containerdVersion(binary);
+  const major = Number(version.split(".")[0]);
+  if (major === 1 || major === 2) return major;
+  throw failedPrecondition(
+    `${binary} is containerd ${version || "(no version)"}; runm runs under 1.6, 1.7 and 2.x`,
+    {
+      hint: "use containerd 1.6 or later (Debian's containerd package)",
+    },
+  );
+}
+
 export async function startPrivateContainerd(o: StartOptions = {}): Promise<PrivateContainerd> {
   const temp = o.dir === undefined;
   const dir = o.dir ?? mkdtempSync(join(o.parent ?? tmpdir(), "runm-ctd-"));
@@ -72,7 +92,7 @@ export async function startPrivateContainerd(o: StartOptions = {}): Promise<Priv
         hint: "use a shorter state dir (RUNM_STATE_DIR) or temp dir parent",
       });
     mkdirSync(l.bin, { recursive: true });
-    await writeFileAtomic(l.config, containerdConfig(l, o));
+    await writeFileAtomic(l.config, containerdConfig(l, await containerdMajor(o.binary), o));
     await writeFileAtomic(join(shimConfigDir(l), "runm.toml"), DEV_SHIM_CONFIG);
     daemon = await startDaemon({
       binary: o.binary,

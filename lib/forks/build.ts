@@ -1,28 +1,18 @@
-// `runm forks build`: build a fork's binaries with the host's Go toolchain. The forks need a Go
-// as new as their go.mod says; an older one (Debian 12 ships 1.19) is reported with the fix
-// instead of a wall of compiler errors.
+// `runm forks build`: build a fork's binaries for the host with a Go new enough for its go.mod
+// (go-toolchain.ts: the host's, or Debian sid's fetched offline), then compile every package its
+// patches touch for darwin/arm64, the platform the patches are for.
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { failedPrecondition, internal } from "../errors.ts";
 import { run } from "../exec.ts";
 import { logger } from "../log.ts";
 import { dirs } from "../paths.ts";
-import { findTool, installHint } from "../tools.ts";
 import { isGitCheckout } from "./git.ts";
+import { type GoToolchain, goBuildEnv, goToolchain } from "./go-toolchain.ts";
 import type { ForkSpec } from "./manifest.ts";
+import type { SeriesPatch } from "./series.ts";
 
 const log = logger("forks");
-
-/** "go1.26.3" / "1.26.3" / "1.21" → [1, 26, 3]. */
-export function parseGoVersion(v: string): number[] {
-  const m = /(\d+)\.(\d+)(?:\.(\d+))?/.exec(v);
-  return m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : [0, 0, 0];
-}
-
-export function compareVersions(a: number[], b: number[]): number {
-  for (let i = 0; i < 3; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
-  return 0;
-}
 
 /** The `go` directive of go.mod, or null. */
 export function goModVersion(dir: string): string | null {
@@ -31,42 +21,85 @@ export function goModVersion(dir: string): string | null {
   return /^go\s+(\S+)/m.exec(readFileSync(file, "utf8"))?.[1] ?? null;
 }
 
-// From Go 1.21 on, `go` downloads the toolchain a go.mod asks for by itself.
-const SELF_UPGRADING = [1, 21, 0];
-
-export async function checkGo(need: string | null): Promise<{ go: string; version: string }> {
-  const go = findTool("go");
-  if (!go)
-    throw failedPrecondition(
-      `no Go toolchain on PATH${need ? ` (the forks need Go ${need} or newer)` : ""}`,
-      {
-        hint: installHint("go"),
-      },
-    );
-  const version = (await run(go, ["env", "GOVERSION"])).stdout.trim();
-  const have = parseGoVersion(version);
-  if (need && compareVersions(have, parseGoVersion(need)) < 0 && compareVersions(have, SELF_UPGRADING) < 0)
-    throw failedPrecondition(`Go ${need} or newer is needed, found ${version} at ${go}`, {
-      hint: `install Go ${need}+ from https://go.dev/dl/ and put it first on PATH (Go 1.21+ also fetches newer toolchains itself)`,
-    });
-  return { go, version };
-}
+const hasRequirements = (dir: string) =>
+  existsSync(join(dir, "go.mod")) && /^require\b/m.test(readFileSync(join(dir, "go.mod"), "utf8"));
 
 /** Where built binaries go by default: outside the checkouts, so a build never dirties a fork. */
 export const defaultBuildOut = () => join(dirs().cache, "forks", "bin");
 
-export async function buildFork(spec: ForkSpec, path: string, outDir = defaultBuildOut()): Promise<string[]> {
+export interface ForkBuildResult {
+  outputs: string[];
+  /** The packages the series touches, compiled for darwin/arm64. */
+  darwinChecked: string[];
+  toolchain: GoToolchain;
+}
+
+/** Build the fork for the host, then compile for darwin/arm64 every package its patches touch. */
+export async function buildFork(
+  t: { spec: ForkSpec; series: SeriesPatch[]; path: string },
+  outDir = defaultBuildOut(),
+): Promise<ForkBuildResult> {
+  const { spec, path } = t;
   if (!isGitCheckout(path))
     throw failedPrecondition(`fork ${spec.name} is not installed at ${path}`, {
       hint: `install it with: runm forks install ${spec.name}`,
     });
-  await checkGo(goModVersion(path));
+  const toolchain = await goToolchain(goModVersion(path));
+  const vendored = existsSync(join(path, "vendor", "modules.txt"));
+  const env = goBuildEnv(toolchain, vendored);
+  if (env.GOPROXY === "off" && !vendored && hasRequirements(path))
+    throw failedPrecondition(
+      `fork ${spec.name} does not vendor the Go modules it requires, and no module proxy is set (GOPROXY=off)`,
+      {
+        hint: `where the Go module proxy is reachable: GOPROXY=https://proxy.golang.org,direct runm forks build ${spec.name}`,
+      },
+    );
   mkdirSync(outDir, { recursive: true });
   const [tool, ...args] = spec.build.cmd.map((a) => a.replaceAll("{out}", outDir)) as [string, ...string[]];
-  log.info(`${spec.name}: ${[tool, ...args].join(" ")}`);
-  await run(tool, args, { cwd: path, what: `building ${spec.name}` });
+  log.info(`${spec.name}: ${[tool, ...args].join(" ")} (${toolchain.source} ${toolchain.version})`);
+  await run(tool === "go" ? toolchain.go : tool, args, { cwd: path, env, what: `building ${spec.name}` });
   const outputs = spec.build.outputs.map((o) => join(outDir, o));
   const missing = outputs.filter((o) => !existsSync(o));
   if (missing.length) throw internal(`${spec.name}: the build did not produce ${missing.join(", ")}`);
-  return outputs;
+  const darwinChecked = await compileForDarwin(spec.name, touchedPackages(t.series), path, toolchain, env);
+  return { outputs, darwinChecked, toolchain };
+}
+
+/** "./core/mount" for every Go file (tests aside) a patch of the series changes. */
+export function touchedPackages(series: SeriesPatch[]): string[] {
+  const dirs = new Set<string>();
+  for (const p of series)
+    for (const m of p.text.matchAll(/^diff --git a\/(\S+\.go) b\//gm)) {
+      const file = m[1] as string;
+      if (!file.endsWith("_test.go")) dirs.add(`./${dirname(file)}`.replace(/\/\.$/, ""));
+    }
+  return [...dirs].sort();
+}
+
+/**
+ * The patches exist for macOS, which this host cannot run: compiling each touched package for
+ * darwin/arm64 (no cgo) at least proves the darwin files build. A package with no file for darwin
+ * is not an error (a linux-only file was touched).
+ */
+async function compileForDarwin(
+  name: string,
+  pkgs: string[],
+  path: string,
+  tc: GoToolchain,
+  env: Record<string, string>,
+): Promise<string[]> {
+  const checked: string[] = [];
+  const darwin = { ...env, GOOS: "darwin", GOARCH: "arm64", CGO_ENABLED: "0" };
+  for (const pkg of pkgs) {
+    const files = await run(tc.go, ["list", "-e", "-f", "{{len .GoFiles}}", pkg], { cwd: path, env: darwin });
+    if (files.stdout.trim() === "0") continue;
+    log.info(`${name}: compiling ${pkg} for darwin/arm64`);
+    await run(tc.go, ["build", pkg], {
+      cwd: path,
+      env: darwin,
+      what: `compiling ${name}'s ${pkg} for darwin/arm64`,
+    });
+    checked.push(pkg);
+  }
+  return checked;
 }

@@ -25,6 +25,8 @@ export interface ForksOptions {
   dir?: string;
   /** Raw `--upstream NAME=URL` values. */
   upstream?: string[];
+  /** `--from DIR`: fetch every fork without its own override from its mirror in DIR. */
+  from?: string;
   env?: Record<string, string | undefined>;
 }
 
@@ -39,7 +41,7 @@ export function forksContext(opts: ForksOptions = {}): ForksContext {
     spec,
     series: readSeries(seriesDir(root, spec.name)),
     path: forkPath(spec, dir),
-    url: resolveUpstream(spec, flags, env),
+    url: resolveUpstream(spec, flags, env, opts.from),
   }));
   return { root, manifest, targets };
 }

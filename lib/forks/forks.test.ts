@@ -230,6 +230,26 @@ describe("install", () => {
     expect(existsSync(wd.forks)).toBe(false);
   });
 
+  test("--from DIR installs every fork from its mirror there; a missing mirror is named", () => {
+    const mirrors = join(TMP, `mirrors${n}`);
+    mkdirSync(mirrors);
+    sh(TMP, "clone", "-q", "--mirror", wd.up, join(mirrors, "demo.git"));
+    const env = { RUNM_FORKS_ROOT: wd.root }; // no per-fork override: --from is what points at DIR
+    const run = (...a: string[]) =>
+      spawnSync("bun", [CLI, "forks", "install", ...a, "--dir", wd.forks, "--from", mirrors], {
+        env: { ...process.env, ...env },
+        encoding: "utf8",
+      });
+    const ok = run("demo");
+    expect(ok.stderr).not.toContain("error");
+    expect(ok.stdout).toContain("demo: cloned; applied 2 of 2 patch(es)");
+    expect(readFileSync(join(wd.forks, "demo", "b.txt"), "utf8")).toBe("added by the series\n");
+    const missing = run("other");
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toContain(`no mirror of other in ${mirrors}`);
+    expect(existsSync(join(wd.forks, "other"))).toBe(false);
+  });
+
   test("upstream overrides must be URLs with a scheme or absolute paths", () => {
     const bad = cli(wd, "install", "demo", "--dir", wd.forks, "--upstream", "demo=github.com/x/y");
     expect(bad.code).toBe(2);
@@ -358,28 +378,40 @@ describe("export", () => {
 });
 
 describe("build", () => {
-  const goFork = (goVersion: string) => {
+  /** A Go module as a fork: go.mod at `goVersion`, a main package, and any extra files. */
+  const goFork = (goVersion: string, files: Record<string, string> = {}, goMod = "") => {
     const dir = join(wd.forks, "demo");
     mkdirSync(dir, { recursive: true });
     sh(dir, "init", "-q");
-    write(dir, "go.mod", `module example.invalid/demo\n\ngo ${goVersion}\n`);
+    write(dir, "go.mod", `module example.invalid/demo\n\ngo ${goVersion}\n${goMod}`);
     write(
       dir,
       "main.go",
       'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("built by runm forks") }\n',
     );
+    for (const [f, text] of Object.entries(files)) {
+      mkdirSync(join(dir, f, ".."), { recursive: true });
+      write(dir, f, text);
+    }
     const spec: ForkSpec = {
       ...(loadManifest(wd.root).forks[0] as ForkSpec),
       build: { cmd: ["go", "build", "-o", "{out}/demo", "."], outputs: ["demo"] },
     };
     return { dir, spec };
   };
+  /** A series whose one patch touches these files (only its diff headers matter here). */
+  const touching = (...files: string[]) =>
+    [{ file: "0001-x.patch", path: "", index: 1, subject: "x", author: "t", body: "x" }].map((p) => ({
+      ...p,
+      text: files.map((f) => `diff --git a/${f} b/${f}\n`).join(""),
+    }));
 
   test("builds with the host Go and produces the outputs", async () => {
     const { dir, spec } = goFork("1.19");
     const outDir = join(wd.forks, "out");
-    const out = await buildFork(spec, dir, outDir);
-    expect(out).toEqual([join(outDir, "demo")]);
+    const r = await buildFork({ spec, series: [], path: dir }, outDir);
+    expect(r.outputs).toEqual([join(outDir, "demo")]);
+    expect(r.toolchain.source).toBe("the host's");
     expect(execFileSync(join(outDir, "demo"), { encoding: "utf8" })).toBe("built by runm forks\n");
     expect(sh(dir, "status", "--porcelain", "--ignored")).not.toContain("demo"); // the fork stays clean
   });
@@ -387,9 +419,55 @@ describe("build", () => {
   test("a Go older than go.mod asks for is a clear error", async () => {
     const { dir, spec } = goFork("1.99.0");
     const outDir = join(wd.forks, "out");
-    const e = await rejects(buildFork(spec, dir, outDir));
+    const e = await rejects(buildFork({ spec, series: [], path: dir }, outDir));
     expect(isRunmError(e, "FailedPrecondition")).toBe(true);
     expect(e.message).toContain("Go 1.99.0 or newer is needed");
     expect(existsSync(outDir)).toBe(false);
+  });
+
+  // The real toolchain path: the host's Go 1.19 is too old, so Debian sid's Go is fetched into
+  // the cache; the module's one requirement comes from its vendor dir with no proxy.
+  test("a fork newer than the host's Go builds offline with Debian sid's from its vendor dir, and its patched packages compile for darwin", async () => {
+    const dep = 'package dep\n\nfunc Word() string { return "vendored" }\n';
+    const files = {
+      "vendor/modules.txt": "# example.invalid/dep v0.1.0\n## explicit; go 1.21\nexample.invalid/dep\n",
+      "vendor/example.invalid/dep/dep.go": dep,
+      "plat/plat_darwin.go": 'package plat\n\nimport "example.invalid/dep"\n\nvar Name = dep.Word()\n',
+      "plat/plat_linux.go": 'package plat\n\nvar Name = "linux"\n',
+      "lin/lin_linux.go": "package lin\n",
+    };
+    const { dir, spec } = goFork("1.27", files, "\nrequire example.invalid/dep v0.1.0\n");
+    const outDir = join(wd.forks, "out");
+    const series = touching("plat/plat_darwin.go", "lin/lin_linux.go", "plat/plat_test.go", "README.md");
+    const r = await buildFork({ spec, series, path: dir }, outDir);
+    expect(r.toolchain.source).toBe("Debian sid's");
+    expect(r.toolchain.version).toStartWith("go1.27.");
+    expect(execFileSync(join(outDir, "demo"), { encoding: "utf8" })).toBe("built by runm forks\n");
+    expect(r.darwinChecked).toEqual(["./plat"]); // lin has no file for darwin
+
+    // A darwin-only error (the host's build never compiles that file) fails the build, named.
+    write(dir, "plat/plat_darwin.go", "package plat\n\nvar Name = undefinedOnDarwin\n");
+    const e = await rejects(buildFork({ spec, series, path: dir }, outDir));
+    expect(e.message).toContain("./plat for darwin/arm64");
+    expect(JSON.stringify((e as { details?: string[] }).details)).toContain("undefinedOnDarwin");
+  }, 300_000);
+
+  test("runm forks build reports a fork it cannot build on its own line and still builds the rest", async () => {
+    await install(wd); // demo only; "other" is not installed
+    const r = cli(wd, "build", "--dir", wd.forks, "--out", join(wd.forks, "out"));
+    expect(r.stdout).toContain("demo: built (library; compiled only) with the host's go1.");
+    expect(r.stderr).toContain(`other: not built: fork other is not installed at ${join(wd.forks, "other")}`);
+    expect(r.stderr).toContain("1 of 2 forks not built: other");
+    expect(r.code).not.toBe(0);
+  });
+
+  test("a fork that requires modules it does not vendor is reported with the command that works with a proxy", async () => {
+    const { dir, spec } = goFork("1.19", {}, "\nrequire example.invalid/dep v0.1.0\n");
+    const e = await rejects(buildFork({ spec, series: [], path: dir }, join(wd.forks, "out")));
+    expect(isRunmError(e, "FailedPrecondition")).toBe(true);
+    expect(e.message).toContain("does not vendor the Go modules it requires");
+    expect((e as { hint?: string }).hint).toContain(
+      `GOPROXY=https://proxy.golang.org,direct runm forks build ${spec.name}`,
+    );
   });
 });

@@ -1,8 +1,9 @@
 // Upstream URLs: real URLs with a scheme (https, ssh, git, file) or an absolute local path. The
 // manifest holds the https URL; RUNM_FORKS_UPSTREAM_<NAME> or --upstream NAME=URL points one fork
-// elsewhere (a local mirror, or a test's own repository).
-import { isAbsolute } from "node:path";
-import { invalidArgument } from "../errors.ts";
+// elsewhere (a local mirror, or a test's own repository), --from DIR every fork at DIR's mirrors.
+import { existsSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
+import { invalidArgument, notFound } from "../errors.ts";
 
 const SCHEMES = ["https:", "http:", "ssh:", "git:", "file:"];
 
@@ -41,16 +42,32 @@ export function parseUpstreamFlags(values: string[]): Map<string, string> {
   return out;
 }
 
-/** The URL to fetch a fork from: flag, then env, then the manifest. */
+/**
+ * `--from DIR`: a directory of local git mirrors (air-gapped hosts, tests), one per fork, named
+ * after the fork (`DIR/containerd` or `DIR/containerd.git`, bare or not).
+ */
+export function mirrorIn(dir: string, fork: string): string {
+  const root = resolve(dir);
+  const found = [join(root, fork), join(root, `${fork}.git`)].find((p) => existsSync(p));
+  if (!found)
+    throw notFound(`no mirror of ${fork} in ${root}`, {
+      hint: `put a git mirror at ${join(root, fork)} (git clone --mirror URL ${join(root, `${fork}.git`)}), or drop --from`,
+    });
+  return found;
+}
+
+/** The URL to fetch a fork from: its own flag, then its env var, then `--from DIR`, then the manifest. */
 export function resolveUpstream(
   fork: { name: string; upstream: string },
   flags: Map<string, string> = new Map(),
   env: Record<string, string | undefined> = process.env,
+  from?: string,
 ): string {
   const fromFlag = flags.get(fork.name);
   if (fromFlag) return fromFlag;
   const key = upstreamEnvName(fork.name);
   const fromEnv = env[key];
   if (fromEnv) return checkUpstreamUrl(fromEnv, key);
+  if (from) return mirrorIn(from, fork.name);
   return fork.upstream;
 }

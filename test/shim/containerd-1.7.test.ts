@@ -1,8 +1,8 @@
 // issue 5's acceptance list against containerd 1.7 from Debian 13, unpacked into the cache.
-import { containerdFromTrixie } from "../../lib/containerd/trixie.ts";
+import { containerdFromDebian } from "../../lib/containerd/debian-containerd.ts";
 import { shimSuite } from "./shim-e2e.ts";
 
 shimSuite("containerd 1.7 (Debian 13)", async () => {
-  const c = await containerdFromTrixie();
+  const c = await containerdFromDebian("trixie");
   return { containerd: c.containerd, ctr: c.ctr };
 });

@@ -15,6 +15,11 @@ export const upstreamArg = {
     description:
       "NAME=URL: fetch fork NAME from URL (a local path works); repeatable. Env: RUNM_FORKS_UPSTREAM_<NAME>",
   },
+  from: {
+    type: "string",
+    description:
+      "DIR of local git mirrors, one per fork (DIR/NAME or DIR/NAME.git): fetch from them, not upstream",
+  },
 } as const satisfies ArgsDef;
 
 /** Positional fork names: everything before `--` that is not a flag or a flag's value. */

@@ -17,9 +17,15 @@ export default command({
     "runm forks install",
     "runm forks install containerd nerdctl --dir ~/src",
     "runm forks install fsutil --upstream fsutil=/srv/mirrors/fsutil.git",
+    "runm forks install --from /srv/mirrors",
   ],
   async run({ args, rawArgs }) {
-    const ctx = forksContext({ names: forkNames(args._), dir: args.dir, upstream: upstreamValues(rawArgs) });
+    const ctx = forksContext({
+      names: forkNames(args._),
+      dir: args.dir,
+      upstream: upstreamValues(rawArgs),
+      from: args.from,
+    });
     for (const t of ctx.targets) {
       const r = await installFork(t.spec, t.series, t.path, t.url);
       const what = r.unchanged

@@ -20,7 +20,12 @@ export default command({
   },
   examples: ["runm forks status", "runm forks status --json --offline | jq '.[] | {name, pending}'"],
   async run({ args, rawArgs }) {
-    const ctx = forksContext({ names: forkNames(args._), dir: args.dir, upstream: upstreamValues(rawArgs) });
+    const ctx = forksContext({
+      names: forkNames(args._),
+      dir: args.dir,
+      upstream: upstreamValues(rawArgs),
+      from: args.from,
+    });
     const all = await Promise.all(
       ctx.targets.map((t) => forkStatus(t.spec, t.series, t.path, t.url, Boolean(args.offline))),
     );

@@ -18,7 +18,12 @@ export default command({
   examples: ["runm forks sync containerd --to v2.3.5", "runm forks sync fsutil --to master"],
   async run({ args, rawArgs }) {
     if (!args.to) throw invalidArgument("--to REF is required");
-    const ctx = forksContext({ names: [args.name], dir: args.dir, upstream: upstreamValues(rawArgs) });
+    const ctx = forksContext({
+      names: [args.name],
+      dir: args.dir,
+      upstream: upstreamValues(rawArgs),
+      from: args.from,
+    });
     const t = ctx.targets[0];
     if (!t) return;
     const r = await syncFork({ root: ctx.root, manifest: ctx.manifest, ...t, to: args.to });
