@@ -113,7 +113,7 @@ export const GUEST_HOST_GATEWAY = "10.0.2.2";
 /**
  * In the guest: the address standing for the host's loopback (on the guest's lo). The agent
  * listens on it for each allowed port and tunnels every connection to the host's 127.0.0.1:PORT
- * through the agent channel (lib/sandbox/host-loopback.ts): no network path leaves the VM.
+ * through the agent channel (lib/sandbox/host-forwards.ts): no network path leaves the VM.
  */
 export const GUEST_HOST_LOOPBACK = "10.0.2.100";
 /**
@@ -129,6 +129,8 @@ export const SHARE_TAGS = { ro: "runm-ro", rw: "runm-rw", virtiofs: "runm" } as 
 /** The system user the VMM runs as on Linux (created by ./setup.sh; runm.toml [vm] user). */
 export const DEFAULT_VMM_USER = "runm-vmm";
 export const GUEST_ROOTFS_ROOT = "/run/runm/rootfs";
+/** Guest dir of the sockets that stand for host unix sockets bound into containers (sN.sock). */
+export const GUEST_SOCKET_ROOT = "/run/runm/sockets";
 /** Guest tmpfs holding an overlay rootfs's upper and work dirs, one per container. */
 export const GUEST_UPPER_ROOT = "/run/runm/upper";
 /**

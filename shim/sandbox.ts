@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { hostGuestArch } from "../lib/constants.ts";
 import { failedPrecondition, messageOf } from "../lib/errors.ts";
 import { type GuestManifest, readGuestManifest } from "../lib/guest-manifest.ts";
+import type { SocketBind } from "../lib/sandbox/host-forwards.ts";
 import { Sandbox } from "../lib/sandbox/sandbox.ts";
 import type { VmShare } from "../lib/vm/vm-interface.ts";
 import type { ShimOptions } from "./options.ts";
@@ -27,14 +28,19 @@ function loadManifest(path?: string): GuestManifest {
   }
 }
 
-export function startSandbox(id: string, shares: VmShare[], o: ShimOptions): Promise<Sandbox> {
+export function startSandbox(
+  id: string,
+  plan: { shares: VmShare[]; sockets: SocketBind[] },
+  o: ShimOptions,
+): Promise<Sandbox> {
   return Sandbox.start({
     id,
     manifest: loadManifest(o.guestManifest),
     guestLogLevel: process.env.RUNM_LOG_LEVEL === "debug" ? "debug" : "info",
     cpus: o.cpus,
     memoryMiB: o.memoryMiB,
-    shares,
+    shares: plan.shares,
+    socketBinds: plan.sockets,
     shareKind: o.shareKind,
     ports: o.ports,
     hostLoopbackPorts: o.hostLoopbackPorts,

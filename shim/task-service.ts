@@ -155,7 +155,7 @@ export class TaskService {
     const io = await openHostIo(stdio, { containerId: r.id, namespace });
     let sandbox: Sandbox | undefined;
     try {
-      sandbox = await startSandbox(sandboxId(namespace, r.id), plan.shares, opts);
+      sandbox = await startSandbox(sandboxId(namespace, r.id), plan, opts);
       await writeRecord(r.bundle, {
         shim: identify(process.pid) ?? { pid: process.pid, startTime: 0 },
         socket: this.deps.socket,

@@ -190,7 +190,7 @@ export function handlers(svc: AgentService): UntypedServiceImplementation {
       true,
     ),
     ForwardHostPorts: serverStream(
-      (r: W.ForwardHostPortsRequest, signal) => svc.hostPorts.listen(r.ports, signal),
+      (r: W.ForwardHostPortsRequest, signal) => svc.hostPorts.listen(r.ports, r.sockets, signal),
       (c): W.ForwardedConnection => c,
       true,
     ),

@@ -315,14 +315,15 @@ export class AgentClient {
    */
   async *forwardHostPorts(
     ports: number[],
+    sockets: W.GuestSocket[],
     signal: AbortSignal,
     onSubscribed?: () => void,
-  ): AsyncGenerator<{ id: string; port: number }> {
+  ): AsyncGenerator<W.ForwardedConnection> {
     const call = (
       this.grpc.ForwardHostPorts as (
         r: object,
       ) => AsyncIterable<W.ForwardedConnection> & NodeJS.EventEmitter & { cancel(): void }
-    )({ ports });
+    )({ ports, sockets });
     if (onSubscribed) call.once("metadata", onSubscribed);
     const onAbort = () => call.cancel();
     signal.addEventListener("abort", onAbort);

@@ -117,12 +117,20 @@ export interface Event {
 
 /** Metadata key carrying a RunmError's hint across the wire. */
 export const HINT_METADATA_KEY = "runm-hint";
+export interface GuestSocket {
+  path: string;
+  mode: number;
+  uid: number;
+  gid: number;
+}
 export interface ForwardHostPortsRequest {
   ports: number[];
+  sockets: GuestSocket[];
 }
 export interface ForwardedConnection {
   id: string;
   port: number;
+  socket: string;
 }
 export interface TunnelData {
   id: string;

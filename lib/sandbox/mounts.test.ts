@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { planMounts } from "./mounts.ts";
@@ -81,5 +82,38 @@ describe("rootfs and bind mounts become shares", () => {
     expect(() =>
       planMounts("c1", "/b", [], { mounts: [{ destination: "/x", type: "bind", source: "/nope/nothing" }] }),
     ).toThrow(/\/nope\/nothing does not exist/);
+  });
+
+  test("a unix socket bind becomes a guest socket with the host socket's mode and owner, not a share", async () => {
+    const path = join(dir, "app.sock");
+    const server = createServer().listen(path);
+    await new Promise((r) => server.once("listening", r));
+    chmodSync(path, 0o660);
+    try {
+      const p = planMounts("c1", "/b", [], {
+        mounts: [
+          { destination: "/run/app.sock", type: "bind", source: path, options: ["rbind"] },
+          { destination: "/run/again.sock", type: "bind", source: path, options: ["rbind", "ro"] },
+        ],
+      });
+      const st = statSync(path);
+      expect(p.sockets).toEqual([
+        { hostPath: path, guestPath: "/run/runm/sockets/s0.sock", mode: 0o660, uid: st.uid, gid: st.gid },
+        { hostPath: path, guestPath: "/run/runm/sockets/s1.sock", mode: 0o660, uid: st.uid, gid: st.gid },
+      ]);
+      expect(p.mounts.map((m) => m.source)).toEqual([
+        "/run/runm/sockets/s0.sock",
+        "/run/runm/sockets/s1.sock",
+      ]);
+      expect(p.shares.some((s) => s.hostPath === path)).toBe(false); // never shared into the VM
+    } finally {
+      server.close();
+    }
+  });
+
+  test("a bind of a device or fifo is refused in one line", () => {
+    expect(() =>
+      planMounts("c1", "/b", [], { mounts: [{ destination: "/x", type: "bind", source: "/dev/null" }] }),
+    ).toThrow("bind mount source /dev/null is not a directory, a regular file or a unix socket");
   });
 });

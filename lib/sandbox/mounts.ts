@@ -3,12 +3,13 @@
 // namespace; on macOS each is a device). Each share appears in the guest at
 // GUEST_SHARE_ROOT/<name>; the spec's bind sources are rewritten to those guest paths, and an
 // overlay rootfs is assembled in the guest from shared layer dirs (docs/SHIM.md "rootfs"). A file
-// bind shares that file alone, never its directory.
-import { statSync } from "node:fs";
+// bind shares that file alone, never its directory; a unix socket bind is forwarded, not shared.
+import { type Stats, statSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
-import { GUEST_ROOTFS_ROOT, GUEST_UPPER_ROOT } from "../constants.ts";
+import { GUEST_ROOTFS_ROOT, GUEST_SOCKET_ROOT, GUEST_UPPER_ROOT } from "../constants.ts";
 import { invalidArgument } from "../errors.ts";
 import { guestSharePath, type VmShare } from "../vm/vm-interface.ts";
+import type { SocketBind } from "./host-forwards.ts";
 
 export interface RootfsMount {
   type: string;
@@ -31,6 +32,8 @@ export type GuestMount =
 
 export interface MountPlan {
   shares: VmShare[];
+  /** Host unix sockets bound into the container: each gets a guest socket forwarded to it. */
+  sockets: SocketBind[];
   guestMounts: GuestMount[];
   /** Guest path of the container's root filesystem. */
   rootfs: string;
@@ -81,22 +84,33 @@ export function planMounts(
       });
   }
 
-  // Bind mounts: a directory or a file, each shared by itself (a file's siblings stay hidden).
+  // Bind mounts: a directory or a file, each shared by itself (a file's siblings stay hidden); a
+  // unix socket becomes a guest socket whose connections are forwarded to it (a share cannot
+  // carry a socket across the VM boundary).
   const byKey = new Map<string, string>();
+  const sockets: SocketBind[] = [];
   const mounts = (spec.mounts ?? []).map((m) => {
     if (!isBind(m) || !m.source || !isAbsolute(m.source)) return m;
+    let st: Stats;
     try {
-      const st = statSync(m.source);
-      if (!st.isDirectory() && !st.isFile())
-        throw invalidArgument(`bind mount source ${m.source} is neither a directory nor a regular file`, {
-          hint: "bind a directory or a file",
-        });
-    } catch (e) {
-      if ((e as { kind?: string }).kind) throw e;
+      st = statSync(m.source);
+    } catch {
       throw invalidArgument(`bind mount source ${m.source} does not exist`, {
         hint: "create it or fix --mount",
       });
     }
+    if (st.isSocket()) {
+      const guestPath = `${GUEST_SOCKET_ROOT}/s${sockets.length}.sock`;
+      sockets.push({ hostPath: m.source, guestPath, mode: st.mode & 0o777, uid: st.uid, gid: st.gid });
+      return { ...m, source: guestPath };
+    }
+    if (!st.isDirectory() && !st.isFile())
+      throw invalidArgument(
+        `bind mount source ${m.source} is not a directory, a regular file or a unix socket`,
+        {
+          hint: "bind a directory, a file or a socket",
+        },
+      );
     const ro = isRo(m.options);
     const key = `${m.source}\0${ro}`;
     let g = byKey.get(key);
@@ -106,7 +120,7 @@ export function planMounts(
     }
     return { ...m, source: g };
   });
-  return { shares, guestMounts, rootfs: root, mounts };
+  return { shares, sockets, guestMounts, rootfs: root, mounts };
 }
 
 /** Host layer dirs (top first), shared read-only and stacked in the guest. */

@@ -24,7 +24,7 @@ import {
   type VmShare,
 } from "../vm/vm-interface.ts";
 import { startAgentVm } from "./boot.ts";
-import { forwardHostLoopback, type HostLoopback } from "./host-loopback.ts";
+import { forwardToHost, type HostForwards, type SocketBind } from "./host-forwards.ts";
 import type { GuestMount } from "./mounts.ts";
 import { ensureTemplate } from "./template.ts";
 
@@ -39,6 +39,8 @@ export interface SandboxConfig {
   shareKind: ShareKind;
   ports: VmPortForward[];
   hostLoopbackPorts: number[];
+  /** Host unix sockets bound into the container (lib/sandbox/mounts.ts plans them). */
+  socketBinds: SocketBind[];
   guestLogLevel: string;
   bootTimeoutMs?: number;
   /** "auto": from the shape's template when it allows one; "cold": always boot. */
@@ -72,6 +74,7 @@ export function defaultSandboxConfig(
     shareKind: "9p",
     ports: [],
     hostLoopbackPorts: [],
+    socketBinds: [],
     guestLogLevel: "info",
     start: "auto",
     ...extra,
@@ -90,7 +93,7 @@ export function coldReason(c: SandboxConfig, driver: VmDriver): string | undefin
 let warnedTemplateFailure = false;
 
 export class Sandbox {
-  private hostLoopback: HostLoopback | undefined;
+  private hostForwards: HostForwards | undefined;
 
   private constructor(
     readonly id: string,
@@ -161,8 +164,8 @@ export class Sandbox {
     const sandbox = new Sandbox(c.id, vm, agent, timeline, boot.kind === "restore");
     try {
       for (const s of vm.shareMounts()) await agent.mountShare(s);
-      if (c.hostLoopbackPorts.length)
-        sandbox.hostLoopback = await forwardHostLoopback(agent, c.hostLoopbackPorts);
+      if (c.hostLoopbackPorts.length || c.socketBinds.length)
+        sandbox.hostForwards = await forwardToHost(agent, c.hostLoopbackPorts, c.socketBinds);
       log.debug(`sandbox ${c.id} ready (${boot.kind}): ${JSON.stringify(timeline)}`);
       return sandbox;
     } catch (e) {
@@ -209,7 +212,7 @@ export class Sandbox {
   }
 
   async shutdown(): Promise<void> {
-    this.hostLoopback?.close();
+    this.hostForwards?.close();
     this.agent.close();
     await this.vm.shutdown();
   }

@@ -4,6 +4,12 @@
 import { expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import {
+  buildUnixClient,
+  echoServer,
+  TWO_CLIENTS_OUTPUT,
+  TWO_CLIENTS_SCRIPT,
+} from "../../test/fixtures/unix-socket.ts";
 import { RUNM, runm, vmTestSuite } from "./testdata/vm-env.ts";
 
 // VM boots under TCG on a shared 2-core host take 10-30 s each (bunfig's timeout is not applied).
@@ -104,6 +110,23 @@ test("virtio-fs shares: a :ro volume refuses writes, a rw volume's writes reach 
   expect(r.code).toBe(0);
   expect(readFileSync(join(rw, "out.txt"), "utf8")).toBe("vfs\n");
   expect(() => statSync(join(ro, "new.txt"))).toThrow();
+});
+
+test("a host unix socket bound with -v: two clients in the container at once, byte-exact both ways", async () => {
+  const dir = join(work, "sock");
+  mkdirSync(dir, { recursive: true });
+  const client = await buildUnixClient(dir);
+  const echo = await echoServer(join(dir, "echo.sock"));
+  try {
+    const r = await vmRun(
+      ["-v", `${join(dir, "echo.sock")}:/run/host.sock`, "-v", `${client}:/c:ro`],
+      ["sh", "-c", TWO_CLIENTS_SCRIPT],
+    );
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 0, stdout: TWO_CLIENTS_OUTPUT });
+    expect(echo.connections).toBe(2);
+  } finally {
+    echo.close();
+  }
 });
 
 test("two VMs at once both succeed", async () => {

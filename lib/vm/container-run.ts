@@ -97,6 +97,7 @@ export async function runContainer(opts: ContainerRunOptions): Promise<Container
     memoryMiB: opts.memoryMiB ?? defaults.memoryMiB,
     shareKind: opts.shareKind ?? defaults.shareKind,
     ports: (opts.ports ?? []).map((p) => ({ hostPort: p.host, guestPort: p.guest })),
+    socketBinds: plan.sockets,
     start: opts.cold ? "cold" : "auto",
     runtime: opts.runtime,
     bootTimeoutMs: opts.bootTimeoutMs,

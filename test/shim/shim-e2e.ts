@@ -9,6 +9,12 @@ import { codec, TaskStatus } from "../../lib/containerd/protos.ts";
 import { generateSpec } from "../../lib/oci/spec.ts";
 import { TtrpcClient } from "../../lib/ttrpc/index.ts";
 import { buildBusyboxRootfs } from "../fixtures/busybox-rootfs.ts";
+import {
+  buildUnixClient,
+  echoServer,
+  TWO_CLIENTS_OUTPUT,
+  TWO_CLIENTS_SCRIPT,
+} from "../fixtures/unix-socket.ts";
 import { type Harness, startHarness } from "./harness.ts";
 
 async function until(what: string, fn: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
@@ -403,6 +409,36 @@ export function shimSuite(
         );
         expect(rs.map((r) => r.stdout.trim() || r.stderr)).toEqual(ids.map((c) => `I am ${c}`));
         for (const c of ids) await clean(c);
+      },
+      T,
+    );
+
+    test(
+      "a host unix socket bound with --mount: two clients in the container at once, byte-exact both ways",
+      async () => {
+        const dir = join(scratch, "sock");
+        mkdirSync(dir);
+        const client = await buildUnixClient(dir);
+        const echo = await echoServer(join(dir, "echo.sock"));
+        try {
+          const c = id("sockbind");
+          const r = await h.run(
+            c,
+            ["sh", "-c", TWO_CLIENTS_SCRIPT],
+            [
+              "--rm",
+              "--mount",
+              `type=bind,src=${join(dir, "echo.sock")},dst=/run/host.sock,options=rbind:rw`,
+              "--mount",
+              `type=bind,src=${client},dst=/c,options=rbind:ro`,
+            ],
+          );
+          expect(r).toEqual({ code: 0, stdout: TWO_CLIENTS_OUTPUT, stderr: "" });
+          expect(echo.connections).toBe(2);
+          await clean(c);
+        } finally {
+          echo.close();
+        }
       },
       T,
     );
