@@ -61,6 +61,8 @@ export function hostGuestArch(): GuestArch {
 export const LOCAL_IMAGE_REFS = {
   busybox: "localhost/runm/busybox:latest",
   debian: "localhost/runm/debian:bookworm",
+  /** The Debian image with the host's Bun runtime (the one setup installed) at /usr/local/bin/bun. */
+  bun: "localhost/runm/bun:latest",
 } as const;
 export type LocalImageKind = keyof typeof LOCAL_IMAGE_REFS;
 

@@ -5,9 +5,11 @@ import { outcome, runScenarios } from "./_e2e.ts";
 
 setDefaultTimeout(300_000);
 
-test("2025-07-05:01 and the checklist pass under runc", async () => {
+test("the dated scenarios and the checklist pass under runc", async () => {
   const { code, report } = await runScenarios([
+    "2025-06-18:01",
     "2025-07-05:01",
+    "2025-07-26:01",
     "checklist:*",
     "--runtime",
     "io.containerd.runc.v2",
@@ -18,6 +20,6 @@ test("2025-07-05:01 and the checklist pass under runc", async () => {
   for (const [id, status] of Object.entries(o))
     if (id !== "checklist:publish" && id !== "checklist:host-loopback")
       expect(`${id} ${status}`).toBe(`${id} pass`);
-  expect(Object.keys(o).length).toBe(13);
+  expect(Object.keys(o).length).toBe(15);
   expect(code).toBe(0);
 });

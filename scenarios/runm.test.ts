@@ -11,6 +11,12 @@ test("runm scenario 2025-07-05:01 --with-containerd passes", async () => {
   expect(code).toBe(0);
 });
 
+test("the dated scenarios 2025-06-18:01 (bun in a Debian image) and 2025-07-26:01 pass", async () => {
+  const { code, report } = await runScenarios(["2025-06-18:01", "2025-07-26:01"]);
+  expect(outcome(report)).toEqual({ "2025-06-18:01": "pass", "2025-07-26:01": "pass" });
+  expect(code).toBe(0);
+});
+
 test("every checklist scenario passes under runm", async () => {
   const { code, report } = await runScenarios(["checklist:*"]);
   const o = outcome(report);

@@ -1,29 +1,22 @@
-// `runm build squashfs`: the read-only "mbin" image the guest mounts at GUEST_MBIN_DIR. Layout
-// (paths relative to the mount point): bin/{runm-agent,runc,tini,busybox + applet links} and
+// `runm build squashfs`: the read-only "mbin" image the guest mounts at GUEST_MBIN_DIR, built from
+// the recipe in squashfs/mbin.json (bin/{runm-agent,runc,crun,tini,busybox + applet links}), plus
 // every shared library of the dynamic binaries at the path glibc's loader looks for it
 // (lib/x86_64-linux-gnu/..., lib64/ld-linux-x86-64.so.2). Made with mksquashfs's reproducible
 // flags, so the same inputs give the same bytes.
 import { existsSync, realpathSync } from "node:fs";
 import { chmod, copyFile, mkdir, rm, symlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import {
-  GUEST_AGENT_PATH,
-  GUEST_BUSYBOX_PATH,
-  GUEST_CRUN_PATH,
-  GUEST_MBIN_DIR,
-  GUEST_RUNC_PATH,
-  GUEST_TINI_PATH,
-  type GuestArch,
-} from "../constants.ts";
+import type { GuestArch } from "../constants.ts";
 import { failedPrecondition } from "../errors.ts";
 import { run } from "../exec.ts";
 import { findTool, requireTool } from "../tools.ts";
 import { type Artifact, produce } from "./cache.ts";
 import { ELF_MACHINE, readElf } from "./elf.ts";
 import { type HashMemo, keyOf } from "./hash.ts";
+import { type MbinRecipe, readMbinRecipe } from "./mbin-recipe.ts";
 import { sharedLibs } from "./shared-libs.ts";
 
-const RECIPE = 1;
+const RECIPE = 2; // 2: the file list and modes come from squashfs/mbin.json
 /** The loader's cache: when it changes, ldd may resolve libraries elsewhere. */
 const LD_CACHE = ["/etc/ld.so.cache"].filter((f) => existsSync(f));
 /** zstd level 3: 0.4 s vs 4.5 s at level 15 for ~15% more bytes (design.md §5); rebuilt per agent change. */
@@ -43,12 +36,9 @@ export const MKSQUASHFS_FLAGS = [
   "-quiet",
 ];
 
-/** Path inside the image for a guest path under GUEST_MBIN_DIR. */
-const inImage = (guestPath: string) => guestPath.slice(GUEST_MBIN_DIR.length + 1);
-
 export interface SquashfsInputs {
-  /** image-relative path → host file (binaries and libraries). */
-  files: Map<string, string>;
+  /** image-relative path → host file (binaries and libraries) and its mode in the image. */
+  files: Map<string, { host: string; mode: number }>;
   /** image-relative path → link target. */
   links: Map<string, string>;
 }
@@ -59,18 +49,15 @@ export interface SquashfsOptions {
   memo: HashMemo;
   busybox: Artifact;
   agent: Artifact | null;
-  runc?: string;
-  crun?: string;
-  tini?: string;
+  /** The recipe (default: squashfs/mbin.json). */
+  recipe?: MbinRecipe;
   force?: boolean;
 }
 
-function hostBinary(name: string, given: string | undefined, arch: GuestArch, hint: string): string {
-  const p = given ?? findTool(name);
-  if (!p) {
-    if (name === "runc") requireTool("runc", "for the mbin squashfs");
-    throw failedPrecondition(`${name} not found (needed for the mbin squashfs)`, { hint });
-  }
+function hostBinary(name: string, arch: GuestArch, pkg: string | undefined): string {
+  const hint = `install it with: apt-get install ${pkg ?? name}`;
+  const p = findTool(name);
+  if (!p) throw failedPrecondition(`${name} not found (needed for the mbin squashfs)`, { hint });
   const elf = readElf(p);
   if (elf?.machine !== ELF_MACHINE[arch]) {
     throw failedPrecondition(`${p} is not an ${arch} binary`, {
@@ -80,31 +67,39 @@ function hostBinary(name: string, given: string | undefined, arch: GuestArch, hi
   return realpathSync(p);
 }
 
-/** What goes into the image: binaries, their libraries and the busybox applet links. */
+/** What goes into the image, from the recipe: files, their libraries and busybox's applet links. */
 export async function squashfsInputs(o: SquashfsOptions): Promise<SquashfsInputs> {
-  const files = new Map<string, string>();
+  const recipe = o.recipe ?? readMbinRecipe();
+  const files = new Map<string, { host: string; mode: number }>();
   const links = new Map<string, string>();
-  const runc = hostBinary("runc", o.runc, o.arch, "install it with: apt-get install runc");
-  const tini = hostBinary("tini-static", o.tini, o.arch, "install it with: apt-get install tini");
-  const crun = hostBinary("crun", o.crun, o.arch, "install it with: apt-get install crun");
-  files.set(inImage(GUEST_RUNC_PATH), runc);
-  files.set(inImage(GUEST_CRUN_PATH), crun);
-  files.set(inImage(GUEST_TINI_PATH), tini);
-  files.set(inImage(GUEST_BUSYBOX_PATH), o.busybox.path);
-  if (o.agent) files.set(inImage(GUEST_AGENT_PATH), o.agent.path);
-  for (const bin of [runc, crun, tini, o.agent?.path].filter((b): b is string => Boolean(b))) {
+  const withLibs: string[] = [];
+  for (const e of recipe.entries) {
+    const host =
+      e.from === "artifact:busybox"
+        ? o.busybox.path
+        : e.from === "artifact:agent"
+          ? o.agent?.path
+          : hostBinary(e.from.slice("host:".length), o.arch, e.package);
+    if (!host) continue; // no agent built yet (the image test leaves it out)
+    files.set(e.path, { host, mode: e.mode });
+    if (e.libraries) withLibs.push(host);
+    if (e.appletLinks) {
+      // Applet links let the guest shell and the agent call `mount`, `ip`, ... by name.
+      const stdout = await o.memo.probe(`applets ${host}`, [host], async () => {
+        return (await run(host, ["--list"], { what: "listing busybox applets" })).stdout;
+      });
+      for (const applet of stdout.split("\n").filter(Boolean)) {
+        const path = `${dirname(e.path)}/${applet}`;
+        if (path !== e.path) links.set(path, basename(e.path));
+      }
+    }
+  }
+  for (const bin of withLibs) {
     const libs = await o.memo.probe(`ldd ${bin}`, [bin, ...LD_CACHE], () => sharedLibs(bin));
-    for (const lib of libs) files.set(lib.slice(1), realpathSync(lib));
+    // The loader must be executable too (the kernel opens PT_INTERP like any program).
+    for (const lib of libs) files.set(lib.slice(1), { host: realpathSync(lib), mode: recipe.libraryMode });
   }
-  // Applet links let the guest shell and the agent call `mount`, `ip`, ... by name.
-  const stdout = await o.memo.probe(`applets ${o.busybox.path}`, [o.busybox.path], async () => {
-    return (await run(o.busybox.path, ["--list"], { what: "listing busybox applets" })).stdout;
-  });
-  const bb = basename(GUEST_BUSYBOX_PATH);
-  for (const applet of stdout.split("\n").filter(Boolean)) {
-    const path = `${dirname(inImage(GUEST_BUSYBOX_PATH))}/${applet}`;
-    if (!files.has(path) && applet !== bb) links.set(path, bb);
-  }
+  for (const path of files.keys()) links.delete(path); // a real file wins over an applet link
   return { files, links };
 }
 
@@ -112,7 +107,8 @@ export async function buildSquashfs(o: SquashfsOptions): Promise<Artifact> {
   const mksquashfs = requireTool("mksquashfs", "to build the mbin squashfs");
   const inputs = await squashfsInputs(o);
   const fileHashes: Record<string, string> = {};
-  for (const [path, host] of inputs.files) fileHashes[path] = await o.memo.hash(host);
+  for (const [path, f] of inputs.files)
+    fileHashes[path] = `${await o.memo.hash(f.host)} ${f.mode.toString(8)}`;
   const version = await o.memo.probe(`version ${mksquashfs}`, [mksquashfs], async () => {
     return (await run(mksquashfs, ["-version"])).stdout.split("\n")[0];
   });
@@ -133,11 +129,10 @@ export async function buildSquashfs(o: SquashfsOptions): Promise<Artifact> {
     force: o.force,
     build: async (dir) => {
       const stage = join(dir, "stage");
-      for (const [path, host] of inputs.files) {
+      for (const [path, f] of inputs.files) {
         await mkdir(dirname(join(stage, path)), { recursive: true });
-        await copyFile(host, join(stage, path));
-        // The loader must be executable too (the kernel opens PT_INTERP like any program).
-        await chmod(join(stage, path), 0o755);
+        await copyFile(f.host, join(stage, path));
+        await chmod(join(stage, path), f.mode);
       }
       for (const [path, target] of inputs.links) await symlink(target, join(stage, path));
       await run(mksquashfs, [stage, join(dir, "mbin.squashfs"), ...MKSQUASHFS_FLAGS], {

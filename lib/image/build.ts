@@ -1,7 +1,7 @@
 // `runm image build`: make an OCI archive for a local image, content-addressed in the cache so a
 // second build of the same inputs is instant and byte-identical.
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { copyFile, mkdir, rename } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { LOCAL_IMAGE_REFS, type LocalImageKind } from "../constants.ts";
@@ -38,7 +38,11 @@ export interface BuiltImage {
 
 interface Recipe {
   key: string;
-  build: (workDir: string) => Promise<{ layer: Uint8Array<ArrayBuffer>; config: ImageConfig }>;
+  /** Layers bottom first. */
+  build: (
+    workDir: string,
+    force: boolean,
+  ) => Promise<{ layers: Uint8Array<ArrayBuffer>[]; config: ImageConfig }>;
 }
 
 async function recipe(kind: LocalImageKind, ref: string): Promise<Recipe> {
@@ -48,18 +52,61 @@ async function recipe(kind: LocalImageKind, ref: string): Promise<Recipe> {
     h.update(readFileSync(bb.binary)).update(bb.applets.join("\n"));
     return {
       key: h.digest("hex").slice(0, 16),
-      build: async () => ({ layer: tarBytes(busyboxRootfs(bb)), config: { env: [PATH_ENV], cmd: ["sh"] } }),
+      build: async () => ({
+        layers: [tarBytes(busyboxRootfs(bb))],
+        config: { env: [PATH_ENV], cmd: ["sh"] },
+      }),
     };
   }
   const opts = defaultDebianOptions();
   h.update(`${opts.suite}\0${opts.mirror}`);
+  if (kind === "bun") {
+    // The runtime this very Bun is (setup installs it): the image runs what the host runs.
+    const bun = realpathSync(process.execPath);
+    h.update(readFileSync(bun));
+    return {
+      key: h.digest("hex").slice(0, 16),
+      build: async (workDir, force) => ({
+        layers: [await debianLayer(opts, workDir, force), bunLayer(bun)],
+        config: { env: [PATH_ENV], cmd: ["bun", "repl"] },
+      }),
+    };
+  }
   return {
     key: h.digest("hex").slice(0, 16),
-    build: async (workDir) => ({
-      layer: await debianRootfsTar(opts, workDir),
+    build: async (workDir, force) => ({
+      layers: [await debianLayer(opts, workDir, force)],
       config: { env: [PATH_ENV], cmd: ["bash"] },
     }),
   };
+}
+
+/**
+ * The Debian root filesystem as a layer tar, debootstrapped once into the image cache and kept:
+ * the debian and bun images share it (debootstrap takes minutes; Debian's output is not
+ * reproducible, so `force` makes a new one).
+ */
+async function debianLayer(
+  opts: ReturnType<typeof defaultDebianOptions>,
+  root: string,
+  force: boolean,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const key = createHash("sha256").update(`${BUILDER_VERSION}\0${opts.suite}\0${opts.mirror}`).digest("hex");
+  const file = join(root, `debian-rootfs-${key.slice(0, 16)}.tar`);
+  if (!force && existsSync(file)) return new Uint8Array(readFileSync(file));
+  const tar = await debianRootfsTar(opts, root);
+  await writeFileAtomic(file, tar);
+  return tar;
+}
+
+/** A layer holding one file: the host's Bun at /usr/local/bin/bun. */
+function bunLayer(bun: string): Uint8Array<ArrayBuffer> {
+  return tarBytes([
+    { type: "dir", path: "usr", mode: 0o755 },
+    { type: "dir", path: "usr/local", mode: 0o755 },
+    { type: "dir", path: "usr/local/bin", mode: 0o755 },
+    { type: "file", path: "usr/local/bin/bun", mode: 0o755, data: new Uint8Array(readFileSync(bun)) },
+  ]);
 }
 
 export function imageCacheDir(cacheDir = dirs().cache): string {
@@ -78,8 +125,8 @@ export async function buildImage(kind: LocalImageKind, opts: BuildImageOptions =
     return { kind, ref, path, manifestDigest: m.manifestDigest, cached: true };
   }
   await mkdir(root, { recursive: true });
-  const { layer, config } = await r.build(root);
-  const archive = ociArchive(layer, config, ref);
+  const { layers, config } = await r.build(root, opts.force ?? false);
+  const archive = ociArchive(layers, config, ref);
   await writeFileAtomic(path, archive.bytes);
   await writeFileAtomic(meta, JSON.stringify({ ref, manifestDigest: archive.manifestDigest }, null, 2));
   log.info(`built ${ref} (${archive.manifestDigest.slice(0, 19)}, ${mib(archive.bytes.length)})`);

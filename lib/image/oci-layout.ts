@@ -1,4 +1,4 @@
-// Packs one layer and an image config into an OCI image layout archive (oci-layout, index.json,
+// Packs layers (bottom first) and an image config into an OCI image layout archive (oci-layout, index.json,
 // blobs/sha256/*) that `ctr images import` and `nerdctl load` accept. JSON is serialised with
 // sorted keys so the digests depend only on the inputs.
 import { createHash } from "node:crypto";
@@ -34,9 +34,15 @@ export function canonicalJson(v: unknown): string {
 
 const goArch = () => (process.arch === "arm64" ? "arm64" : "amd64");
 
-export function ociArchive(layerTar: Uint8Array<ArrayBuffer>, config: ImageConfig, ref: string): OciArchive {
-  const layerGz = Bun.gzipSync(layerTar, { level: 6 });
-  const layer = { digest: sha256(layerGz), size: layerGz.length };
+export function ociArchive(
+  layerTars: Uint8Array<ArrayBuffer>[],
+  config: ImageConfig,
+  ref: string,
+): OciArchive {
+  const layers = layerTars.map((tar) => {
+    const gz = Bun.gzipSync(tar, { level: 6 });
+    return { gz, diffId: sha256(tar), digest: sha256(gz), size: gz.length };
+  });
   const configJson = canonicalJson({
     architecture: goArch(),
     os: "linux",
@@ -46,7 +52,7 @@ export function ociArchive(layerTar: Uint8Array<ArrayBuffer>, config: ImageConfi
       ...(config.workingDir ? { WorkingDir: config.workingDir } : {}),
       ...(config.user ? { User: config.user } : {}),
     },
-    rootfs: { type: "layers", diff_ids: [sha256(layerTar)] },
+    rootfs: { type: "layers", diff_ids: layers.map((l) => l.diffId) },
     history: [{ created_by: "runm image build", created: "1970-01-01T00:00:00Z" }],
     created: "1970-01-01T00:00:00Z",
   });
@@ -55,7 +61,11 @@ export function ociArchive(layerTar: Uint8Array<ArrayBuffer>, config: ImageConfi
     schemaVersion: 2,
     mediaType: "application/vnd.oci.image.manifest.v1+json",
     config: configDesc,
-    layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", ...layer }],
+    layers: layers.map((l) => ({
+      mediaType: "application/vnd.oci.image.layer.v1.tar+gzip",
+      digest: l.digest,
+      size: l.size,
+    })),
   });
   const manifest = blob(manifestJson);
   const index = canonicalJson({
@@ -78,7 +88,9 @@ export function ociArchive(layerTar: Uint8Array<ArrayBuffer>, config: ImageConfi
   const entries: TarEntry[] = [
     { type: "dir", path: "blobs", mode: 0o755 },
     { type: "dir", path: "blobs/sha256", mode: 0o755 },
-    { type: "file", path: `blobs/sha256/${hex(layer.digest)}`, mode: 0o644, data: layerGz },
+    ...layers.map(
+      (l): TarEntry => ({ type: "file", path: `blobs/sha256/${hex(l.digest)}`, mode: 0o644, data: l.gz }),
+    ),
     { type: "file", path: `blobs/sha256/${hex(configDesc.digest)}`, mode: 0o644, data: configJson },
     { type: "file", path: `blobs/sha256/${hex(manifest.digest)}`, mode: 0o644, data: manifestJson },
     { type: "file", path: "index.json", mode: 0o644, data: index },

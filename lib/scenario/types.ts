@@ -1,6 +1,7 @@
 // What a scenario is: an id, a description and ordered steps. A step does things through the
 // context (commands whose output streams as it comes) and asserts; the first failing step fails
 // the scenario and the rest are skipped. Cleanups run at the end unless --keep.
+import type { LocalImageKind } from "../constants.ts";
 import type { ContainerClient } from "./client.ts";
 
 export interface Scenario {
@@ -55,7 +56,7 @@ export interface ScenarioContext {
   /** Register a cleanup; they run in reverse order after the last step. */
   defer(fn: () => Promise<void> | void, opts?: { always?: boolean }): void;
   /** The ref of a local image, built and imported into the containerd if missing. */
-  image(kind: "busybox" | "debian"): Promise<string>;
+  image(kind: LocalImageKind): Promise<string>;
 }
 
 export function defineScenario(s: Scenario): Scenario {
