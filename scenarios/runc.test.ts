@@ -8,6 +8,7 @@ setDefaultTimeout(300_000);
 test("the dated scenarios and the checklist pass under runc", async () => {
   const { code, report } = await runScenarios([
     "2025-06-18:01",
+    "2025-07-02:01",
     "2025-07-05:01",
     "2025-07-26:01",
     "checklist:*",
@@ -20,6 +21,6 @@ test("the dated scenarios and the checklist pass under runc", async () => {
   for (const [id, status] of Object.entries(o))
     if (id !== "checklist:publish" && id !== "checklist:host-loopback")
       expect(`${id} ${status}`).toBe(`${id} pass`);
-  expect(Object.keys(o).length).toBe(15);
+  expect(Object.keys(o).length).toBe(16);
   expect(code).toBe(0);
 });

@@ -1,5 +1,6 @@
-// Finding scenarios: every .ts file in the scenarios dir (recursively; not *.test.ts, not _*.ts)
-// default-exports a Scenario or an array of them.
+// Finding scenarios: every .ts file in the scenarios dir (recursively; not *.test.ts, not _*.ts,
+// nothing under a _dir such as _apps/, the projects scenarios run) default-exports a Scenario or
+// an array of them.
 import { existsSync, readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { invalidArgument, notFound } from "../errors.ts";
@@ -15,7 +16,13 @@ export function scenarioDir(): string {
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
     .filter(
-      (e) => e.isFile() && e.name.endsWith(".ts") && !e.name.endsWith(".test.ts") && !e.name.startsWith("_"),
+      (e) =>
+        e.isFile() &&
+        e.name.endsWith(".ts") &&
+        !e.name.endsWith(".test.ts") &&
+        !relative(dir, join(e.parentPath, e.name))
+          .split("/")
+          .some((part) => part.startsWith("_")),
     )
     .map((e) => join(e.parentPath, e.name))
     .sort();
