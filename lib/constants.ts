@@ -63,6 +63,11 @@ export const LOCAL_IMAGE_REFS = {
   debian: "localhost/runm/debian:bookworm",
   /** The Debian image with the host's Bun runtime (the one setup installed) at /usr/local/bin/bun. */
   bun: "localhost/runm/bun:latest",
+  /**
+   * Debian with nginx-light, serving /usr/share/nginx/html on $NGINX_PORT for $NGINX_HOST (its
+   * config written from a template at start, as the official nginx image does).
+   */
+  nginx: "localhost/runm/nginx:latest",
 } as const;
 export type LocalImageKind = keyof typeof LOCAL_IMAGE_REFS;
 

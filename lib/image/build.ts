@@ -72,6 +72,17 @@ async function recipe(kind: LocalImageKind, ref: string): Promise<Recipe> {
       }),
     };
   }
+  if (kind === "nginx") {
+    const withNginx = { ...opts, include: NGINX_PACKAGES };
+    h.update(NGINX_PACKAGES.join(",")).update(NGINX_TEMPLATE).update(NGINX_START);
+    return {
+      key: h.digest("hex").slice(0, 16),
+      build: async (workDir, force) => ({
+        layers: [await debianLayer(withNginx, workDir, force), nginxTemplateLayer()],
+        config: { env: [PATH_ENV, "NGINX_HOST=localhost", "NGINX_PORT=80"], cmd: ["sh", "-c", NGINX_START] },
+      }),
+    };
+  }
   return {
     key: h.digest("hex").slice(0, 16),
     build: async (workDir, force) => ({
@@ -79,6 +90,35 @@ async function recipe(kind: LocalImageKind, ref: string): Promise<Recipe> {
       config: { env: [PATH_ENV], cmd: ["bash"] },
     }),
   };
+}
+
+/** nginx (the light build) and envsubst, for the nginx image. */
+const NGINX_PACKAGES = ["nginx-light", "gettext-base"];
+/** The site, with the official image's two variables. */
+const NGINX_TEMPLATE = `server {
+    listen \${NGINX_PORT};
+    server_name \${NGINX_HOST};
+    location / {
+        root /usr/share/nginx/html;
+        index index.html;
+    }
+}
+`;
+/** Write the site from the template (only these two variables), then run nginx in the foreground. */
+const NGINX_START =
+  'envsubst "\\$NGINX_HOST \\$NGINX_PORT" < /etc/nginx/templates/default.conf.template > /etc/nginx/sites-enabled/default && exec nginx -g "daemon off;"';
+
+function nginxTemplateLayer(): Uint8Array<ArrayBuffer> {
+  return tarBytes([
+    { type: "dir", path: "etc", mode: 0o755 },
+    { type: "dir", path: "etc/nginx", mode: 0o755 },
+    { type: "dir", path: "etc/nginx/templates", mode: 0o755 },
+    { type: "file", path: "etc/nginx/templates/default.conf.template", mode: 0o644, data: NGINX_TEMPLATE },
+    { type: "dir", path: "usr", mode: 0o755 },
+    { type: "dir", path: "usr/share", mode: 0o755 },
+    { type: "dir", path: "usr/share/nginx", mode: 0o755 },
+    { type: "dir", path: "usr/share/nginx/html", mode: 0o755 },
+  ]);
 }
 
 /**
@@ -91,7 +131,10 @@ async function debianLayer(
   root: string,
   force: boolean,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  const key = createHash("sha256").update(`${BUILDER_VERSION}\0${opts.suite}\0${opts.mirror}`).digest("hex");
+  const packages = opts.include?.length ? `\0${opts.include.join(",")}` : "";
+  const key = createHash("sha256")
+    .update(`${BUILDER_VERSION}\0${opts.suite}\0${opts.mirror}${packages}`)
+    .digest("hex");
   const file = join(root, `debian-rootfs-${key.slice(0, 16)}.tar`);
   if (!force && existsSync(file)) return new Uint8Array(readFileSync(file));
   const tar = await debianRootfsTar(opts, root);

@@ -55,6 +55,8 @@ export function hostSuite(osRelease = readFileSync("/etc/os-release", "utf8")): 
 export interface DebianOptions {
   suite: string;
   mirror: string;
+  /** Debian packages installed on top of minbase (debootstrap --include). */
+  include?: string[];
 }
 
 export function defaultDebianOptions(): DebianOptions {
@@ -78,7 +80,8 @@ export async function debianRootfsTar(
   const dir = await mkdtemp(join(workDir, "debootstrap-"));
   try {
     log.info(`debootstrap ${opts.suite} from ${opts.mirror} (a few minutes)`);
-    await run(debootstrap, ["--variant=minbase", opts.suite, dir, opts.mirror], {
+    const include = opts.include?.length ? [`--include=${opts.include.join(",")}`] : [];
+    await run(debootstrap, ["--variant=minbase", ...include, opts.suite, dir, opts.mirror], {
       what: "debootstrap",
       timeout: 30 * 60_000,
     });

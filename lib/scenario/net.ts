@@ -13,6 +13,15 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Whether 127.0.0.1:port can be listened on right now (a scenario's preferred port may be taken). */
+export function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once("error", () => resolve(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
+  });
+}
+
 /** GET http://127.0.0.1:port/path; undefined while nothing answers. */
 export async function getLoopback(port: number, path = "/"): Promise<string | undefined> {
   try {
