@@ -9,6 +9,9 @@ import { run } from "./exec.ts";
 import { withAtomicDir } from "./fs-atomic.ts";
 import { defaultDebianOptions } from "./image/debian-rootfs.ts";
 
+/** Debian's archive keys, which sign every suite's Release file. */
+export const DEBIAN_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg";
+
 export interface DebianUnpack {
   /** A suite the host's mirror carries: "trixie", "sid". */
   suite: string;
@@ -20,6 +23,26 @@ export interface DebianUnpack {
   ready: (root: string) => boolean;
 }
 
+/**
+ * apt-get options that use only `sourcesLine` (a `deb` or `deb-src` line) with package lists kept
+ * in `work`: the host's own sources, lists and architectures are never read or changed.
+ */
+export function privateApt(work: string, sourcesLine: string): string[] {
+  mkdirSync(join(work, "lists", "partial"), { recursive: true });
+  const sources = join(work, "sources.list");
+  writeFileSync(sources, `${sourcesLine}\n`);
+  return [
+    "-o",
+    `Dir::Etc::SourceList=${sources}`,
+    "-o",
+    "Dir::Etc::SourceParts=/dev/null",
+    "-o",
+    `Dir::State::Lists=${join(work, "lists")}`,
+    "-o",
+    "APT::Sandbox::User=root",
+  ];
+}
+
 /** Download and unpack once; later calls find `root` ready. Returns `root`. */
 export async function unpackDebianPackages(u: DebianUnpack): Promise<string> {
   if (existsSync(u.root) && u.ready(u.root)) return u.root;
@@ -28,23 +51,7 @@ export async function unpackDebianPackages(u: DebianUnpack): Promise<string> {
   const what = `downloading ${u.packages.join(", ")} from Debian ${u.suite}`;
   await withAtomicDir(u.root, async (tmp) => {
     const work = join(tmp, ".apt");
-    mkdirSync(join(work, "lists", "partial"), { recursive: true });
-    const sources = join(work, "sources.list");
-    writeFileSync(
-      sources,
-      `deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${mirror} ${u.suite} main\n`,
-    );
-    const apt = [
-      "-q",
-      "-o",
-      `Dir::Etc::SourceList=${sources}`,
-      "-o",
-      "Dir::Etc::SourceParts=/dev/null",
-      "-o",
-      `Dir::State::Lists=${join(work, "lists")}`,
-      "-o",
-      "APT::Sandbox::User=root",
-    ];
+    const apt = ["-q", ...privateApt(work, `deb [signed-by=${DEBIAN_KEYRING}] ${mirror} ${u.suite} main`)];
     await run("apt-get", [...apt, "update"], { what, timeout: 300_000 });
     await run("apt-get", [...apt, "download", ...u.packages], { cwd: work, what, timeout: 300_000 });
     for (const p of u.packages) {

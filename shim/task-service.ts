@@ -67,7 +67,9 @@ export interface TaskServiceDeps {
   shutdown(): void;
 }
 
-const STATUS: Record<ProcessState["status"], number> = {
+/** The guest's process states as containerd's; "unknown": the guest did not answer in time. */
+const STATUS: Record<ProcessState["status"] | "unknown", number> = {
+  unknown: TaskStatus.UNKNOWN,
   created: TaskStatus.CREATED,
   running: TaskStatus.RUNNING,
   paused: TaskStatus.PAUSED,
@@ -312,7 +314,7 @@ export class TaskService {
       id: p.execId || c.id,
       bundle: c.bundle,
       pid: s.pid,
-      status: s.status === "unknown" ? TaskStatus.UNKNOWN : (STATUS[s.status] ?? TaskStatus.UNKNOWN),
+      status: STATUS[s.status] ?? TaskStatus.UNKNOWN,
       stdin: p.stdio.stdin,
       stdout: p.stdio.stdout,
       stderr: p.stdio.stderr,

@@ -109,8 +109,9 @@ export async function startDaemon(o: DaemonOptions): Promise<ContainerdDaemon> {
   });
 }
 
-/** "1.6.20~ds1", "2.1.9+unknown": the third field of `containerd --version`. */
-export async function containerdVersion(binary: string): Promise<string> {
+/** "1.6.20~ds1", "2.1.9+unknown": the third field of `containerd --version`; major 1, 2. */
+export async function containerdVersion(binary: string): Promise<{ version: string; major: number }> {
   const { stdout } = await run(binary, ["--version"]);
-  return stdout.trim().split(/\s+/)[2]?.replace(/^v/, "") ?? "";
+  const version = stdout.trim().split(/\s+/)[2]?.replace(/^v/, "") ?? "";
+  return { version, major: Number(version.split(".")[0]) };
 }

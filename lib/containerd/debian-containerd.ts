@@ -30,8 +30,7 @@ export async function containerdFromDebian(
     root,
     ready: () => existsSync(bin("containerd")),
   });
-  const version = await containerdVersion(bin("containerd"));
-  const major = Number(version.split(".")[0]);
+  const { version, major } = await containerdVersion(bin("containerd"));
   if (major !== CONTAINERD_SUITES[suite])
     throw failedPrecondition(
       `Debian ${suite}'s containerd is ${version}, not the ${CONTAINERD_SUITES[suite]}.x runm tests against it`,

@@ -70,8 +70,7 @@ export interface StartOptions extends ConfigOptions {
 async function containerdMajor(
   binary = requireTool("containerd", "to run a private containerd"),
 ): Promise<1 | 2> {
-  const version = await containerdVersion(binary);
-  const major = Number(version.split(".")[0]);
+  const { version, major } = await containerdVersion(binary);
   if (major === 1 || major === 2) return major;
   throw failedPrecondition(
     `${binary} is containerd ${version || "(no version)"}; runm runs under 1.6, 1.7 and 2.x`,

@@ -14,15 +14,13 @@ import type { SeriesPatch } from "./series.ts";
 
 const log = logger("forks");
 
-/** The `go` directive of go.mod, or null. */
-export function goModVersion(dir: string): string | null {
+/** From the fork's go.mod: its `go` directive (or null) and whether it requires other modules. */
+function readGoMod(dir: string): { go: string | null; requires: boolean } {
   const file = join(dir, "go.mod");
-  if (!existsSync(file)) return null;
-  return /^go\s+(\S+)/m.exec(readFileSync(file, "utf8"))?.[1] ?? null;
+  if (!existsSync(file)) return { go: null, requires: false };
+  const text = readFileSync(file, "utf8");
+  return { go: /^go\s+(\S+)/m.exec(text)?.[1] ?? null, requires: /^require\b/m.test(text) };
 }
-
-const hasRequirements = (dir: string) =>
-  existsSync(join(dir, "go.mod")) && /^require\b/m.test(readFileSync(join(dir, "go.mod"), "utf8"));
 
 /** Where built binaries go by default: outside the checkouts, so a build never dirties a fork. */
 export const defaultBuildOut = () => join(dirs().cache, "forks", "bin");
@@ -44,10 +42,11 @@ export async function buildFork(
     throw failedPrecondition(`fork ${spec.name} is not installed at ${path}`, {
       hint: `install it with: runm forks install ${spec.name}`,
     });
-  const toolchain = await goToolchain(goModVersion(path));
+  const goMod = readGoMod(path);
+  const toolchain = await goToolchain(goMod.go);
   const vendored = existsSync(join(path, "vendor", "modules.txt"));
   const env = goBuildEnv(toolchain, vendored);
-  if (env.GOPROXY === "off" && !vendored && hasRequirements(path))
+  if (env.GOPROXY === "off" && !vendored && goMod.requires)
     throw failedPrecondition(
       `fork ${spec.name} does not vendor the Go modules it requires, and no module proxy is set (GOPROXY=off)`,
       {

@@ -15,7 +15,7 @@ shimSuite("containerd 2.3 (runm's fork, built by runm forks build)", async () =>
   const built = await buildFork(fork);
   const [containerd, ctr] = built.outputs;
   if (!containerd || !ctr) throw new Error(`the containerd fork built ${built.outputs.join(", ")}`);
-  expect(await containerdVersion(containerd)).toMatch(/^2\.3\./);
+  expect((await containerdVersion(containerd)).version).toMatch(/^2\.3\./);
   expect(built.darwinChecked).toEqual(["./core/mount", "./pkg/archive"]);
   return { containerd, ctr };
 });

@@ -3,33 +3,23 @@
 // source package (its orig tarball is byte-identical to busybox.net's, checked by sha256), fetched
 // with apt into a scratch dir.
 import { afterAll, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildBusybox, checkBusybox } from "../../lib/build/busybox.ts";
 import { PINNED_BUSYBOX } from "../../lib/build/busybox-source.ts";
 import { HashMemo, sha256File } from "../../lib/build/hash.ts";
+import { DEBIAN_KEYRING, privateApt } from "../../lib/debian-packages.ts";
 import { defaultDebianOptions } from "../../lib/image/debian-rootfs.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "runm-bbsrc-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 function aptSource(): string {
-  const list = join(scratch, "sources.list");
-  const lists = join(scratch, "lists");
-  mkdirSync(join(lists, "partial"), { recursive: true });
-  writeFileSync(
-    list,
-    `deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${defaultDebianOptions().mirror} bookworm main\n`,
+  const o = privateApt(
+    scratch,
+    `deb-src [signed-by=${DEBIAN_KEYRING}] ${defaultDebianOptions().mirror} bookworm main`,
   );
-  const o = [
-    "-o",
-    `Dir::Etc::SourceList=${list}`,
-    "-o",
-    "Dir::Etc::SourceParts=/dev/null",
-    "-o",
-    `Dir::State::Lists=${lists}`,
-  ];
   expect(Bun.spawnSync(["apt-get", "-qq", ...o, "update"]).exitCode).toBe(0);
   const get = Bun.spawnSync(
     ["apt-get", "-qq", ...o, "source", "--download-only", "busybox=1:1.35.0-4+deb12u1"],
