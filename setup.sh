@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 APT_PACKAGES=(
-  qemu-system-x86 qemu-system-arm qemu-utils   # VMs (x86_64 guests; arm64 for cross checks)
+  qemu-system-x86 qemu-system-arm qemu-utils   # VMs (x86_64 guests; arm64 guests under emulation)
+  qemu-user                                    # runs the arm64 guest's binaries on this host while building it
   containerd runc crun                         # the container stack the shim plugs into; crun: the other guest runtime
   busybox-static squashfs-tools cpio gzip      # guest userland and images
   linux-source-6.1 build-essential bc flex bison libelf-dev libssl-dev xz-utils  # guest kernel
@@ -13,6 +14,7 @@ APT_PACKAGES=(
   tini                                         # guest PID 1 candidate (static reaper)
   golang-go                                    # runm forks build (Debian 12: Go 1.19, too old for the forks; tests use it)
   git debootstrap iproute2 procps socat tmux zstd
+  postgresql-client                            # the postgres scenario's host psql
 )
 
 missing=()

@@ -68,6 +68,11 @@ export const LOCAL_IMAGE_REFS = {
    * config written from a template at start, as the official nginx image does).
    */
   nginx: "localhost/runm/nginx:latest",
+  /**
+   * Debian's PostgreSQL server with the official image's environment: POSTGRES_USER,
+   * POSTGRES_PASSWORD, POSTGRES_DB and PGDATA (/var/lib/postgresql/data, initialised on first start).
+   */
+  postgres: "localhost/runm/postgres:latest",
 } as const;
 export type LocalImageKind = keyof typeof LOCAL_IMAGE_REFS;
 

@@ -10,7 +10,10 @@ import { logger } from "../log.ts";
 import { dirs } from "../paths.ts";
 import { busyboxRootfs, findBusybox } from "./busybox-rootfs.ts";
 import { debianRootfsTar, defaultDebianOptions } from "./debian-rootfs.ts";
+import { nginxImage } from "./nginx-image.ts";
 import { type ImageConfig, ociArchive } from "./oci-layout.ts";
+import { postgresImage } from "./postgres-image.ts";
+import type { ServiceImage } from "./service-image.ts";
 import { tarBytes } from "./tar.ts";
 
 const log = logger("image");
@@ -72,14 +75,16 @@ async function recipe(kind: LocalImageKind, ref: string): Promise<Recipe> {
       }),
     };
   }
-  if (kind === "nginx") {
-    const withNginx = { ...opts, include: NGINX_PACKAGES };
-    h.update(NGINX_PACKAGES.join(",")).update(NGINX_TEMPLATE).update(NGINX_START);
+  const service = SERVICE_IMAGES[kind];
+  if (service) {
+    const withPackages = { ...opts, include: service.packages };
+    h.update(service.packages.join(","));
+    for (const part of service.identity) h.update(`\0${part}`);
     return {
       key: h.digest("hex").slice(0, 16),
       build: async (workDir, force) => ({
-        layers: [await debianLayer(withNginx, workDir, force), nginxTemplateLayer()],
-        config: { env: [PATH_ENV, "NGINX_HOST=localhost", "NGINX_PORT=80"], cmd: ["sh", "-c", NGINX_START] },
+        layers: [await debianLayer(withPackages, workDir, force), service.layer()],
+        config: { env: [PATH_ENV, ...service.env], cmd: service.cmd },
       }),
     };
   }
@@ -92,34 +97,11 @@ async function recipe(kind: LocalImageKind, ref: string): Promise<Recipe> {
   };
 }
 
-/** nginx (the light build) and envsubst, for the nginx image. */
-const NGINX_PACKAGES = ["nginx-light", "gettext-base"];
-/** The site, with the official image's two variables. */
-const NGINX_TEMPLATE = `server {
-    listen \${NGINX_PORT};
-    server_name \${NGINX_HOST};
-    location / {
-        root /usr/share/nginx/html;
-        index index.html;
-    }
-}
-`;
-/** Write the site from the template (only these two variables), then run nginx in the foreground. */
-const NGINX_START =
-  'envsubst "\\$NGINX_HOST \\$NGINX_PORT" < /etc/nginx/templates/default.conf.template > /etc/nginx/sites-enabled/default && exec nginx -g "daemon off;"';
-
-function nginxTemplateLayer(): Uint8Array<ArrayBuffer> {
-  return tarBytes([
-    { type: "dir", path: "etc", mode: 0o755 },
-    { type: "dir", path: "etc/nginx", mode: 0o755 },
-    { type: "dir", path: "etc/nginx/templates", mode: 0o755 },
-    { type: "file", path: "etc/nginx/templates/default.conf.template", mode: 0o644, data: NGINX_TEMPLATE },
-    { type: "dir", path: "usr", mode: 0o755 },
-    { type: "dir", path: "usr/share", mode: 0o755 },
-    { type: "dir", path: "usr/share/nginx", mode: 0o755 },
-    { type: "dir", path: "usr/share/nginx/html", mode: 0o755 },
-  ]);
-}
+/** The images of a service made from Debian packages (what a registry would serve officially). */
+const SERVICE_IMAGES: Partial<Record<LocalImageKind, ServiceImage>> = {
+  nginx: nginxImage,
+  postgres: postgresImage,
+};
 
 /**
  * The Debian root filesystem as a layer tar, debootstrapped once into the image cache and kept:

@@ -1,5 +1,5 @@
 // What scenario scripts import.
-export { assert, assertEqual, assertIncludes, assertMatch } from "./assert.ts";
+export { AssertionError, assert, assertEqual, assertIncludes, assertMatch } from "./assert.ts";
 export type { Mount, RunSpec } from "./client.ts";
 export { freePort, getLoopback, portFree } from "./net.ts";
 export { inPty, TmuxTerminal } from "./pty.ts";

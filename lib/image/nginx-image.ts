@@ -1,0 +1,37 @@
+// The nginx image's part on top of Debian: nginx-light, and a site written at start from a template
+// with the official image's two variables (NGINX_HOST, NGINX_PORT).
+import type { ServiceImage } from "./service-image.ts";
+import { tarBytes } from "./tar.ts";
+
+/** The site, with the official image's two variables. */
+const TEMPLATE = `server {
+    listen \${NGINX_PORT};
+    server_name \${NGINX_HOST};
+    location / {
+        root /usr/share/nginx/html;
+        index index.html;
+    }
+}
+`;
+/** Write the site from the template (only these two variables), then run nginx in the foreground. */
+const START =
+  'envsubst "\\$NGINX_HOST \\$NGINX_PORT" < /etc/nginx/templates/default.conf.template > /etc/nginx/sites-enabled/default && exec nginx -g "daemon off;"';
+
+export const nginxImage: ServiceImage = {
+  // nginx (the light build) and envsubst.
+  packages: ["nginx-light", "gettext-base"],
+  identity: [TEMPLATE, START],
+  layer: () =>
+    tarBytes([
+      { type: "dir", path: "etc", mode: 0o755 },
+      { type: "dir", path: "etc/nginx", mode: 0o755 },
+      { type: "dir", path: "etc/nginx/templates", mode: 0o755 },
+      { type: "file", path: "etc/nginx/templates/default.conf.template", mode: 0o644, data: TEMPLATE },
+      { type: "dir", path: "usr", mode: 0o755 },
+      { type: "dir", path: "usr/share", mode: 0o755 },
+      { type: "dir", path: "usr/share/nginx", mode: 0o755 },
+      { type: "dir", path: "usr/share/nginx/html", mode: 0o755 },
+    ]),
+  env: ["NGINX_HOST=localhost", "NGINX_PORT=80"],
+  cmd: ["sh", "-c", START],
+};
