@@ -13,6 +13,9 @@ export const TOOLS: Record<string, ToolInfo> = {
   "qemu-system-x86_64": { apt: "qemu-system-x86" },
   "qemu-system-aarch64": { apt: "qemu-system-arm" },
   "qemu-img": { apt: "qemu-utils" },
+  // qemu-user: runs one foreign-arch process (lib/build/foreign-exec.ts)
+  "qemu-aarch64": { apt: "qemu-user" },
+  "qemu-x86_64": { apt: "qemu-user" },
   mksquashfs: { apt: "squashfs-tools", mac: "brew install squashfs" },
   unsquashfs: { apt: "squashfs-tools", mac: "brew install squashfs" },
   cpio: { apt: "cpio" },
@@ -32,6 +35,8 @@ export const TOOLS: Record<string, ToolInfo> = {
   busybox: { apt: "busybox-static" },
   "aarch64-linux-gnu-gcc": { apt: "gcc-aarch64-linux-gnu" },
   debootstrap: { apt: "debootstrap" },
+  "dpkg-deb": { apt: "dpkg" },
+  npm: { apt: "npm", mac: "brew install node" },
   setpriv: { apt: "util-linux" },
   unshare: { apt: "util-linux" },
   socat: { apt: "socat" },

@@ -4,14 +4,20 @@ import { readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-// The VM tests boot the guest image: build it first (a no-op when cached; the kernel takes minutes
-// on a clean machine), so no test depends on file order to find it.
-const build = Bun.spawnSync(["bun", join(import.meta.dir, "..", "cli", "main.ts"), "build", "all"], {
-  stdio: ["ignore", "inherit", "inherit"],
-});
-if (build.exitCode !== 0) {
-  console.log("0 passed, 1 failed");
-  process.exit(1);
+// The VM tests boot the guest images, the host's and the emulated arm64 one: build them first (a
+// no-op when cached; each kernel takes minutes on a clean machine), so no test depends on file
+// order to find them.
+for (const arch of ["x86_64", "arm64"]) {
+  const build = Bun.spawnSync(
+    ["bun", join(import.meta.dir, "..", "cli", "main.ts"), "build", "all", "--arch", arch],
+    {
+      stdio: ["ignore", "inherit", "inherit"],
+    },
+  );
+  if (build.exitCode !== 0) {
+    console.log("0 passed, 1 failed");
+    process.exit(1);
+  }
 }
 
 const report = join(tmpdir(), `runm-junit-${process.pid}.xml`);

@@ -3,8 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isRunmError } from "../errors.ts";
+import { dirs } from "../paths.ts";
 import { buildBusybox, checkBusybox } from "./busybox.ts";
 import { readElf } from "./elf.ts";
+import { runForeign } from "./foreign-exec.ts";
+import { guestSysroot } from "./guest-sysroot.ts";
 import { HashMemo } from "./hash.ts";
 import { parseLdd, sharedLibs } from "./shared-libs.ts";
 
@@ -46,3 +49,14 @@ test("shared libraries come from ldd plus the ELF loader", async () => {
   expect(libs.some((l) => l.endsWith("/libseccomp.so.2"))).toBe(true);
   expect(await sharedLibs("/usr/bin/tini-static")).toEqual([]);
 });
+
+test("arm64: Debian's arm64 busybox-static is the default, its applets listed under qemu-aarch64", async () => {
+  // The package fetch lives in runm's cache (lib/build/guest-sysroot.test.ts); the artifact here.
+  const sysroot = await guestSysroot({ arch: "arm64", cacheDir: dirs().cache });
+  const bb = await buildBusybox({ arch: "arm64", cacheDir: scratch, memo: HashMemo.in(scratch), sysroot });
+  expect(bb.info.source).toBe(join(sysroot, "bin", "busybox"));
+  expect(readElf(bb.path)).toEqual({ machine: 183 });
+  expect(await checkBusybox(bb.path, "arm64")).toBeNull();
+  const { stdout } = await runForeign("arm64", bb.path, ["--list"]);
+  expect(stdout.split("\n")).toContain("switch_root");
+}, 120_000);

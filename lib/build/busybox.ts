@@ -1,16 +1,20 @@
 // `runm build busybox`: the guest's static busybox. Offline here the source is Debian's
-// busybox-static binary, verified to be a static ELF for the guest arch that carries every
-// applet the boot chain uses; a binary that fails a check is refused with the reason.
+// busybox-static binary (the host's, or for another arch the one in that arch's Debian packages,
+// lib/build/guest-sysroot.ts), verified to be a static ELF for the guest arch that carries every
+// applet the boot chain uses (run through qemu-user for another arch); a binary that fails a
+// check is refused with the reason.
 import { existsSync, readFileSync } from "node:fs";
 import { copyFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { GuestArch } from "../constants.ts";
 import { failedPrecondition, invalidArgument } from "../errors.ts";
-import { probe, run } from "../exec.ts";
+import { probe } from "../exec.ts";
 import { findTool, requireTool } from "../tools.ts";
 import { BUSYBOX_FRAGMENT, buildBusyboxFromSource, PINNED_BUSYBOX } from "./busybox-source.ts";
 import { type Artifact, produce } from "./cache.ts";
 import { ELF_MACHINE, readElf } from "./elf.ts";
+import { runForeign } from "./foreign-exec.ts";
+import { guestSysroot, sysrootProgram } from "./guest-sysroot.ts";
 import type { HashMemo } from "./hash.ts";
 import { keyOf, sha256 } from "./hash.ts";
 import { kernelTarget } from "./kernel-plan.ts";
@@ -47,8 +51,13 @@ export interface BusyboxOptions {
   arch: GuestArch;
   cacheDir: string;
   memo: HashMemo;
-  /** A prebuilt static busybox; default: Debian's busybox-static (/bin/busybox). */
+  /**
+   * A prebuilt static busybox; default: Debian's busybox-static (/bin/busybox, or for another
+   * arch bin/busybox of that arch's Debian packages).
+   */
   binary?: string;
+  /** Another arch's unpacked Debian packages (default: fetched by guestSysroot into cacheDir). */
+  sysroot?: string;
   /** Build from source: a tarball path, an http(s) URL, or "pinned" (download busybox.net's). */
   source?: string;
   jobs?: number;
@@ -63,8 +72,7 @@ export async function checkBusybox(path: string, arch: GuestArch): Promise<strin
     return `${path} is not built for ${arch} (ELF machine ${elf.machine})`;
   if (elf.interp)
     return `${path} is dynamically linked (loader ${elf.interp}); the initramfs needs a static busybox`;
-  if (arch !== hostArch()) return null; // cannot run it to list applets
-  const { stdout } = await run(path, ["--list"], { what: "listing busybox applets" });
+  const { stdout } = await runForeign(arch, path, ["--list"], { what: "listing busybox applets" });
   const have = new Set(stdout.split("\n"));
   const missing = REQUIRED_APPLETS.filter((a) => !have.has(a));
   return missing.length ? `${path} lacks the applets ${missing.join(", ")}` : null;
@@ -72,10 +80,17 @@ export async function checkBusybox(path: string, arch: GuestArch): Promise<strin
 
 const hostArch = (): GuestArch => (process.arch === "arm64" ? "arm64" : "x86_64");
 
+/** The host's busybox for the host's arch; null for another arch (see debianBusybox). */
 export function defaultBusybox(arch: GuestArch): string | null {
   if (arch !== hostArch()) return null;
   for (const p of ["/bin/busybox", "/usr/bin/busybox"]) if (existsSync(p)) return p;
   return findTool("busybox");
+}
+
+/** Debian's busybox-static for `arch`: the host's own, or fetched with that arch's packages. */
+async function debianBusybox(o: BusyboxOptions): Promise<string | null> {
+  if (o.arch === hostArch()) return defaultBusybox(o.arch);
+  return sysrootProgram(o.sysroot ?? (await guestSysroot(o)), "busybox");
 }
 
 /** The source tarball to build from, or null to use a prebuilt binary. */
@@ -128,7 +143,7 @@ async function buildFromSource(o: BusyboxOptions, tarball: string): Promise<Arti
 export async function buildBusybox(o: BusyboxOptions): Promise<Artifact> {
   const tarball = await sourceTarball(o);
   if (tarball) return buildFromSource(o, tarball);
-  const bin = o.binary ?? defaultBusybox(o.arch);
+  const bin = o.binary ?? (await debianBusybox(o));
   if (!bin) {
     throw failedPrecondition(`no static busybox for ${o.arch}`, {
       hint:

@@ -1,20 +1,24 @@
 // `runm build squashfs`: the read-only "mbin" image the guest mounts at GUEST_MBIN_DIR, built from
 // the recipe in squashfs/mbin.json (bin/{runm-agent,runc,crun,tini,busybox + applet links}), plus
 // every shared library of the dynamic binaries at the path glibc's loader looks for it
-// (lib/x86_64-linux-gnu/..., lib64/ld-linux-x86-64.so.2). Made with mksquashfs's reproducible
-// flags, so the same inputs give the same bytes.
+// (lib/x86_64-linux-gnu/..., lib64/ld-linux-x86-64.so.2). For a guest arch other than the host's
+// the programs and libraries come from that arch's Debian packages (lib/build/guest-sysroot.ts),
+// the libraries found from the ELF headers since ldd cannot run them. Made with mksquashfs's
+// reproducible flags, so the same inputs give the same bytes.
 import { existsSync, realpathSync } from "node:fs";
 import { chmod, copyFile, mkdir, rm, symlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import type { GuestArch } from "../constants.ts";
+import { type GuestArch, hostGuestArch } from "../constants.ts";
 import { failedPrecondition } from "../errors.ts";
 import { run } from "../exec.ts";
 import { findTool, requireTool } from "../tools.ts";
 import { type Artifact, produce } from "./cache.ts";
 import { ELF_MACHINE, readElf } from "./elf.ts";
+import { runForeign } from "./foreign-exec.ts";
+import { guestSysroot, MULTIARCH, sysrootProgram } from "./guest-sysroot.ts";
 import { type HashMemo, keyOf } from "./hash.ts";
-import { type MbinRecipe, readMbinRecipe } from "./mbin-recipe.ts";
-import { sharedLibs } from "./shared-libs.ts";
+import { MBIN_RECIPE_PATH, type MbinRecipe, readMbinRecipe } from "./mbin-recipe.ts";
+import { sharedLibs, sysrootLibs } from "./shared-libs.ts";
 
 const RECIPE = 2; // 2: the file list and modes come from squashfs/mbin.json
 /** The loader's cache: when it changes, ldd may resolve libraries elsewhere. */
@@ -51,6 +55,8 @@ export interface SquashfsOptions {
   agent: Artifact | null;
   /** The recipe (default: squashfs/mbin.json). */
   recipe?: MbinRecipe;
+  /** Another arch's unpacked Debian packages (default: fetched by guestSysroot into cacheDir). */
+  sysroot?: string;
   force?: boolean;
 }
 
@@ -67,26 +73,47 @@ function hostBinary(name: string, arch: GuestArch, pkg: string | undefined): str
   return realpathSync(p);
 }
 
+/** A "host:<program>" entry for another arch: the program from that arch's Debian packages. */
+function sysrootBinary(sysroot: string, name: string, arch: GuestArch, pkg: string | undefined): string {
+  const p = sysrootProgram(sysroot, name);
+  if (!p)
+    throw failedPrecondition(`${name} is not in Debian's ${arch} packages (${sysroot})`, {
+      hint: `name the package that ships it in ${MBIN_RECIPE_PATH}${pkg ? ` (now: ${pkg})` : ""}`,
+    });
+  if (readElf(p)?.machine !== ELF_MACHINE[arch])
+    throw failedPrecondition(`${p} is not an ${arch} binary`, {
+      hint: `remove ${sysroot} to fetch it again`,
+    });
+  return p;
+}
+
 /** What goes into the image, from the recipe: files, their libraries and busybox's applet links. */
 export async function squashfsInputs(o: SquashfsOptions): Promise<SquashfsInputs> {
   const recipe = o.recipe ?? readMbinRecipe();
   const files = new Map<string, { host: string; mode: number }>();
   const links = new Map<string, string>();
   const withLibs: string[] = [];
+  // No host binary can serve another arch: its programs and libraries come from Debian's packages.
+  const sysroot =
+    o.arch === hostGuestArch()
+      ? null
+      : (o.sysroot ?? (await guestSysroot({ arch: o.arch, cacheDir: o.cacheDir })));
   for (const e of recipe.entries) {
     const host =
       e.from === "artifact:busybox"
         ? o.busybox.path
         : e.from === "artifact:agent"
           ? o.agent?.path
-          : hostBinary(e.from.slice("host:".length), o.arch, e.package);
+          : sysroot
+            ? sysrootBinary(sysroot, e.from.slice("host:".length), o.arch, e.package)
+            : hostBinary(e.from.slice("host:".length), o.arch, e.package);
     if (!host) continue; // no agent built yet (the image test leaves it out)
     files.set(e.path, { host, mode: e.mode });
     if (e.libraries) withLibs.push(host);
     if (e.appletLinks) {
       // Applet links let the guest shell and the agent call `mount`, `ip`, ... by name.
       const stdout = await o.memo.probe(`applets ${host}`, [host], async () => {
-        return (await run(host, ["--list"], { what: "listing busybox applets" })).stdout;
+        return (await runForeign(o.arch, host, ["--list"], { what: "listing busybox applets" })).stdout;
       });
       for (const applet of stdout.split("\n").filter(Boolean)) {
         const path = `${dirname(e.path)}/${applet}`;
@@ -95,6 +122,11 @@ export async function squashfsInputs(o: SquashfsOptions): Promise<SquashfsInputs
     }
   }
   for (const bin of withLibs) {
+    if (sysroot) {
+      for (const [path, lib] of sysrootLibs(bin, sysroot, MULTIARCH[o.arch]))
+        files.set(path, { host: lib, mode: recipe.libraryMode });
+      continue;
+    }
     const libs = await o.memo.probe(`ldd ${bin}`, [bin, ...LD_CACHE], () => sharedLibs(bin));
     // The loader must be executable too (the kernel opens PT_INTERP like any program).
     for (const lib of libs) files.set(lib.slice(1), { host: realpathSync(lib), mode: recipe.libraryMode });

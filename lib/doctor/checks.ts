@@ -57,6 +57,12 @@ const LINUX_TOOLS: ToolCheck[] = [
     for: "the arm64 kernel (macOS guests)",
   },
   { tool: "qemu-system-aarch64", args: ["--version"], required: false, for: "testing arm64 guests" },
+  {
+    tool: "qemu-aarch64",
+    args: ["--version"],
+    required: false,
+    for: "building the arm64 guest image on x86_64 (qemu-user runs its busybox)",
+  },
   { tool: "debootstrap", args: ["--version"], required: false, for: "Debian test images" },
 ];
 

@@ -4,7 +4,8 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { copyFile, mkdir, rename } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { LOCAL_IMAGE_REFS, type LocalImageKind } from "../constants.ts";
+import { type GuestArch, hostGuestArch, LOCAL_IMAGE_REFS, type LocalImageKind } from "../constants.ts";
+import { invalidArgument } from "../errors.ts";
 import { tempSibling, writeFileAtomic } from "../fs-atomic.ts";
 import { logger } from "../log.ts";
 import { dirs } from "../paths.ts";
@@ -25,6 +26,8 @@ const PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/
 
 export interface BuildImageOptions {
   ref?: string;
+  /** The image's arch (default: the host's). Only busybox is made for another arch. */
+  arch?: GuestArch;
   /** Rebuild even when the cache has it (Debian archives are not reproducible). */
   force?: boolean;
   cacheDir?: string;
@@ -48,19 +51,23 @@ interface Recipe {
   ) => Promise<{ layers: Uint8Array<ArrayBuffer>[]; config: ImageConfig }>;
 }
 
-async function recipe(kind: LocalImageKind, ref: string): Promise<Recipe> {
+async function recipe(kind: LocalImageKind, ref: string, arch: GuestArch): Promise<Recipe> {
   const h = createHash("sha256").update(`${BUILDER_VERSION}\0${kind}\0${ref}\0`);
   if (kind === "busybox") {
-    const bb = await findBusybox();
+    const bb = await findBusybox(arch);
     h.update(readFileSync(bb.binary)).update(bb.applets.join("\n"));
     return {
       key: h.digest("hex").slice(0, 16),
       build: async () => ({
         layers: [tarBytes(busyboxRootfs(bb))],
-        config: { env: [PATH_ENV], cmd: ["sh"] },
+        config: { env: [PATH_ENV], cmd: ["sh"], arch },
       }),
     };
   }
+  if (arch !== hostGuestArch())
+    throw invalidArgument(`the ${kind} image is made for this host's arch only, not ${arch}`, {
+      hint: "debootstrap runs the packages' scripts, which needs the host's arch; build busybox for another arch",
+    });
   const opts = defaultDebianOptions();
   h.update(`${opts.suite}\0${opts.mirror}`);
   if (kind === "bun") {
@@ -78,12 +85,15 @@ async function recipe(kind: LocalImageKind, ref: string): Promise<Recipe> {
   const service = SERVICE_IMAGES[kind];
   if (service) {
     const withPackages = { ...opts, include: service.packages };
-    h.update(service.packages.join(","));
-    for (const part of service.identity) h.update(`\0${part}`);
+    // Everything that shapes the image: its packages, its own layer and its config.
+    const layer = service.layer();
+    h.update(service.packages.join(","))
+      .update(layer)
+      .update(JSON.stringify([service.env, service.cmd]));
     return {
       key: h.digest("hex").slice(0, 16),
       build: async (workDir, force) => ({
-        layers: [await debianLayer(withPackages, workDir, force), service.layer()],
+        layers: [await debianLayer(withPackages, workDir, force), layer],
         config: { env: [PATH_ENV, ...service.env], cmd: service.cmd },
       }),
     };
@@ -138,9 +148,16 @@ export function imageCacheDir(cacheDir = dirs().cache): string {
   return join(cacheDir, "images");
 }
 
+/** The default ref of a local image: the host arch's has the plain tag, another arch's says which. */
+export function localImageRef(kind: LocalImageKind, arch: GuestArch = hostGuestArch()): string {
+  const ref = LOCAL_IMAGE_REFS[kind];
+  return arch === hostGuestArch() ? ref : `${ref}-${arch}`;
+}
+
 export async function buildImage(kind: LocalImageKind, opts: BuildImageOptions = {}): Promise<BuiltImage> {
-  const ref = opts.ref ?? LOCAL_IMAGE_REFS[kind];
-  const r = await recipe(kind, ref);
+  const arch = opts.arch ?? hostGuestArch();
+  const ref = opts.ref ?? localImageRef(kind, arch);
+  const r = await recipe(kind, ref, arch);
   const root = imageCacheDir(opts.cacheDir);
   const path = join(root, `${kind}-${r.key}.oci.tar`);
   const meta = `${path}.json`;

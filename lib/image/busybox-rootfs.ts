@@ -1,8 +1,14 @@
 // The busybox image's root filesystem, from Debian's busybox-static: /bin/busybox with a symlink
 // per applet, a root and a uid-1000 user, and the usual empty dirs. Built as tar entries (no
-// staging dir), so the layer depends only on the busybox binary.
+// staging dir), so the layer depends only on the busybox binary. The host's own package for the
+// host's arch; another arch's from the guest sysroot (Debian's package for that arch), its
+// applets listed through qemu-user.
 import { readFileSync, realpathSync } from "node:fs";
-import { run } from "../exec.ts";
+import { runForeign } from "../build/foreign-exec.ts";
+import { BUSYBOX_PACKAGE, guestSysroot, sysrootProgram } from "../build/guest-sysroot.ts";
+import { type GuestArch, hostGuestArch } from "../constants.ts";
+import { failedPrecondition } from "../errors.ts";
+import { dirs } from "../paths.ts";
 import { requireTool } from "../tools.ts";
 import type { TarEntry } from "./tar.ts";
 
@@ -24,11 +30,28 @@ export interface BusyboxInput {
   applets: string[];
 }
 
-export async function findBusybox(): Promise<BusyboxInput> {
-  const binary = realpathSync(requireTool("busybox", "to build the busybox image"));
-  const { stdout } = await run(binary, ["--list"], { what: "listing busybox applets" });
+export async function findBusybox(
+  arch: GuestArch = hostGuestArch(),
+  cacheDir = dirs().cache,
+): Promise<BusyboxInput> {
+  const binary = arch === hostGuestArch() ? hostBusybox() : await sysrootBusybox(arch, cacheDir);
+  const { stdout } = await runForeign(arch, binary, ["--list"], { what: "listing busybox applets" });
   const applets = stdout.split("\n").filter((a) => a && a !== "busybox" && !a.includes("/"));
   return { binary, applets };
+}
+
+function hostBusybox(): string {
+  return realpathSync(requireTool("busybox", "to build the busybox image"));
+}
+
+async function sysrootBusybox(arch: GuestArch, cacheDir: string): Promise<string> {
+  const sysroot = await guestSysroot({ arch, cacheDir });
+  const binary = sysrootProgram(sysroot, "busybox");
+  if (!binary)
+    throw failedPrecondition(`Debian's ${BUSYBOX_PACKAGE} for ${arch} has no busybox in ${sysroot}`, {
+      hint: `remove ${sysroot} and try again`,
+    });
+  return binary;
 }
 
 export function busyboxRootfs(input: BusyboxInput): TarEntry[] {

@@ -1,7 +1,6 @@
 // The nginx image's part on top of Debian: nginx-light, and a site written at start from a template
 // with the official image's two variables (NGINX_HOST, NGINX_PORT).
-import type { ServiceImage } from "./service-image.ts";
-import { tarBytes } from "./tar.ts";
+import { type ServiceImage, smallLayer } from "./service-image.ts";
 
 /** The site, with the official image's two variables. */
 const TEMPLATE = `server {
@@ -20,18 +19,11 @@ const START =
 export const nginxImage: ServiceImage = {
   // nginx (the light build) and envsubst.
   packages: ["nginx-light", "gettext-base"],
-  identity: [TEMPLATE, START],
   layer: () =>
-    tarBytes([
-      { type: "dir", path: "etc", mode: 0o755 },
-      { type: "dir", path: "etc/nginx", mode: 0o755 },
-      { type: "dir", path: "etc/nginx/templates", mode: 0o755 },
-      { type: "file", path: "etc/nginx/templates/default.conf.template", mode: 0o644, data: TEMPLATE },
-      { type: "dir", path: "usr", mode: 0o755 },
-      { type: "dir", path: "usr/share", mode: 0o755 },
-      { type: "dir", path: "usr/share/nginx", mode: 0o755 },
-      { type: "dir", path: "usr/share/nginx/html", mode: 0o755 },
-    ]),
+    smallLayer(
+      [{ path: "etc/nginx/templates/default.conf.template", mode: 0o644, data: TEMPLATE }],
+      ["usr/share/nginx/html"],
+    ),
   env: ["NGINX_HOST=localhost", "NGINX_PORT=80"],
   cmd: ["sh", "-c", START],
 };

@@ -2,6 +2,7 @@
 // blobs/sha256/*) that `ctr images import` and `nerdctl load` accept. JSON is serialised with
 // sorted keys so the digests depend only on the inputs.
 import { createHash } from "node:crypto";
+import { type GuestArch, hostGuestArch } from "../constants.ts";
 import { type TarEntry, tarBytes } from "./tar.ts";
 
 export interface ImageConfig {
@@ -9,6 +10,8 @@ export interface ImageConfig {
   cmd: string[];
   workingDir?: string;
   user?: string;
+  /** Whose binaries the layers hold (default: the host's arch). */
+  arch?: GuestArch;
 }
 
 export interface OciArchive {
@@ -32,7 +35,8 @@ export function canonicalJson(v: unknown): string {
   );
 }
 
-const goArch = () => (process.arch === "arm64" ? "arm64" : "amd64");
+/** The OCI (Go) name of each guest arch. */
+const OCI_ARCH: Record<GuestArch, string> = { x86_64: "amd64", arm64: "arm64" };
 
 export function ociArchive(
   layerTars: Uint8Array<ArrayBuffer>[],
@@ -44,7 +48,7 @@ export function ociArchive(
     return { gz, diffId: sha256(tar), digest: sha256(gz), size: gz.length };
   });
   const configJson = canonicalJson({
-    architecture: goArch(),
+    architecture: OCI_ARCH[config.arch ?? hostGuestArch()],
     os: "linux",
     config: {
       Env: config.env,
@@ -75,7 +79,7 @@ export function ociArchive(
       {
         mediaType: "application/vnd.oci.image.manifest.v1+json",
         ...manifest,
-        platform: { architecture: goArch(), os: "linux" },
+        platform: { architecture: OCI_ARCH[config.arch ?? hostGuestArch()], os: "linux" },
         // containerd takes the full name from the first, other tools the tag from the second.
         annotations: {
           "io.containerd.image.name": ref,

@@ -106,7 +106,7 @@ export class Sandbox {
 
   /** A running guest with its agent set up and the shares mounted; on failure nothing is left. */
   static async start(c: SandboxConfig): Promise<Sandbox> {
-    const driver = c.driver ?? (await hostDriver());
+    const driver = c.driver ?? (await hostDriver(process.platform, c.manifest.arch));
     const why = coldReason(c, driver);
     if (why) {
       log.debug(`sandbox ${c.id}: cold boot (${why})`);

@@ -131,7 +131,7 @@ async function buildTemplate(t: Template, i: EnsureTemplateInput): Promise<void>
   mkdirSync(tmp, { recursive: true, mode: 0o700 });
   const memoryFile = join(tmp, "memory");
   writeFileSync(memoryFile, "");
-  const warm = await writeRootfsDir(busyboxRootfs(await findBusybox()), join(tmp, WARM_SHARE));
+  const warm = await writeRootfsDir(busyboxRootfs(await findBusybox(i.manifest.arch)), join(tmp, WARM_SHARE));
   const m = i.manifest;
   let vm: Awaited<ReturnType<typeof startAgentVm>> | undefined;
   try {

@@ -4,8 +4,9 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import type { Writable } from "node:stream";
-import type { GuestRuntime } from "../constants.ts";
+import type { GuestArch, GuestRuntime } from "../constants.ts";
 import { invalidArgument, messageOf, RunmError } from "../errors.ts";
+import { readGuestManifest } from "../guest-manifest.ts";
 import { logger, logLevelName } from "../log.ts";
 import type { PortSpec, VolumeSpec } from "../oci/run-flags.ts";
 import { generateSpec } from "../oci/spec.ts";
@@ -37,6 +38,8 @@ export interface ContainerRunOptions {
   cold?: boolean;
   /** The OCI runtime in the guest (default runc). */
   runtime?: GuestRuntime;
+  /** The guest's arch (default: the host's); a foreign one is emulated. */
+  arch?: GuestArch;
   id?: string;
   guestLogLevel?: string;
   bootTimeoutMs?: number;
@@ -87,7 +90,11 @@ export async function runContainer(opts: ContainerRunOptions): Promise<Container
       options: ["rbind", v.readOnly ? "ro" : "rw"],
     })),
   });
-  const defaults = defaultSandboxConfig(id, plan.shares);
+  const defaults = defaultSandboxConfig(
+    id,
+    plan.shares,
+    opts.arch ? { manifest: readGuestManifest(opts.arch) } : {},
+  );
   const sandbox = await Sandbox.start({
     ...defaults,
     // The guest agent logs as much as runm does (--debug shows both sides).

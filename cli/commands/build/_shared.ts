@@ -2,17 +2,13 @@
 
 import type { Artifact } from "../../../lib/build/cache.ts";
 import { HashMemo } from "../../../lib/build/hash.ts";
-import { GUEST_ARCHES, type GuestArch, hostGuestArch } from "../../../lib/constants.ts";
+import type { GuestArch } from "../../../lib/constants.ts";
 import { invalidArgument } from "../../../lib/errors.ts";
 import { dirs } from "../../../lib/paths.ts";
+import { parseArch } from "../../arch.ts";
 import { printTable } from "../../table.ts";
 
-export const archArg = {
-  arch: {
-    type: "string",
-    description: `Guest architecture: ${GUEST_ARCHES.join(" | ")} (default: this host's)`,
-  },
-} as const;
+export { archArg, parseArch } from "../../arch.ts";
 
 export const forceArg = {
   force: {
@@ -21,12 +17,6 @@ export const forceArg = {
     default: false,
   },
 } as const;
-
-export function parseArch(value: string | undefined): GuestArch {
-  if (value === undefined || value === "") return hostGuestArch();
-  if ((GUEST_ARCHES as readonly string[]).includes(value)) return value as GuestArch;
-  throw invalidArgument(`unknown --arch ${value}`, { hint: `use one of: ${GUEST_ARCHES.join(", ")}` });
-}
 
 export function parseJobs(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;

@@ -7,6 +7,7 @@ import { busyboxRootfs, findBusybox } from "../../../lib/image/busybox-rootfs.ts
 import { importImage } from "../../../lib/image/import.ts";
 import { writeRootfsDir } from "../../../lib/image/rootfs-dir.ts";
 import { logger } from "../../../lib/log.ts";
+import { archArg, parseArch } from "../../arch.ts";
 import { command } from "../../command.ts";
 
 const log = logger("image");
@@ -30,6 +31,7 @@ export default command({
       description: "Write the busybox root filesystem to this directory instead (for runm vm run)",
     },
     force: { type: "boolean", description: "Rebuild even if the cache has it" },
+    ...archArg,
   },
   examples: [
     "runm image build busybox",
@@ -37,9 +39,11 @@ export default command({
     "runm image build busybox --output busybox.oci.tar",
     "runm image build busybox --rootfs ./rootfs && runm vm run --rootfs ./rootfs -- echo hi",
     "runm image build busybox --address /run/containerd/containerd.sock",
+    "runm image build busybox --arch arm64 --rootfs ./arm64-rootfs",
   ],
   async run({ args }) {
     const kind = args.kind as LocalImageKind;
+    const arch = parseArch(args.arch);
     if (!KINDS.includes(kind))
       throw invalidArgument(`unknown image "${args.kind}"`, { hint: `choose one of: ${KINDS.join(", ")}` });
     if (args.rootfs) {
@@ -47,8 +51,8 @@ export default command({
         throw invalidArgument(`--rootfs writes the busybox image only, not ${kind}`, {
           hint: "use --output FILE and unpack its layer, or --rootfs with busybox",
         });
-      await writeRootfsDir(busyboxRootfs(await findBusybox()), args.rootfs);
-      log.info(`wrote the busybox root filesystem to ${args.rootfs}`);
+      await writeRootfsDir(busyboxRootfs(await findBusybox(arch)), args.rootfs);
+      log.info(`wrote the ${arch} busybox root filesystem to ${args.rootfs}`);
       return;
     }
     const address = args.address ?? devLayout().address;
@@ -57,7 +61,7 @@ export default command({
       throw failedPrecondition(`no dev containerd is running (no socket at ${address})`, {
         hint: "start it with: runm dev containerd, or pass --address SOCK or --output FILE",
       });
-    const img = await buildImage(kind, { ref: args.tag, force: args.force });
+    const img = await buildImage(kind, { ref: args.tag, force: args.force, arch });
     if (args.output) {
       await exportArchive(img, args.output);
       log.info(`wrote ${args.output}`);

@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { parsePort, parseUser, parseVolume } from "../../../lib/oci/run-flags.ts";
 import { runContainer } from "../../../lib/vm/container-run.ts";
 import { DEFAULT_VM_CPUS, DEFAULT_VM_MEMORY_MIB } from "../../../lib/vm/defaults.ts";
+import { archArg, parseArch } from "../../arch.ts";
 import { afterDoubleDash, repeated, UsageError } from "../../args.ts";
 import { command } from "../../command.ts";
 
@@ -33,12 +34,14 @@ export default command({
     cold: { type: "boolean", description: "Boot the VM instead of restoring it from a template" },
     "guest-runtime": { type: "string", description: "The OCI runtime in the guest: runc (default) or crun" },
     timings: { type: "boolean", description: "Print the boot timeline to stderr" },
+    ...archArg,
   },
   examples: [
     "runm vm run --rootfs ./rootfs -- echo hello",
     "runm vm run --rootfs ./rootfs -it -- sh",
     "runm vm run --rootfs ./rootfs -e A=1 -w /tmp -u 1000:1000 -v ./data:/data:ro -- ls /data",
     "runm vm run --rootfs ./rootfs --timings -- true",
+    "runm vm run --arch arm64 --rootfs ./arm64-rootfs -- uname -m",
   ],
   async run({ args, rawArgs }) {
     const cmd = afterDoubleDash(rawArgs);
@@ -66,6 +69,7 @@ export default command({
       shareKind: args.share as "9p" | "virtiofs" | undefined,
       cold: args.cold,
       runtime,
+      arch: parseArch(args.arch),
     });
     if (args.timings) process.stderr.write(`${timeline.format()}\n`);
     process.exitCode = exitCode;

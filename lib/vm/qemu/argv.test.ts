@@ -131,7 +131,27 @@ test("KVM uses the host CPU; a terminal console is muxed with the monitor and lo
 });
 
 test("no tsc_early_khz when the host frequency is unknown", () => {
-  expect(kernelCmdline({ ...line, tscKhz: null })).toBe("console=ttyS0 panic=-1 reboot=t runm.mode=agent");
+  expect(kernelCmdline("x86_64", { ...line, tscKhz: null })).toBe(
+    "console=ttyS0 panic=-1 reboot=t runm.mode=agent",
+  );
+});
+
+test("an arm64 guest: the same devices on -M virt, the PL011 console, TCG's cheap pointer auth, no TSC", () => {
+  const arm = { ...config, arch: "arm64" as const };
+  const armLine = { ...line, qemu: "/usr/bin/qemu-system-aarch64" };
+  const argv = qemuArgv(arm, paths, armLine);
+  expect(values(argv, "-machine")).toEqual(["virt"]);
+  expect(values(argv, "-cpu")).toEqual(["max,pauth-impdef=on"]);
+  expect(values(argv, "-append")).toEqual(["console=ttyAMA0 panic=-1 reboot=t runm.mode=agent"]);
+  // Every device is the x86_64 line's: the guest finds its channels, disk and shares the same way.
+  expect(values(argv, "-device")).toEqual(values(qemuArgv(config, paths, line), "-device"));
+  const restore = qemuArgv(
+    { ...arm, boot: { kind: "restore", memoryFile: "/m", stateFile: "/s" } },
+    paths,
+    armLine,
+  );
+  expect(values(restore, "-machine")).toEqual(["virt,memory-backend=mem"]);
+  expect(values(qemuArgv(arm, paths, { ...armLine, accel: "kvm" }), "-cpu")).toEqual(["host"]);
 });
 
 test("values in QEMU options are escaped: a comma doubles, so a path cannot add options; NUL and newline are refused", () => {

@@ -1,10 +1,18 @@
 // The QEMU command line for one runm VM, as a pure function of its config so it is unit-tested
 // argument by argument. The line is design.md §3's fast TCG line: microvm, `-cpu max`, a PVH
-// vmlinux, mmio virtio devices only, nothing QEMU adds by default. Every VM of one shape has the
+// vmlinux, mmio virtio devices only, nothing QEMU adds by default. An arm64 guest gets the same
+// line on `-M virt` (its Image kernel, the PL011 console; virt has virtio-mmio slots too, so the
+// devices are the very same). Every VM of one shape has the
 // same devices in the same order (one share device whatever the shares), so any of them can be
 // restored from that shape's template. Paths are the ones QEMU sees: inside its jail (jail.ts)
 // they are short fixed names; every value is still escaped for QEMU's option syntax (qemuValue).
-import { AGENT_PORT_NAME, SHARE_TAGS, STDIO_PORT_NAME, stdioSocketFor } from "../../constants.ts";
+import {
+  AGENT_PORT_NAME,
+  type GuestArch,
+  SHARE_TAGS,
+  STDIO_PORT_NAME,
+  stdioSocketFor,
+} from "../../constants.ts";
 import { invalidArgument } from "../../errors.ts";
 import type { VmConfig } from "../vm-interface.ts";
 import type { Accel } from "./accel.ts";
@@ -44,9 +52,13 @@ export function qemuValue(v: string, what = "a QEMU option value"): string {
   return v.replaceAll(",", ",,");
 }
 
-export function kernelCmdline(line: Pick<QemuLine, "tscKhz" | "runmWords">): string {
-  const words = ["console=ttyS0", "panic=-1", "reboot=t"];
-  if (line.tscKhz) words.push(`tsc_early_khz=${line.tscKhz}`);
+/** The serial console each machine has: microvm's 8250, virt's PL011. */
+const CONSOLE: Record<GuestArch, string> = { x86_64: "ttyS0", arm64: "ttyAMA0" };
+
+export function kernelCmdline(arch: GuestArch, line: Pick<QemuLine, "tscKhz" | "runmWords">): string {
+  const words = [`console=${CONSOLE[arch]}`, "panic=-1", "reboot=t"];
+  // The TSC is x86's; an arm64 guest reads the generic timer's frequency from the machine.
+  if (line.tscKhz && arch === "x86_64") words.push(`tsc_early_khz=${line.tscKhz}`);
   return [...words, ...line.runmWords].join(" ");
 }
 
@@ -136,12 +148,26 @@ export const SANDBOX_ARGS = [
   "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
 ];
 
+/** Each arch's smallest machine with virtio-mmio transports. */
+const MACHINE: Record<GuestArch, string> = { x86_64: "microvm", arm64: "virt" };
+
+/**
+ * The CPU model. Under TCG, `max` emulates everything QEMU can; on arm64 its pointer
+ * authentication uses the architected QARMA cipher, costly to emulate on every call and return,
+ * so the guest gets QEMU's cheap implementation-defined one instead (pauth-impdef).
+ */
+function cpuArg(arch: GuestArch, accel: Accel): string {
+  if (accel === "kvm") return "host";
+  return arch === "arm64" ? "max,pauth-impdef=on" : "max";
+}
+
 function machineArgs(config: VmConfig): string[] {
   const boot = config.boot ?? { kind: "cold" };
   const backed = boot.kind !== "cold" || config.shareKind === "virtiofs";
+  const machine = MACHINE[config.arch];
   // vhost-user needs modern mmio transports; a template and its clones must agree, so every
   // backed VM uses them.
-  const out = ["-machine", backed ? "microvm,memory-backend=mem" : "microvm"];
+  const out = ["-machine", backed ? `${machine},memory-backend=mem` : machine];
   if (backed) out.push("-global", "virtio-mmio.force-legacy=false");
   // A restore waits for QMP (qemu-vm.ts): x-ignore-shared must be set before the state is read,
   // and QEMU 7.2 has no command-line property for it.
@@ -160,7 +186,7 @@ export function qemuArgv(config: VmConfig, paths: QemuPaths, line: QemuLine): st
     "-accel",
     line.accel,
     "-cpu",
-    line.accel === "kvm" ? "host" : "max",
+    cpuArg(config.arch, line.accel),
     ...machineArgs(config),
     "-smp",
     String(config.cpus),
@@ -175,7 +201,7 @@ export function qemuArgv(config: VmConfig, paths: QemuPaths, line: QemuLine): st
     "-initrd",
     qemuValue(paths.initrd),
     "-append",
-    kernelCmdline(line),
+    kernelCmdline(config.arch, line),
     ...consoleArgs(config, paths),
     "-qmp",
     `unix:${qemuValue(paths.qmpSocket)},server=on,wait=off`,

@@ -1,7 +1,7 @@
 // The QEMU driver: finds the emulator for the guest arch, probes the accelerator once, and
 // configures QemuVm instances.
 import { statSync } from "node:fs";
-import type { GuestArch } from "../../constants.ts";
+import { type GuestArch, hostGuestArch } from "../../constants.ts";
 import { invalidArgument } from "../../errors.ts";
 import { requireTool } from "../../tools.ts";
 import type { Vm, VmConfig, VmDriver } from "../vm-interface.ts";
@@ -16,18 +16,19 @@ export class QemuDriver implements VmDriver {
   readonly snapshots = true;
 
   private constructor(
+    readonly arch: GuestArch,
     private readonly qemu: string,
     readonly accel: Accel,
   ) {}
 
-  static async create(arch: GuestArch): Promise<QemuDriver> {
-    if (arch !== "x86_64") {
-      throw invalidArgument(`the QEMU driver boots x86_64 guests only (asked for ${arch})`, {
-        hint: "use an x86_64 guest image: runm build all --arch x86_64",
-      });
-    }
-    const qemu = requireTool(EMULATOR[arch], "to boot VMs");
-    return new QemuDriver(qemu, await detectAccel(qemu));
+  /**
+   * The driver for one guest arch. A guest of the host's arch gets KVM when it really works; a
+   * foreign one (an arm64 guest on an x86_64 host) is emulated by TCG: KVM runs only the host's
+   * own instruction set.
+   */
+  static async create(arch: GuestArch, host: GuestArch = hostGuestArch()): Promise<QemuDriver> {
+    const qemu = requireTool(EMULATOR[arch], `to boot ${arch} VMs`);
+    return new QemuDriver(arch, qemu, arch === host ? await detectAccel(qemu) : "tcg");
   }
 
   /** The emulator's path, size and mtime (a new QEMU package changes them) and the accelerator. */
@@ -37,6 +38,10 @@ export class QemuDriver implements VmDriver {
   }
 
   configure(config: VmConfig): Vm {
+    if (config.arch !== this.arch)
+      throw invalidArgument(`this QEMU driver boots ${this.arch} guests, not ${config.arch}`, {
+        hint: `make the driver for the guest's arch (QemuDriver.create("${config.arch}"))`,
+      });
     if (config.cpus < 1 || !Number.isInteger(config.cpus))
       throw invalidArgument(`bad cpu count ${config.cpus}`);
     if (config.memoryMiB < 64)

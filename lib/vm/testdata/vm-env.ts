@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type CliResult, RUNM_ARGV, runm as runCli } from "../../../test/cli.ts";
 import { buildBusyboxRootfs } from "../../../test/fixtures/busybox-rootfs.ts";
+import type { GuestArch } from "../../constants.ts";
 
 export interface VmTestEnv {
   stateDir: string;
@@ -65,14 +66,18 @@ export function runm(env: VmTestEnv, args: string[], stdin?: string, cwd?: strin
 }
 
 /**
- * The frame of a real-VM test file: a VmTestEnv, a work dir holding a busybox `rootfs` (built
- * before the first test), every test followed by a leak check, all removed at the end.
+ * The frame of a real-VM test file: a VmTestEnv, a work dir holding a busybox `rootfs` of `arch`
+ * (the host's by default; built before the first test), every test followed by a leak check, all
+ * removed at the end.
  */
-export function vmTestSuite(name: string): { env: VmTestEnv; work: string; rootfs: string } {
+export function vmTestSuite(
+  name: string,
+  arch?: GuestArch,
+): { env: VmTestEnv; work: string; rootfs: string } {
   const env = vmTestEnv();
   const work = mkdtempSync(join(tmpdir(), `runm-${name}-`));
   const rootfs = join(work, "rootfs");
-  beforeAll(() => buildBusyboxRootfs(rootfs));
+  beforeAll(() => buildBusyboxRootfs(rootfs, arch));
   afterEach(async () => expect(await env.settle()).toEqual({ pids: [], dirs: [] }));
   afterAll(() => {
     env.cleanup();
