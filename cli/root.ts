@@ -19,6 +19,8 @@ export const root = command({
     scenario: lazy(() => import("./commands/scenario/index.ts")),
     forks: lazy(() => import("./commands/forks/index.ts")),
     doctor: lazy(() => import("./commands/doctor.ts")),
+    install: lazy(() => import("./commands/install.ts")),
+    uninstall: lazy(() => import("./commands/uninstall.ts")),
     version: lazy(() => import("./commands/version.ts")),
   },
   examples: ["runm doctor", "runm build all", "runm vm run --rootfs ./rootfs -- echo hello"],

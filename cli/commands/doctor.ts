@@ -7,10 +7,13 @@ export default command({
     name: "doctor",
     description: "Check this host for everything runm needs, with the fix for each problem",
   },
-  args: { json: { type: "boolean", description: "Print the results as JSON" } },
+  args: {
+    json: { type: "boolean", description: "Print the results as JSON" },
+    prefix: { type: "string", description: "Where runm install put the runtime (default /usr/local)" },
+  },
   examples: ["runm doctor", "runm doctor --json | jq '.checks[] | select(.status != \"ok\")'"],
   async run({ args }) {
-    const checks = await runChecks();
+    const checks = await runChecks(process.platform, args.prefix);
     const accel = chosenAccel(checks);
     const failed = failedRequired(checks);
     if (args.json) {

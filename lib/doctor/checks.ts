@@ -2,6 +2,8 @@
 // ok / missing / unusable with the fix. Required checks decide the exit status.
 import { existsSync } from "node:fs";
 import { probe } from "../exec.ts";
+import { checkInstall } from "../install/check.ts";
+import { DEFAULT_INSTALL } from "../install/layout.ts";
 import { findTool, installHint } from "../tools.ts";
 import { probeAccel } from "../vm/qemu/accel.ts";
 
@@ -151,10 +153,18 @@ function checkVirtiofsd(): CheckResult {
       };
 }
 
-export async function runChecks(platform: NodeJS.Platform = process.platform): Promise<CheckResult[]> {
+/** runm as a runtime of the host's containerd (runm install), optional: dev use needs none. */
+function checkInstalled(prefix: string): CheckResult {
+  return { name: "runm install", required: false, ...checkInstall(prefix) };
+}
+
+export async function runChecks(
+  platform: NodeJS.Platform = process.platform,
+  installPrefix = DEFAULT_INSTALL.prefix,
+): Promise<CheckResult[]> {
   if (platform === "darwin") return [checkBun(), ...(await Promise.all(DARWIN_TOOLS.map(checkTool)))];
   const tools = await Promise.all(LINUX_TOOLS.map(checkTool));
-  return [checkBun(), ...tools, checkVirtiofsd(), ...(await checkAccels())];
+  return [checkBun(), ...tools, checkVirtiofsd(), ...(await checkAccels()), checkInstalled(installPrefix)];
 }
 
 /** The accelerator guests will use, from the checks (TCG when KVM's test boot failed). */

@@ -1,0 +1,64 @@
+import { permissionDenied } from "../../lib/errors.ts";
+import { install } from "../../lib/install/install.ts";
+import { DEFAULT_INSTALL, installPaths } from "../../lib/install/layout.ts";
+import { dirs } from "../../lib/paths.ts";
+import { command } from "../command.ts";
+
+export default command({
+  meta: {
+    name: "install",
+    description:
+      "Make runm a runtime of this host's containerd: the shim on its PATH, the guest image, /etc/runm/runm.toml and a config drop-in",
+  },
+  args: {
+    prefix: {
+      type: "string",
+      description: `Where bin/ and lib/runm/ go (default ${DEFAULT_INSTALL.prefix})`,
+    },
+    sysconfdir: {
+      type: "string",
+      description: `Where runm/runm.toml goes (default ${DEFAULT_INSTALL.sysconfdir})`,
+    },
+    "state-dir": {
+      type: "string",
+      description: `The installed shim's state (default ${DEFAULT_INSTALL.stateDir})`,
+    },
+    "containerd-config": {
+      type: "string",
+      description: `containerd's config file, which gains one import line (default ${DEFAULT_INSTALL.containerdConfig})`,
+    },
+    containerd: { type: "string", description: "containerd's binary, for its version (default: on PATH)" },
+    "dry-run": { type: "boolean", description: "Say what would be done, change nothing" },
+  },
+  examples: [
+    "runm install",
+    "runm install --dry-run",
+    "runm install --prefix /opt/runm --containerd-config /etc/containerd/config.toml",
+  ],
+  async run({ args }) {
+    if (process.getuid?.() !== 0 && !args["dry-run"])
+      throw permissionDenied("runm install writes system dirs and containerd's config", {
+        hint: "run it as root (sudo runm install), or look first with --dry-run",
+      });
+    const o = {
+      prefix: args.prefix ?? DEFAULT_INSTALL.prefix,
+      sysconfdir: args.sysconfdir ?? DEFAULT_INSTALL.sysconfdir,
+      stateDir: args["state-dir"] ?? DEFAULT_INSTALL.stateDir,
+      containerdConfig: args["containerd-config"] ?? DEFAULT_INSTALL.containerdConfig,
+    };
+    const say = (line: string) => process.stdout.write(`${line}\n`);
+    await install(o, {
+      containerd: args.containerd ?? "containerd",
+      cacheDir: dirs().cache,
+      dryRun: args["dry-run"],
+      say,
+    });
+    if (args["dry-run"]) return;
+    say(
+      `installed: ctr run --runtime io.containerd.runm.v2 ...; CRI handler "runm" (drop-in ${installPaths(o).dropIn})`,
+    );
+    say(
+      "restart containerd to load the CRI handler (systemctl restart containerd); ctr works without a restart",
+    );
+  },
+});
