@@ -21,6 +21,7 @@ export const root = command({
     doctor: lazy(() => import("./commands/doctor.ts")),
     install: lazy(() => import("./commands/install.ts")),
     uninstall: lazy(() => import("./commands/uninstall.ts")),
+    package: lazy(() => import("./commands/package.ts")),
     version: lazy(() => import("./commands/version.ts")),
   },
   examples: ["runm doctor", "runm build all", "runm vm run --rootfs ./rootfs -- echo hello"],

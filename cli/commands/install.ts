@@ -1,6 +1,6 @@
 import { permissionDenied } from "../../lib/errors.ts";
 import { install } from "../../lib/install/install.ts";
-import { DEFAULT_INSTALL, installPaths } from "../../lib/install/layout.ts";
+import { DEFAULT_INSTALL } from "../../lib/install/layout.ts";
 import { dirs } from "../../lib/paths.ts";
 import { command } from "../command.ts";
 
@@ -29,6 +29,10 @@ export default command({
     },
     containerd: { type: "string", description: "containerd's binary, for its version (default: on PATH)" },
     "dry-run": { type: "boolean", description: "Say what would be done, change nothing" },
+    packaged: {
+      type: "boolean",
+      description: "Only register with containerd (the Debian package's postinst: dpkg placed the files)",
+    },
   },
   examples: [
     "runm install",
@@ -51,11 +55,12 @@ export default command({
       containerd: args.containerd ?? "containerd",
       cacheDir: dirs().cache,
       dryRun: args["dry-run"],
+      packaged: args.packaged,
       say,
     });
     if (args["dry-run"]) return;
     say(
-      `installed: ctr run --runtime io.containerd.runm.v2 ...; CRI handler "runm" (drop-in ${installPaths(o).dropIn})`,
+      `installed: ctr run --runtime io.containerd.runm.v2 ...; CRI handler "runm" in ${o.containerdConfig}`,
     );
     say(
       "restart containerd to load the CRI handler (systemctl restart containerd); ctr works without a restart",

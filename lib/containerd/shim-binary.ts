@@ -1,5 +1,6 @@
-// Builds containerd-shim-runm-v2 with `bun build --compile` into the cache, keyed by a hash of
-// the sources, and installs it where a containerd finds it (a dir on its PATH).
+// Builds containerd-shim-runm-v2 (and, for the Debian package, the runm CLI) with `bun build
+// --compile` into the cache, keyed by a hash of the sources, and installs the shim where a
+// containerd finds it (a dir on its PATH).
 import { createHash } from "node:crypto";
 import {
   copyFileSync,
@@ -16,7 +17,7 @@ import { run } from "../exec.ts";
 import { tempSibling } from "../fs-atomic.ts";
 import { dirs, REPO_ROOT } from "../paths.ts";
 
-function sourceHash(): string {
+function sourceHash(dirs: string[] = ["shim", "lib"]): string {
   const h = createHash("sha256");
   const walk = (dir: string) => {
     for (const name of readdirSync(dir).sort()) {
@@ -25,24 +26,52 @@ function sourceHash(): string {
       else if (/\.(ts|proto)$/.test(name) && !name.endsWith(".test.ts")) h.update(p).update(readFileSync(p));
     }
   };
-  for (const d of ["shim", "lib"]) walk(join(REPO_ROOT, d));
+  for (const d of dirs) walk(join(REPO_ROOT, d));
   h.update(Bun.version);
   return h.digest("hex").slice(0, 16);
 }
 
-/** The compiled shim for the current sources (built once per source change). */
-export async function buildShimBinary(cacheDir = dirs().cache): Promise<string> {
-  const out = join(cacheDir, "shim", sourceHash(), RUNM_SHIM_BINARY);
+/** `bun build --compile` of `entry` into cache/<kind>/<source hash>/<name>, once per source change. */
+async function compileOnce(o: {
+  entry: string;
+  name: string;
+  kind: string;
+  sources: string[];
+  cacheDir: string;
+}): Promise<string> {
+  const out = join(o.cacheDir, o.kind, sourceHash(o.sources), o.name);
   if (existsSync(out)) return out;
   mkdirSync(dirname(out), { recursive: true });
   const tmp = tempSibling(out);
-  await run(process.execPath, ["build", "--compile", join(REPO_ROOT, "shim/main.ts"), "--outfile", tmp], {
+  await run(process.execPath, ["build", "--compile", join(REPO_ROOT, o.entry), "--outfile", tmp], {
     cwd: REPO_ROOT,
-    what: "compiling the shim",
+    what: `compiling ${o.name}`,
     timeout: 300_000,
   });
   renameSync(tmp, out);
   return out;
+}
+
+/** The compiled shim for the current sources (built once per source change). */
+export function buildShimBinary(cacheDir = dirs().cache): Promise<string> {
+  return compileOnce({
+    entry: "shim/main.ts",
+    name: RUNM_SHIM_BINARY,
+    kind: "shim",
+    sources: ["shim", "lib"],
+    cacheDir,
+  });
+}
+
+/** The compiled runm CLI (for the Debian package: runm without the source tree). */
+export function buildCliBinary(cacheDir = dirs().cache): Promise<string> {
+  return compileOnce({
+    entry: "cli/main.ts",
+    name: "runm",
+    kind: "cli",
+    sources: ["cli", "shim", "lib"],
+    cacheDir,
+  });
 }
 
 /**

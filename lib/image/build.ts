@@ -144,6 +144,11 @@ function bunLayer(bun: string): Uint8Array<ArrayBuffer> {
   ]);
 }
 
+/** The plain Debian root filesystem (minbase) as a tar, from the image cache (debootstrap once). */
+export function debianRootfs(cacheDir = dirs().cache): Promise<Uint8Array<ArrayBuffer>> {
+  return debianLayer(defaultDebianOptions(), imageCacheDir(cacheDir), false);
+}
+
 export function imageCacheDir(cacheDir = dirs().cache): string {
   return join(cacheDir, "images");
 }

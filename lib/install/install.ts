@@ -22,6 +22,11 @@ export interface InstallRun {
   containerd: string;
   cacheDir: string;
   dryRun?: boolean;
+  /**
+   * The Debian package's postinst: the shim and image are already in place (dpkg owns them), so
+   * only containerd's registration and the record are made.
+   */
+  packaged?: boolean;
   /** One line per action taken (or, dry, that would be). */
   say: (line: string) => void;
 }
@@ -37,6 +42,26 @@ function mkdirNoting(dir: string, made: string[]): void {
     mkdirSync(d, { mode: 0o755 });
     made.push(d);
   }
+}
+
+/**
+ * The guest image as installed under `libDir`: the cache's layout (guest/<arch>/), so the
+ * installed shim reads it as its cache dir, with a manifest naming the copies.
+ */
+export function guestImageFiles(
+  manifest: GuestManifest,
+  libDir: string,
+): { path: string; data: Uint8Array | string }[] {
+  const guestDir = join(libDir, "guest", manifest.arch);
+  const installed: GuestManifest = { ...manifest };
+  const out: { path: string; data: Uint8Array | string }[] = [];
+  for (const part of ["kernel", "initramfs", "squashfs"] as const) {
+    const path = join(guestDir, basename(manifest[part].path));
+    out.push({ path, data: readFileSync(manifest[part].path) });
+    installed[part] = { ...manifest[part], path };
+  }
+  out.push({ path: join(guestDir, "manifest.json"), data: `${JSON.stringify(installed, null, 2)}\n` });
+  return out;
 }
 
 export async function install(o: InstallOptions, r: InstallRun): Promise<InstallRecord> {
@@ -65,8 +90,6 @@ export async function install(o: InstallOptions, r: InstallRun): Promise<Install
     );
   }
 
-  const manifest = (await buildAll({ arch: hostGuestArch(), cacheDir: r.cacheDir })).manifest;
-  const shim = await buildShimBinary(r.cacheDir);
   const dirs: string[] = [...(previous?.dirs ?? [])];
   const files = new Map((previous?.files ?? []).map((f) => [f.path, f.sha256]));
   const put = async (path: string, data: Uint8Array | string, mode: number) => {
@@ -76,17 +99,12 @@ export async function install(o: InstallOptions, r: InstallRun): Promise<Install
     r.say(`wrote ${path}`);
   };
 
-  await put(p.shim, readFileSync(shim), 0o755);
-  // The image store has the cache's layout (guest/<arch>/), so the installed shim reads it as its
-  // cache dir; the manifest names the copies.
-  const guestDir = join(p.libDir, "guest", manifest.arch);
-  const installed: GuestManifest = { ...manifest };
-  for (const part of ["kernel", "initramfs", "squashfs"] as const) {
-    const dst = join(guestDir, basename(manifest[part].path));
-    await put(dst, readFileSync(manifest[part].path), 0o644);
-    installed[part] = { ...manifest[part], path: dst };
+  if (!r.packaged) {
+    const manifest = (await buildAll({ arch: hostGuestArch(), cacheDir: r.cacheDir })).manifest;
+    const shim = await buildShimBinary(r.cacheDir);
+    await put(p.shim, readFileSync(shim), 0o755);
+    for (const f of guestImageFiles(manifest, p.libDir)) await put(f.path, f.data, 0o644);
   }
-  await put(join(guestDir, "manifest.json"), `${JSON.stringify(installed, null, 2)}\n`, 0o644);
   if (reg.edit === "import") await put(p.dropIn, reg.dropIn, 0o644);
   // The operator's runtime config is theirs once written: never overwritten.
   if (existsSync(p.runtimeConfig)) r.say(`kept ${p.runtimeConfig} (exists)`);
