@@ -67,7 +67,8 @@ export function defaultSandboxConfig(
 ): SandboxConfig {
   return {
     id,
-    manifest: readGuestManifest(hostGuestArch()),
+    // Read only when not given: another arch's guest needs no host-arch image built.
+    manifest: extra.manifest ?? readGuestManifest(hostGuestArch()),
     cpus: DEFAULT_VM_CPUS,
     memoryMiB: DEFAULT_VM_MEMORY_MIB,
     shares,
