@@ -1,8 +1,13 @@
-import { permissionDenied } from "../../lib/errors.ts";
+import { existsSync } from "node:fs";
+import { failedPrecondition, permissionDenied } from "../../lib/errors.ts";
+import { run } from "../../lib/exec.ts";
 import { install } from "../../lib/install/install.ts";
 import { DEFAULT_INSTALL } from "../../lib/install/layout.ts";
 import { dirs } from "../../lib/paths.ts";
 import { command } from "../command.ts";
+
+/** Present while systemd is the init system (sd_booted(3)'s test). */
+const SYSTEMD_RUNTIME_DIR = "/run/systemd/system";
 
 export default command({
   meta: {
@@ -29,6 +34,10 @@ export default command({
     },
     containerd: { type: "string", description: "containerd's binary, for its version (default: on PATH)" },
     "dry-run": { type: "boolean", description: "Say what would be done, change nothing" },
+    restart: {
+      type: "boolean",
+      description: "Restart containerd afterwards (systemd), so CRI loads the handler now",
+    },
     packaged: {
       type: "boolean",
       description: "Only register with containerd (the Debian package's postinst: dpkg placed the files)",
@@ -37,6 +46,7 @@ export default command({
   examples: [
     "runm install",
     "runm install --dry-run",
+    "runm install --restart",
     "runm install --prefix /opt/runm --containerd-config /etc/containerd/config.toml",
   ],
   async run({ args }) {
@@ -50,6 +60,14 @@ export default command({
       stateDir: args["state-dir"] ?? DEFAULT_INSTALL.stateDir,
       containerdConfig: args["containerd-config"] ?? DEFAULT_INSTALL.containerdConfig,
     };
+    // Refused before anything changes: half an install that cannot finish is worse than none.
+    if (args.restart && !existsSync(SYSTEMD_RUNTIME_DIR))
+      throw failedPrecondition(
+        `--restart needs systemd managing containerd (no ${SYSTEMD_RUNTIME_DIR} here)`,
+        {
+          hint: "drop --restart and restart containerd the way this machine runs it",
+        },
+      );
     const say = (line: string) => process.stdout.write(`${line}\n`);
     await install(o, {
       containerd: args.containerd ?? "containerd",
@@ -62,8 +80,12 @@ export default command({
     say(
       `installed: ctr run --runtime io.containerd.runm.v2 ...; CRI handler "runm" in ${o.containerdConfig}`,
     );
-    say(
-      "restart containerd to load the CRI handler (systemctl restart containerd); ctr works without a restart",
-    );
+    if (args.restart) {
+      await run("systemctl", ["restart", "containerd"], { what: "restarting containerd" });
+      say("restarted containerd: the CRI handler is loaded");
+    } else
+      say(
+        "restart containerd to load the CRI handler (systemctl restart containerd, or --restart); ctr works without a restart",
+      );
   },
 });

@@ -108,6 +108,13 @@ test("install, run a container through the host's containerd with it, uninstall:
   expect(dry.stdout).toContain(`would write ${installPaths(o).shim}`);
   expect(tree()).toEqual(before);
 
+  // No systemd on this machine: --restart is refused in one line before anything changes.
+  const restart = await runm(["install", ...installArgs, "--restart"]);
+  expect(restart.code).toBe(1);
+  expect(restart.stderr.trim().split("\n")).toHaveLength(1);
+  expect(restart.stderr).toContain("--restart needs systemd managing containerd");
+  expect(tree()).toEqual(before);
+
   const inst = await runm(["install", ...installArgs]);
   expect({ code: inst.code, stderr: inst.code ? inst.stderr : "" }).toEqual({ code: 0, stderr: "" });
   const p = installPaths(o);
