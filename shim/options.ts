@@ -7,6 +7,8 @@ import {
   ANNOTATION_CPUS,
   ANNOTATION_MEMORY,
   ANNOTATION_SHARE,
+  GUEST_ARCHES,
+  type GuestArch,
   type GuestRuntime,
   HOST_LOOPBACK_ANNOTATION,
   PUBLISH_ANNOTATION,
@@ -22,8 +24,13 @@ export interface ShimOptions {
   cpus: number;
   memoryMiB: number;
   accel: "auto" | "kvm" | "tcg" | "hvf";
-  /** Guest image manifest (default: the cache's, from `runm build all`). */
+  /** Guest image manifest (default: the built or installed one of `guestArch`). */
   guestManifest?: string;
+  /**
+   * The guest's arch (default: the host's). Another arch's guest is emulated: an x86_64 host runs
+   * linux/arm64 images in real arm64 VMs (`ctr run --platform linux/arm64`).
+   */
+  guestArch?: GuestArch;
   shareKind: ShareKind;
   bootTimeoutMs: number;
   /** Host 127.0.0.1 ports forwarded to guest ports (the publish annotation). */
@@ -61,6 +68,7 @@ const KEYS: Record<string, keyof ShimOptions> = {
   boot_timeout_ms: "bootTimeoutMs",
   template: "template",
   guest_runtime: "guestRuntime",
+  arch: "guestArch",
 };
 
 /** Runtime options: the [shim] table (or top-level keys) and the operator's [policy] table. */
@@ -137,6 +145,8 @@ function validate(o: Partial<ShimOptions>, where: string): Partial<ShimOptions> 
     throw invalidArgument(`${where}: share must be 9p or virtiofs`);
   if (o.guestRuntime !== undefined && !["runc", "crun"].includes(o.guestRuntime))
     throw invalidArgument(`${where}: guest_runtime must be runc or crun`);
+  if (o.guestArch !== undefined && !(GUEST_ARCHES as readonly string[]).includes(o.guestArch))
+    throw invalidArgument(`${where}: arch must be one of ${GUEST_ARCHES.join(", ")}`);
   if (o.template !== undefined && typeof o.template !== "boolean")
     throw invalidArgument(`${where}: template must be true or false`);
   return o;

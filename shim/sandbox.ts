@@ -2,7 +2,7 @@
 // the runtime options name, and the sandbox started through lib/sandbox with them.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { hostGuestArch } from "../lib/constants.ts";
+import { type GuestArch, hostGuestArch } from "../lib/constants.ts";
 import { failedPrecondition, messageOf } from "../lib/errors.ts";
 import { type GuestManifest, readGuestManifest } from "../lib/guest-manifest.ts";
 import type { SocketBind } from "../lib/sandbox/host-forwards.ts";
@@ -17,8 +17,8 @@ export function sandboxId(namespace: string, id: string): string {
   return `c-${createHash("sha256").update(plain).digest("hex").slice(0, 24)}`;
 }
 
-function loadManifest(path?: string): GuestManifest {
-  if (!path) return readGuestManifest(hostGuestArch());
+function loadManifest(path?: string, arch: GuestArch = hostGuestArch()): GuestManifest {
+  if (!path) return readGuestManifest(arch);
   try {
     return JSON.parse(readFileSync(path, "utf8")) as GuestManifest;
   } catch (e) {
@@ -35,7 +35,7 @@ export function startSandbox(
 ): Promise<Sandbox> {
   return Sandbox.start({
     id,
-    manifest: loadManifest(o.guestManifest),
+    manifest: loadManifest(o.guestManifest, o.guestArch),
     guestLogLevel: process.env.RUNM_LOG_LEVEL === "debug" ? "debug" : "info",
     cpus: o.cpus,
     memoryMiB: o.memoryMiB,
