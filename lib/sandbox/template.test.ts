@@ -3,7 +3,7 @@
 // nothing behind, eight sandboxes restore from one template at once, and two clones of one
 // template draw different random bytes and read the host's clock (docs/SECURITY.md promise 12).
 import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
-import { appendFileSync, copyFileSync, rmSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { sha256File } from "../build/hash.ts";
 import { hostGuestArch } from "../constants.ts";
@@ -96,6 +96,40 @@ test("a restore whose QEMU is killed half-way falls back to a cold boot; nothing
   } finally {
     await s.shutdown();
   }
+});
+
+test("a template build killed half-way leaves nothing behind once the next build of it runs", async () => {
+  const root = join(templates, "killed");
+  const shape = { cpus: DEFAULT_VM_CPUS, memoryMiB: DEFAULT_VM_MEMORY_MIB, root };
+  // A builder in a process of its own, SIGKILLed once its build dir exists (a shim killed during
+  // its first container, a Ctrl-C).
+  const lib = (f: string) => JSON.stringify(join(import.meta.dir, "..", f));
+  const builder = Bun.spawn(
+    [
+      process.execPath,
+      "-e",
+      `import { ensureTemplate } from ${lib("sandbox/template.ts")};
+       import { hostDriver } from ${lib("vm/select-driver.ts")};
+       import { readGuestManifest } from ${lib("guest-manifest.ts")};
+       import { hostGuestArch } from ${lib("constants.ts")};
+       await ensureTemplate({ manifest: readGuestManifest(hostGuestArch()), driver: await hostDriver(), ...${JSON.stringify(shape)} });`,
+    ],
+    { env: process.env, stdout: "ignore", stderr: "ignore" },
+  );
+  const building = () => existsSync(root) && readdirSync(root).some((n) => n.includes(".build-"));
+  for (let i = 0; i < 600 && !building(); i++) await Bun.sleep(50);
+  expect(building()).toBe(true);
+  await Bun.sleep(1000); // its QEMU is up and the memory file in use
+  builder.kill("SIGKILL");
+  await builder.exited;
+  expect(building()).toBe(true); // what a killed builder leaves
+
+  const t = await ensureTemplate({
+    manifest: readGuestManifest(hostGuestArch()),
+    driver: await hostDriver(),
+    ...shape,
+  });
+  expect(readdirSync(root).sort()).toEqual([t.key, `${t.key}.lock`]);
 });
 
 test("eight sandboxes restored from one template at once all run", async () => {

@@ -19,7 +19,7 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { keyOf } from "../build/hash.ts";
 import type { GuestArch } from "../constants.ts";
 import { invalidArgument, messageOf } from "../errors.ts";
@@ -127,7 +127,7 @@ async function buildTemplate(t: Template, i: EnsureTemplateInput): Promise<void>
     `building template ${t.key} (${t.shape.cpus} vCPU, ${t.shape.memoryMiB} MiB): boot, warm up, snapshot`,
   );
   const tmp = `${t.dir}.build-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
+  sweepBuilds(t.key, dirname(t.dir));
   mkdirSync(tmp, { recursive: true, mode: 0o700 });
   const memoryFile = join(tmp, "memory");
   writeFileSync(memoryFile, "");
@@ -174,6 +174,16 @@ async function buildTemplate(t: Template, i: EnsureTemplateInput): Promise<void>
   rmSync(t.dir, { recursive: true, force: true });
   renameSync(tmp, t.dir);
   log.info(`template ${t.key} ready in ${(buildMs / 1000).toFixed(1)} s`);
+}
+
+/**
+ * Remove what earlier builds of `key` left: a builder killed half-way (a shim SIGTERMed during
+ * its first container, a Ctrl-C) leaves its `<key>.build-<pid>` dir, memory file and all, in
+ * tmpfs. Called under the key's lock, so no live process is building it.
+ */
+export function sweepBuilds(key: string, root: string): void {
+  for (const name of readdirSync(root))
+    if (name.startsWith(`${key}.build-`)) rmSync(join(root, name), { recursive: true, force: true });
 }
 
 /**
