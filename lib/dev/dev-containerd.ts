@@ -144,6 +144,13 @@ export async function runDevContainerd(opts: DevOptions = {}): Promise<number> {
       CONTAINERD_SNAPSHOTTER: RUNM_SNAPSHOTTER,
       pid: process.pid,
     };
+    // Ctrl-C is ours before the banner says the daemon is up: a SIGINT right after it must stop
+    // everything, not kill this process with its containerd left running.
+    let release: () => void = () => {};
+    const stopped = new Promise<string>((resolve) => {
+      release = onInterrupt((sig) => resolve(sig));
+      ctd.exited.then((code) => resolve(`containerd exited (${code})`));
+    });
     await writeFileAtomic(layout.envFile, JSON.stringify(env, null, 2));
     process.stdout.write(
       [
@@ -161,11 +168,7 @@ export async function runDevContainerd(opts: DevOptions = {}): Promise<number> {
     );
     log.debug(`shims log to ${layout.shimLogs} (${DEV_LOG_DIR_ENV})`);
 
-    let release: () => void = () => {};
-    const reason = await new Promise<string>((resolve) => {
-      release = onInterrupt((sig) => resolve(sig));
-      ctd.exited.then((code) => resolve(`containerd exited (${code})`));
-    });
+    const reason = await stopped;
     release();
     log.info(`${reason}: stopping containerd, shims and VMs`);
     await ctd.stop();
