@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { copyFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import type { GuestArch } from "../constants.ts";
+import { type GuestArch, hostGuestArch } from "../constants.ts";
 import { failedPrecondition, invalidArgument } from "../errors.ts";
 import { probe } from "../exec.ts";
 import { findTool, requireTool } from "../tools.ts";
@@ -14,7 +14,7 @@ import { BUSYBOX_FRAGMENT, buildBusyboxFromSource, PINNED_BUSYBOX } from "./busy
 import { type Artifact, produce } from "./cache.ts";
 import { ELF_MACHINE, readElf } from "./elf.ts";
 import { runForeign } from "./foreign-exec.ts";
-import { guestSysroot, sysrootProgram } from "./guest-sysroot.ts";
+import { sysrootBusybox } from "./guest-sysroot.ts";
 import type { HashMemo } from "./hash.ts";
 import { keyOf, sha256 } from "./hash.ts";
 import { kernelTarget } from "./kernel-plan.ts";
@@ -78,19 +78,17 @@ export async function checkBusybox(path: string, arch: GuestArch): Promise<strin
   return missing.length ? `${path} lacks the applets ${missing.join(", ")}` : null;
 }
 
-const hostArch = (): GuestArch => (process.arch === "arm64" ? "arm64" : "x86_64");
-
 /** The host's busybox for the host's arch; null for another arch (see debianBusybox). */
 export function defaultBusybox(arch: GuestArch): string | null {
-  if (arch !== hostArch()) return null;
+  if (arch !== hostGuestArch()) return null;
   for (const p of ["/bin/busybox", "/usr/bin/busybox"]) if (existsSync(p)) return p;
   return findTool("busybox");
 }
 
 /** Debian's busybox-static for `arch`: the host's own, or fetched with that arch's packages. */
 async function debianBusybox(o: BusyboxOptions): Promise<string | null> {
-  if (o.arch === hostArch()) return defaultBusybox(o.arch);
-  return sysrootProgram(o.sysroot ?? (await guestSysroot(o)), "busybox");
+  if (o.arch === hostGuestArch()) return defaultBusybox(o.arch);
+  return sysrootBusybox(o);
 }
 
 /** The source tarball to build from, or null to use a prebuilt binary. */
@@ -147,7 +145,7 @@ export async function buildBusybox(o: BusyboxOptions): Promise<Artifact> {
   if (!bin) {
     throw failedPrecondition(`no static busybox for ${o.arch}`, {
       hint:
-        o.arch === hostArch()
+        o.arch === hostGuestArch()
           ? "install it with: apt-get install busybox-static"
           : `pass a static ${o.arch} busybox with --binary FILE (e.g. from Debian's busybox-static for ${o.arch})`,
     });

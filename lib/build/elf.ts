@@ -64,14 +64,18 @@ function interpOf(fd: number, phdrs: Phdr[]): string | undefined {
   return p && readAt(fd, p.offset, p.filesz).toString("utf8").replace(/\0+$/, "");
 }
 
+/** The machine, and the loader when there is one (no `interp` key for a static binary). */
+function infoOf(fd: number, h: { machine: number; phdrs: Phdr[] }): ElfInfo {
+  const interp = interpOf(fd, h.phdrs);
+  return interp === undefined ? { machine: h.machine } : { machine: h.machine, interp };
+}
+
 /** null when the file is not a 64-bit little-endian ELF. */
 export function readElf(path: string): ElfInfo | null {
   const fd = openSync(path, "r");
   try {
     const h = readHeaders(fd);
-    if (!h) return null;
-    const interp = interpOf(fd, h.phdrs);
-    return interp === undefined ? { machine: h.machine } : { machine: h.machine, interp };
+    return h && infoOf(fd, h);
   } finally {
     closeSync(fd);
   }
@@ -86,8 +90,7 @@ export function readElfDynamic(path: string): ElfDynamic | null {
   try {
     const h = readHeaders(fd);
     if (!h) return null;
-    const interp = interpOf(fd, h.phdrs);
-    const base = interp === undefined ? { machine: h.machine } : { machine: h.machine, interp };
+    const base = infoOf(fd, h);
     const dyn = h.phdrs.find((p) => p.type === PT_DYNAMIC);
     if (!dyn) return { ...base, needed: [] };
     const table = readAt(fd, dyn.offset, dyn.filesz);

@@ -55,3 +55,12 @@ export function sysrootProgram(sysroot: string, name: string): string | null {
   }
   return null;
 }
+
+/** Debian's busybox-static for another arch: bin/busybox of its sysroot (fetched if need be), or null. */
+export async function sysrootBusybox(o: {
+  arch: GuestArch;
+  cacheDir: string;
+  sysroot?: string;
+}): Promise<string | null> {
+  return sysrootProgram(o.sysroot ?? (await guestSysroot(o)), "busybox");
+}

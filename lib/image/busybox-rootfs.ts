@@ -4,8 +4,9 @@
 // host's arch; another arch's from the guest sysroot (Debian's package for that arch), its
 // applets listed through qemu-user.
 import { readFileSync, realpathSync } from "node:fs";
+import { join } from "node:path";
 import { runForeign } from "../build/foreign-exec.ts";
-import { BUSYBOX_PACKAGE, guestSysroot, sysrootProgram } from "../build/guest-sysroot.ts";
+import { BUSYBOX_PACKAGE, sysrootBusybox } from "../build/guest-sysroot.ts";
 import { type GuestArch, hostGuestArch } from "../constants.ts";
 import { failedPrecondition } from "../errors.ts";
 import { dirs } from "../paths.ts";
@@ -34,7 +35,7 @@ export async function findBusybox(
   arch: GuestArch = hostGuestArch(),
   cacheDir = dirs().cache,
 ): Promise<BusyboxInput> {
-  const binary = arch === hostGuestArch() ? hostBusybox() : await sysrootBusybox(arch, cacheDir);
+  const binary = arch === hostGuestArch() ? hostBusybox() : await foreignBusybox(arch, cacheDir);
   const { stdout } = await runForeign(arch, binary, ["--list"], { what: "listing busybox applets" });
   const applets = stdout.split("\n").filter((a) => a && a !== "busybox" && !a.includes("/"));
   return { binary, applets };
@@ -44,12 +45,11 @@ function hostBusybox(): string {
   return realpathSync(requireTool("busybox", "to build the busybox image"));
 }
 
-async function sysrootBusybox(arch: GuestArch, cacheDir: string): Promise<string> {
-  const sysroot = await guestSysroot({ arch, cacheDir });
-  const binary = sysrootProgram(sysroot, "busybox");
+async function foreignBusybox(arch: GuestArch, cacheDir: string): Promise<string> {
+  const binary = await sysrootBusybox({ arch, cacheDir });
   if (!binary)
-    throw failedPrecondition(`Debian's ${BUSYBOX_PACKAGE} for ${arch} has no busybox in ${sysroot}`, {
-      hint: `remove ${sysroot} and try again`,
+    throw failedPrecondition(`Debian's ${BUSYBOX_PACKAGE} for ${arch} holds no busybox`, {
+      hint: `remove ${join(cacheDir, "sysroot")} and try again`,
     });
   return binary;
 }

@@ -3,7 +3,6 @@
 // its manifest's hashes, containerd's config still registers the runtime, the VMM user exists,
 // and the installed shim is this runm's when this runm has built one.
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { sha256 } from "../build/hash.ts";
 import { loadConfig } from "../config.ts";
 import { DEFAULT_VMM_USER } from "../constants.ts";
@@ -11,7 +10,7 @@ import { builtShimBinary } from "../containerd/shim-binary.ts";
 import type { GuestManifest } from "../guest-manifest.ts";
 import { lookupUser } from "../vm/qemu/vmm-user.ts";
 import { BLOCK_BEGIN } from "./containerd-config-edit.ts";
-import { installPaths, readInstallRecord } from "./layout.ts";
+import { installPaths, installRecordPath, readInstallRecord } from "./layout.ts";
 
 export interface InstallCheck {
   status: "ok" | "missing" | "unusable";
@@ -20,7 +19,7 @@ export interface InstallCheck {
 }
 
 export function checkInstall(prefix: string): InstallCheck {
-  const recordPath = join(prefix, "lib", "runm", "install.json");
+  const recordPath = installRecordPath(prefix);
   if (!existsSync(recordPath))
     return { status: "missing", detail: `not installed under ${prefix}`, fix: "runm install" };
   const rec = readInstallRecord(recordPath);

@@ -15,7 +15,13 @@ import { tempSibling, writeFileAtomic } from "../fs-atomic.ts";
 import type { GuestManifest } from "../guest-manifest.ts";
 import { addBlock, addImport, removeBlock, removeImport } from "./containerd-config-edit.ts";
 import { RUNTIME_CONFIG, registrationFor } from "./drop-in.ts";
-import { type InstallOptions, type InstallRecord, installPaths, readInstallRecord } from "./layout.ts";
+import {
+  type InstallOptions,
+  type InstallRecord,
+  installPaths,
+  installRecordPath,
+  readInstallRecord,
+} from "./layout.ts";
 
 export interface InstallRun {
   /** containerd's binary, whose major version picks the drop-in's schema. */
@@ -153,7 +159,7 @@ export async function install(o: InstallOptions, r: InstallRun): Promise<Install
 
 /** Removes what the install at `prefix` recorded; returns false when nothing is installed there. */
 export async function uninstall(prefix: string, r: Pick<InstallRun, "say" | "dryRun">): Promise<boolean> {
-  const recordPath = join(prefix, "lib", "runm", "install.json");
+  const recordPath = installRecordPath(prefix);
   if (!existsSync(recordPath)) return false;
   const rec = readInstallRecord(recordPath);
   const p = installPaths(rec.options);

@@ -36,13 +36,16 @@ export interface InstallPaths {
   dropIn: string;
 }
 
+/** The install record under `prefix`: where install writes it and the installed shim looks. */
+export const installRecordPath = (prefix: string) => join(prefix, "lib", "runm", "install.json");
+
 export function installPaths(o: InstallOptions): InstallPaths {
   const libDir = join(o.prefix, "lib", "runm");
   const configDir = join(o.sysconfdir, "runm");
   return {
     shim: join(o.prefix, "bin", RUNM_SHIM_BINARY),
     libDir,
-    record: join(libDir, "install.json"),
+    record: installRecordPath(o.prefix),
     configDir,
     runtimeConfig: join(configDir, "runm.toml"),
     dropIn: join(dirname(o.containerdConfig), "conf.d", "runm.toml"),
@@ -67,7 +70,7 @@ export interface InstallRecord {
 /** The record an installed shim sits beside, or undefined for any other binary (dev: bun). */
 export function installedRecordFor(execPath: string): string | undefined {
   if (basename(execPath) !== RUNM_SHIM_BINARY) return undefined;
-  const record = join(dirname(execPath), "..", "lib", "runm", "install.json");
+  const record = installRecordPath(join(dirname(execPath), ".."));
   return existsSync(record) ? record : undefined;
 }
 

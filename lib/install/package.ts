@@ -14,15 +14,10 @@ import { run } from "../exec.ts";
 import { tempSibling } from "../fs-atomic.ts";
 import { RUNTIME_CONFIG } from "./drop-in.ts";
 import { guestImageFiles } from "./install.ts";
-import { installPaths } from "./layout.ts";
+import { DEFAULT_INSTALL, installPaths } from "./layout.ts";
 
-/** Where the package installs: /usr for files dpkg owns, the system's /etc and /run. */
-export const PACKAGE_LAYOUT = {
-  prefix: "/usr",
-  sysconfdir: "/etc",
-  stateDir: "/run/runm",
-  containerdConfig: "/etc/containerd/config.toml",
-};
+/** Where the package installs: /usr for the files dpkg owns, the rest as `runm install`. */
+export const PACKAGE_LAYOUT = { ...DEFAULT_INSTALL, prefix: "/usr" };
 
 /** What the runtime needs on the host at run time (the template warm-up runs the host's busybox). */
 export const PACKAGE_DEPENDS = ["qemu-system-x86", "containerd", "busybox-static", "passwd"];
