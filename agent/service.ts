@@ -281,21 +281,21 @@ export class AgentService {
   async attachOutput(id: string, execId: string, name: string, stream: number): Promise<void> {
     if (name !== "stdout" && name !== "stderr")
       throw invalidArgument(`unknown stream ${name}: want stdout or stderr`);
-    const source = coalesce(
-      this.get(id)
-        .handleOf(execId)
-        .io.output(name as OutputName),
-    );
-    const sender = (await this.mux()).sender(stream);
-    void (async () => {
-      try {
-        for await (const chunk of source) if (!(await sender.send(chunk))) break;
-      } catch (e) {
-        log.debug(`output ${id}/${execId || "init"} ${name}: ${messageOf(e)}`);
-      } finally {
-        await sender.end();
-      }
-    })();
+    const io = this.get(id).handleOf(execId).io;
+    const output = name as OutputName;
+    const mux = await this.mux();
+    const sender = mux.sender(stream);
+    // Pipes are spliced into the channel where it can (the guest's port): no byte enters
+    // JavaScript. A terminal, or a channel that cannot splice, is read and coalesced.
+    const pump =
+      mux.splices && !io.terminal
+        ? io.spliceOutput(output, sender.sendPipe)
+        : (async () => {
+            for await (const chunk of coalesce(io.output(output))) if (!(await sender.send(chunk))) break;
+          })();
+    void pump
+      .catch((e) => log.debug(`output ${id}/${execId || "init"} ${name}: ${messageOf(e)}`))
+      .finally(() => sender.end());
   }
 
   /**

@@ -4,7 +4,8 @@
 // it is full, as with containerd's fifos) and nothing is lost before the host attaches.
 import { failedPrecondition, invalidArgument } from "../lib/errors.ts";
 import { FdReader, FdWriter } from "../lib/fd-io.ts";
-import { closeFd, pipe, setPipeSize } from "../lib/sys/libc.ts";
+import { closeFd, hungUp, pipe, readableBytes, setPipeSize } from "../lib/sys/libc.ts";
+import { awaitReadiness, type ReadinessWait, setSignalDriven } from "../lib/sys/readiness.ts";
 import type { ChildStdio } from "./runc.ts";
 import { resizePty } from "./sys/pty.ts";
 
@@ -29,6 +30,12 @@ function chunkReader(r: FdReader): ByteReader {
 
 export type OutputName = "stdout" | "stderr";
 
+/**
+ * Sends up to `available` bytes waiting in pipe `fd` onward without reading them (the stdio
+ * channel's splice, lib/stdio-mux.ts); resolves how many it sent, 0 when the receiver is gone.
+ */
+export type PipeSend = (fd: number, available: number) => Promise<number>;
+
 /** EPIPE/EIO: the process exited or closed its input; that is the caller's precondition. */
 function stdinError(e: Error & { code?: string }): never {
   if (e.code === "EPIPE" || e.code === "EIO") {
@@ -44,6 +51,7 @@ class OutputFd {
   private recheckMs: number | undefined;
   private busy = false;
   private done = false;
+  private waiting: ReadinessWait | undefined;
 
   /**
    * `charDevice`: a pty master, polled non-blocking (lib/fd-io.ts) and left open at end of file,
@@ -83,6 +91,37 @@ class OutputFd {
     }
   }
 
+  /**
+   * Pipes only: send everything the process writes with `send` (no byte is read here) until end of
+   * file, or until `send` says the receiver is gone (the pipe stays open for another reader then).
+   */
+  async splice(send: PipeSend): Promise<void> {
+    if (this.charDevice) throw failedPrecondition("a terminal's output cannot be spliced");
+    if (this.busy) throw failedPrecondition("this output is already being read by another stream");
+    if (this.done) return;
+    this.busy = true;
+    try {
+      setSignalDriven(this.fd);
+      while (!this.done) {
+        const available = readableBytes(this.fd);
+        if (available > 0) {
+          if ((await send(this.fd, available)) === 0) return;
+          continue;
+        }
+        // Empty, and no writer left: end of file (bytes written before the last close come first).
+        if (hungUp(this.fd) && readableBytes(this.fd) === 0) break;
+        // Registered with no await since the checks: the SIGIO of the next write cannot be missed.
+        this.waiting = awaitReadiness();
+        await this.waiting.promise;
+        this.waiting = undefined;
+      }
+      this.done = true;
+    } finally {
+      this.busy = false;
+      if (this.done) this.release();
+    }
+  }
+
   /** A pty master's end of file is not signalled: once its process exited, re-read on a timer. */
   recheckEvery(ms: number): void {
     this.recheckMs = ms;
@@ -90,9 +129,15 @@ class OutputFd {
   }
 
   finish(): void {
-    if (this.done) return;
     this.done = true;
     void this.reader?.cancel();
+    this.waiting?.wake();
+    // A splice in progress names the fd: it is closed when that loop ends, never under it.
+    if (!this.busy || this.reader) this.release();
+  }
+
+  private release(): void {
+    if (this.fd < 0) return;
     if (!this.charDevice) closeFd(this.fd);
     this.fd = -1;
   }
@@ -107,6 +152,8 @@ export interface ProcessIo {
   /** Terminal only: the pty master received from runc's console socket. */
   attachMaster(fd: number): void;
   output(name: OutputName): AsyncGenerator<Uint8Array>;
+  /** Pipes only (`terminal` false): send an output with `send` instead of reading it (OutputFd.splice). */
+  spliceOutput(name: OutputName, send: PipeSend): Promise<void>;
   writeStdin(data: Uint8Array): Promise<number>;
   closeStdin(): Promise<void>;
   resize(cols: number, rows: number): void;
@@ -153,6 +200,10 @@ export class PipeIo implements ProcessIo {
 
   output(name: OutputName): AsyncGenerator<Uint8Array> {
     return this.readers[name].chunks();
+  }
+
+  spliceOutput(name: OutputName, send: PipeSend): Promise<void> {
+    return this.readers[name].splice(send);
   }
 
   async writeStdin(data: Uint8Array): Promise<number> {
@@ -208,6 +259,10 @@ export class TtyIo implements ProcessIo {
     this.reader = new OutputFd(fd, true);
     if (this.exited) this.reader.recheckEvery(PTY_EOF_RECHECK_MS);
     this.writer = new FdWriter(fd);
+  }
+
+  spliceOutput(): Promise<void> {
+    return Promise.reject(failedPrecondition("a terminal's output cannot be spliced: read it with output()"));
   }
 
   output(name: OutputName): AsyncGenerator<Uint8Array> {

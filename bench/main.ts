@@ -29,7 +29,7 @@ if (ci >= 0 && !comparePath) {
   console.error("bench: --compare needs a file: the --json output of an earlier run");
   process.exit(2);
 }
-const names = args.filter((a, i) => !a.startsWith("--") && i !== ci + 1);
+const names = args.filter((a, i) => !a.startsWith("--") && (ci < 0 || i !== ci + 1));
 const unknown = names.filter((n) => !SUITES[n]);
 if (unknown.length) {
   console.error(`bench: unknown suite ${unknown.join(", ")}; known: ${Object.keys(SUITES).join(", ")}`);

@@ -82,7 +82,6 @@ function ctrSh(h: Harness, id: string, script: string, stdin = false) {
       h.ctd.address,
       "run",
       "--rm",
-      ...(stdin ? ["-i"] : []),
       "--runtime",
       RUNM,
       h.image,

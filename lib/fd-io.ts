@@ -13,6 +13,7 @@
 // Reads are pull-based: nothing is read until the consumer asks, so a slow consumer leaves data in
 // the kernel (and the writer blocks), which is the flow control end to end.
 import { readSync, writeSync } from "node:fs";
+import { closeFd, pipe, setPipeSize, splicePipe } from "./sys/libc.ts";
 import { awaitReadiness, type ReadinessWait, setSignalDriven } from "./sys/readiness.ts";
 
 const CHUNK = 256 * 1024;
@@ -22,6 +23,9 @@ const CHUNK = 256 * 1024;
  * blocked, never on an idle fd.
  */
 const WRITE_BACKOFF_MAX_MS = 8;
+
+/** splice()'s private pipe holds a whole frame (lib/stdio-frames.ts MAX_PAYLOAD) in one step. */
+const STAGING_PIPE_BYTES = 1024 * 1024;
 
 const wouldBlock = (e: unknown) => {
   const code = (e as NodeJS.ErrnoException).code;
@@ -50,23 +54,42 @@ export class FdReader {
 
   async read(): Promise<Uint8Array> {
     while (!this.done) {
-      try {
-        const n = readSync(this.fd, this.buf, 0, CHUNK, null);
-        if (n === 0) this.done = true;
-        return new Uint8Array(this.buf.subarray(0, n));
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === "EIO" || code === "EBADF") {
-          this.done = true;
-          break;
-        }
-        if (!wouldBlock(e)) throw Object.assign(new Error(`read fd ${this.fd}: ${code ?? e}`), { code });
-      }
+      const got = this.readAvailable();
+      if (got > 0 || this.done) return new Uint8Array(this.buf.subarray(0, got));
       this.waiting = awaitReadiness(this.recheckMs);
       await this.waiting.promise;
       this.waiting = undefined;
     }
     return new Uint8Array(0);
+  }
+
+  /**
+   * Everything readable now, up to CHUNK, in as many read(2)s as it takes: a virtio-serial port
+   * hands out one receive buffer (4 KiB) per read, and each chunk returned costs the JavaScript
+   * around it (framing, streams) far more than a read does. An end of file or error that follows
+   * data is reported by the next call.
+   */
+  private readAvailable(): number {
+    let got = 0;
+    while (got < CHUNK) {
+      try {
+        const n = readSync(this.fd, this.buf, got, CHUNK - got, null);
+        if (n === 0) {
+          if (got === 0) this.done = true;
+          break;
+        }
+        got += n;
+      } catch (e) {
+        if (got > 0 || wouldBlock(e)) break;
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === "EIO" || code === "EBADF") {
+          this.done = true; // a pty master whose slave is gone, or the fd was closed: end of file
+          break;
+        }
+        throw Object.assign(new Error(`read fd ${this.fd}: ${code ?? e}`), { code });
+      }
+    }
+    return got;
   }
 
   /** Stop reading: a pending read() ends with end of file now. */
@@ -80,33 +103,82 @@ export class FdReader {
 export class FdWriter {
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** splice()'s private pipe [read end, write end], made on first use. */
+  private staging: [number, number] | undefined;
 
   constructor(readonly fd: number) {
     setSignalDriven(fd);
   }
 
   write(data: Uint8Array): Promise<number> {
-    const next = this.tail.then(() => this.writeAll(data));
+    return this.enqueue(() =>
+      this.transfer(data.length, (off) => {
+        try {
+          return writeSync(this.fd, data, off);
+        } catch (e) {
+          if (wouldBlock(e)) return "again";
+          const code = (e as NodeJS.ErrnoException).code;
+          throw Object.assign(new Error(`write fd ${this.fd}: ${code ?? e}`), { code });
+        }
+      }),
+    );
+  }
+
+  /**
+   * Move `prefix` (if any), then exactly `n` bytes, which must already wait in pipe `fromPipe`, into this fd with
+   * splice(2), in order with write(): the kernel moves the pipe's pages, the bytes never enter
+   * JavaScript (the guest's container output path, docs/WIRE.md "stdio channel").
+   *
+   * The bytes pass through a pipe of this writer's own that each step empties completely: Linux's
+   * virtio-console splice (6.1 here) sizes its scatterlist for every buffer in the source pipe but
+   * fills only those it takes, so a splice that leaves bytes behind hands the virtqueue empty
+   * entries and the guest kernel oopses (NULL page, seen here). Draining a private pipe whole
+   * every time never leaves any; pipe-to-pipe splice moves pages without copying them.
+   */
+  splice(fromPipe: number, n: number, prefix?: Uint8Array): Promise<number> {
+    return this.enqueue(async () => {
+      if (!this.staging) {
+        this.staging = pipe();
+        setPipeSize(this.staging[1], STAGING_PIPE_BYTES);
+      }
+      const [stageOut, stageIn] = this.staging;
+      // A prefix (a frame header) rides in the same splice as the first bytes: one write, and on a
+      // virtio port one notification of the host, per frame.
+      let head = prefix?.length ? writeSync(stageIn, prefix) : 0;
+      let moved = 0;
+      while (moved < n) {
+        const staged = splicePipe(fromPipe, stageIn, n - moved);
+        if (staged === "again" || staged === 0)
+          throw new Error(`splice from fd ${fromPipe}: the pipe held fewer than ${n} bytes`);
+        const total = head + staged;
+        await this.transfer(total, (off) => splicePipe(stageOut, this.fd, total - off));
+        moved += staged;
+        head = 0;
+      }
+      return moved;
+    });
+  }
+
+  private enqueue(op: () => Promise<number>): Promise<number> {
+    const next = this.tail.then(op);
     this.tail = next.catch(() => {});
     return next;
   }
 
-  private async writeAll(data: Uint8Array): Promise<number> {
+  /** Run `step` (bytes moved from offset, or "again" when the fd is full) until `total` moved. */
+  private async transfer(total: number, step: (off: number) => number | "again"): Promise<number> {
     let off = 0;
     let wait = 1;
-    while (off < data.length) {
+    while (off < total) {
       if (this.closed) throw new Error(`write fd ${this.fd}: closed`);
-      try {
-        off += writeSync(this.fd, data, off);
+      const moved = step(off);
+      if (moved !== "again") {
+        off += moved;
         wait = 1;
-      } catch (e) {
-        if (!wouldBlock(e)) {
-          const code = (e as NodeJS.ErrnoException).code;
-          throw Object.assign(new Error(`write fd ${this.fd}: ${code ?? e}`), { code });
-        }
-        await awaitReadiness(wait).promise;
-        wait = Math.min(wait * 2, WRITE_BACKOFF_MAX_MS);
+        continue;
       }
+      await awaitReadiness(wait).promise;
+      wait = Math.min(wait * 2, WRITE_BACKOFF_MAX_MS);
     }
     return off;
   }
@@ -128,5 +200,7 @@ export class FdWriter {
   /** Stop writing: pending writes fail with "closed". */
   finish(): void {
     this.closed = true;
+    for (const fd of this.staging ?? []) closeFd(fd);
+    this.staging = undefined;
   }
 }

@@ -3,6 +3,7 @@
 // stream stops its sender.
 import { expect, test } from "bun:test";
 import { createHash } from "node:crypto";
+import { PipeIo } from "../agent/stdio.ts";
 import { FdDuplex } from "../agent/transport/fd-duplex.ts";
 import { controlFrame, dataFrame, FrameDecoder, FrameKind, INITIAL_CREDIT } from "./stdio-frames.ts";
 import { StdioMux } from "./stdio-mux.ts";
@@ -91,6 +92,46 @@ test("leaving a stream resets it: the sender stops", async () => {
     })();
     for await (const _ of rx) break; // one chunk, then leave
     expect(await sent).toBe(false);
+  } finally {
+    close();
+  }
+});
+
+test("output spliced from a process's pipe arrives exact, in order with frames sent alongside, through a slow reader", async () => {
+  const [agent, host, close] = pair();
+  try {
+    expect(agent.splices).toBe(true);
+    // The agent's own stdio (agent/stdio.ts): a child writes 6 MiB into its stdout pipe, in
+    // writes of every size, while another stream sends small frames through the same channel.
+    const io = new PipeIo(false);
+    const [, out, err] = io.childStdio();
+    const child = Bun.spawn(["sh", "-c", "head -c 6291456 /dev/zero | tr '\\0' 'x'; printf tail"], {
+      stdio: ["ignore", out as number, err as number],
+    });
+    io.afterSpawn();
+    const rx = host.receive(1);
+    const side = host.receive(2);
+    const tx = agent.sender(1);
+    const pumping = io.spliceOutput("stdout", tx.sendPipe).finally(() => tx.end());
+    const small = agent.sender(2);
+    const sideSending = (async () => {
+      for (let i = 0; i < 200; i++) await small.send(new TextEncoder().encode(`${i},`));
+      await small.end();
+    })();
+    const got: Uint8Array[] = [];
+    let n = 0;
+    for await (const c of rx) {
+      got.push(c);
+      n += c.length;
+      if (n < 1 << 20) await Bun.sleep(5);
+    }
+    let sideText = "";
+    for await (const c of side) sideText += new TextDecoder().decode(c);
+    await Promise.all([pumping, sideSending, child.exited]);
+    expect(n).toBe(6291456 + 4);
+    expect(sha(got)).toBe(sha([new Uint8Array(6291456).fill(120), new TextEncoder().encode("tail")]));
+    expect(sideText).toBe(Array.from({ length: 200 }, (_, i) => `${i},`).join(""));
+    io.close();
   } finally {
     close();
   }

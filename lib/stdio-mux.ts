@@ -10,9 +10,27 @@ import {
   dataFrame,
   FrameDecoder,
   FrameKind,
+  header,
   INITIAL_CREDIT,
   MAX_PAYLOAD,
 } from "./stdio-frames.ts";
+
+/**
+ * A channel end that can move bytes waiting in a pipe into itself with splice(2) (the guest's
+ * FdDuplex). Under TCG the agent's JavaScript is the cost of every byte it reads and writes;
+ * spliced output never enters it (docs/WIRE.md "stdio channel"). Both calls are ordered with each
+ * other; the mux writes every frame through them.
+ */
+export interface PipeSplicer {
+  writeOrdered(bytes: Uint8Array): Promise<void>;
+  /** `prefix` (a frame header), then `n` bytes that wait in pipe `fromPipe`, as one write. */
+  spliceFrom(prefix: Uint8Array, fromPipe: number, n: number): Promise<void>;
+}
+
+const splicerOf = (conn: Duplex): PipeSplicer | undefined =>
+  typeof (conn as Partial<PipeSplicer>).spliceFrom === "function"
+    ? (conn as unknown as PipeSplicer)
+    : undefined;
 
 interface Outgoing {
   credit: number;
@@ -26,6 +44,17 @@ interface Incoming {
   wake?: () => void;
 }
 
+export interface StdioSender {
+  /** Resolves false once the other side reset the stream or the channel closed. */
+  send(data: Uint8Array): Promise<boolean>;
+  /**
+   * Send up to `available` bytes that wait in pipe `pipe`, spliced (only where `splices`): resolves
+   * how many were sent, 0 once the other side reset the stream or the channel closed.
+   */
+  sendPipe(pipe: number, available: number): Promise<number>;
+  end(): Promise<void>;
+}
+
 export class StdioMux {
   private readonly out = new Map<number, Outgoing>();
   private readonly in = new Map<number, Incoming>();
@@ -33,8 +62,10 @@ export class StdioMux {
   private writing: Promise<void> = Promise.resolve();
   private closedWith: Error | undefined;
   private readonly done = Promise.withResolvers<void>();
+  private readonly splicer: PipeSplicer | undefined;
 
   constructor(private readonly conn: Duplex) {
+    this.splicer = splicerOf(conn);
     conn.on("data", (chunk: Uint8Array) => {
       try {
         for (const f of this.decoder.push(chunk)) this.dispatch(f.stream, f.kind, f.data, f.credit);
@@ -75,25 +106,51 @@ export class StdioMux {
     this.done.resolve();
   }
 
-  /** Write frames in order, one at a time, honouring the connection's backpressure. */
+  /**
+   * Write frames in order, one at a time, honouring the connection's backpressure. A failed write
+   * leaves the byte stream unframeable: the channel is over (every sender sees it, none throws).
+   */
   private write(frame: Uint8Array): Promise<void> {
-    const next = this.writing.then(
-      () =>
-        new Promise<void>((resolve) => {
-          if (this.closedWith || this.conn.destroyed) return resolve();
-          if (this.conn.write(frame)) resolve();
-          else this.conn.once("drain", resolve);
-        }),
-    );
+    return this.enqueue(async () => {
+      if (this.splicer) return this.splicer.writeOrdered(frame);
+      await new Promise<void>((resolve) => {
+        if (this.conn.write(frame)) resolve();
+        else this.conn.once("drain", resolve);
+      });
+    });
+  }
+
+  /** A DATA frame whose payload is `n` bytes spliced from `pipe`, in order with every other frame. */
+  private writeSpliced(stream: number, pipe: number, n: number): Promise<void> {
+    const splicer = this.splicer;
+    if (!splicer) throw new Error("this stdio channel cannot splice");
+    return this.enqueue(() => splicer.spliceFrom(header(stream, FrameKind.DATA, n), pipe, n));
+  }
+
+  private enqueue(op: () => Promise<void>): Promise<void> {
+    const next = this.writing.then(async () => {
+      if (this.closedWith || this.conn.destroyed) return;
+      try {
+        await op();
+      } catch (e) {
+        this.fail(e as Error);
+        this.conn.destroy();
+      }
+    });
     this.writing = next;
     return next;
+  }
+
+  /** Whether senders can splice from a pipe (sendPipe) on this channel. */
+  get splices(): boolean {
+    return this.splicer !== undefined;
   }
 
   /**
    * Open a stream to send on (the other side must expect it). `send` waits for credit;
    * it resolves false once the other side reset the stream or the channel closed.
    */
-  sender(stream: number): { send(data: Uint8Array): Promise<boolean>; end(): Promise<void> } {
+  sender(stream: number): StdioSender {
     const o: Outgoing = { credit: INITIAL_CREDIT, reset: false };
     this.out.set(stream, o);
     const alive = () => !o.reset && !this.closedWith;
@@ -108,6 +165,14 @@ export class StdioMux {
           off += n;
         }
         return alive();
+      },
+      sendPipe: async (pipe, available) => {
+        while (alive() && o.credit <= 0) await new Promise<void>((r) => (o.wake = r));
+        if (!alive()) return 0;
+        const n = Math.min(o.credit, MAX_PAYLOAD, available);
+        o.credit -= n;
+        await this.writeSpliced(stream, pipe, n);
+        return alive() ? n : 0;
       },
       end: async () => {
         this.out.delete(stream);

@@ -1,6 +1,7 @@
 // A Duplex over raw file descriptors (a virtio-serial port, an accepted vsock socket). Reads and
 // writes are non-blocking and signal-driven on the main thread (lib/fd-io.ts); a read is issued
-// only when the HTTP/2 session wants more, so flow control reaches the fd.
+// only when the HTTP/2 session wants more, so flow control reaches the fd. Output waiting in a pipe
+// can be spliced in (spliceFrom) instead of written.
 import { closeSync } from "node:fs";
 import { Duplex } from "node:stream";
 import { FdReader, FdWriter } from "../../lib/fd-io.ts";
@@ -39,6 +40,19 @@ export class FdDuplex extends Duplex {
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
     this.writer.write(chunk).then(() => cb(), cb);
+  }
+
+  /**
+   * lib/stdio-mux.ts PipeSplicer: the stdio channel writes straight to the fd, bypassing the
+   * stream's buffer, so that spliced frames stay in order with the others.
+   */
+  async writeOrdered(bytes: Uint8Array): Promise<void> {
+    await this.writer.write(bytes);
+  }
+
+  /** `prefix`, then `n` bytes that wait in pipe `fromPipe`, moved by splice (never read here). */
+  async spliceFrom(prefix: Uint8Array, fromPipe: number, n: number): Promise<void> {
+    await this.writer.splice(fromPipe, n, prefix);
   }
 
   override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {

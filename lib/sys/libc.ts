@@ -28,6 +28,7 @@ const symbols = {
   flock: { args: [i32, i32], returns: i32 },
   inotify_init1: { args: [i32], returns: i32 },
   inotify_add_watch: { args: [i32, ptr, u32], returns: i32 },
+  splice: { args: [i32, ptr, i32, ptr, u64, u32], returns: FFIType.i64 },
   syscall: { args: [FFIType.i64, FFIType.i64, FFIType.i64, FFIType.i64, FFIType.i64], returns: FFIType.i64 },
 } as const;
 
@@ -127,6 +128,31 @@ export function socketPair(): [number, number] {
 
 export function closeFd(fd: number): void {
   if (fd >= 0) libc().close(fd);
+}
+
+/** How many bytes wait to be read in a pipe or socket (FIONREAD; the same number on x86_64 and arm64). */
+export function readableBytes(fd: number): number {
+  const FIONREAD = 0x541b;
+  const n = new Int32Array(1);
+  check("ioctl(FIONREAD)", libc().ioctl(fd, FIONREAD, n));
+  return n[0] ?? 0;
+}
+
+/**
+ * splice(2) up to `n` bytes from pipe `fromPipe` into `to` without blocking and without the bytes
+ * passing through this process (the kernel moves the pipe's pages). Returns the bytes moved, or
+ * "again" when `to` has no room now.
+ */
+export function splicePipe(fromPipe: number, to: number, n: number): number | "again" {
+  const SPLICE_F_MOVE = 1;
+  const SPLICE_F_NONBLOCK = 2;
+  for (;;) {
+    const rc = Number(libc().splice(fromPipe, null, to, null, n, SPLICE_F_MOVE | SPLICE_F_NONBLOCK));
+    if (rc >= 0) return rc;
+    const e = errno();
+    if (e === EAGAIN) return "again";
+    if (e !== EINTR) throw new SysError("splice", e);
+  }
 }
 
 const POLLHUP = 0x10;
