@@ -21,6 +21,7 @@ import { RUNM_SHIM_BINARY, SHIM_BUNDLE_FILES } from "../lib/constants.ts";
 import { codec, timestamp } from "../lib/containerd/protos.ts";
 import { internal, unavailable } from "../lib/errors.ts";
 import { writeFileAtomic } from "../lib/fs-atomic.ts";
+import { removeTree } from "../lib/sys/mounts.ts";
 import { signalVerified } from "../lib/sys/proc.ts";
 import {
   bootstrapAnswer,
@@ -114,8 +115,8 @@ export async function deleteShim(f: ShimFlags): Promise<Uint8Array> {
   else if (existsSync(pidFile))
     killByCommandLine(Number(readFileSync(pidFile, "utf8")), [RUNM_SHIM_BINARY, `-id ${f.id} `]);
   for (const p of rec?.hostProcesses ?? []) signalVerified(p, "SIGKILL");
-  for (const dir of [rec?.vmRuntimeDir, rec?.vmSocketDir])
-    if (dir) rmSync(dir, { recursive: true, force: true });
+  // A VM's hot-share mounts are detached before its dir is removed (never a removal through them).
+  for (const dir of [rec?.vmRuntimeDir, rec?.vmSocketDir]) if (dir) removeTree(dir);
   const socket = rec?.socket ?? socketPath(f.address, f.namespace, f.id);
   rmSync(socket, { force: true });
   for (const name of Object.values(SHIM_BUNDLE_FILES)) rmSync(join(bundle, name), { force: true });

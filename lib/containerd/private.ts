@@ -10,11 +10,12 @@ import { RUNM_ANNOTATIONS } from "../constants.ts";
 import { failedPrecondition, invalidArgument } from "../errors.ts";
 import { writeFileAtomic } from "../fs-atomic.ts";
 import { logger } from "../log.ts";
+import { detachMountsUnder } from "../sys/mounts.ts";
 import { requireTool } from "../tools.ts";
 import { type ConfigOptions, type ContainerdLayout, containerdConfig, containerdLayout } from "./config.ts";
 import { type Ctr, ctrAt } from "./ctr.ts";
 import { type ContainerdDaemon, containerdVersion, startDaemon } from "./daemon.ts";
-import { deleteAllTasks, killPids, leftoverProcesses, unmountUnder } from "./teardown.ts";
+import { deleteAllTasks, killPids, leftoverProcesses } from "./teardown.ts";
 
 const log = logger("containerd");
 
@@ -123,7 +124,7 @@ export async function startPrivateContainerd(o: StartOptions = {}): Promise<Priv
         log.warn(`stopping ${left.length} leftover process(es): ${left.join(", ")}`);
         await killPids(left);
       }
-      await unmountUnder(dir);
+      detachMountsUnder(dir); // e.g. a crashed task's rootfs
       const remove = temp ? [dir] : [l.state, l.address, l.ttrpcAddress];
       for (const p of remove) await rm(p, { recursive: true, force: true });
     })();

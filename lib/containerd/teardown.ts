@@ -3,7 +3,6 @@
 // afterwards is found by PID through its command line, which names a path under containerd's dir
 // (a shim's `-address SOCK`, a VM's bundle paths), and killed by PID.
 import { readdirSync, readFileSync } from "node:fs";
-import { run } from "../exec.ts";
 import { logger } from "../log.ts";
 import { identify, type ProcessIdentity, stopVerified } from "../sys/proc.ts";
 import type { ContainerdLayout } from "./config.ts";
@@ -87,15 +86,4 @@ export function leftoverProcesses(l: ContainerdLayout): number[] {
 export async function killPids(pids: (number | ProcessIdentity)[], graceMs = 3_000): Promise<void> {
   const ids = pids.map((p) => (typeof p === "number" ? identify(p) : p));
   await Promise.all(ids.map((id) => (id ? stopVerified(id, graceMs) : undefined)));
-}
-
-/** Unmount anything still mounted under dir (deepest first), e.g. after a crashed task. */
-export async function unmountUnder(dir: string): Promise<void> {
-  const mounts = readFileSync("/proc/self/mountinfo", "utf8")
-    .split("\n")
-    .map((line) => line.split(" ")[4] ?? "")
-    .filter((p) => p === dir || p.startsWith(`${dir}/`))
-    .sort((a, b) => b.length - a.length);
-  for (const m of mounts)
-    await run("umount", ["-l", m], { what: "unmount a leftover mount" }).catch(() => {});
 }

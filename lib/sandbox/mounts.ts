@@ -50,12 +50,17 @@ export function planMounts(
   bundle: string,
   rootfs: RootfsMount[],
   spec: { root?: { path?: string; readonly?: boolean }; mounts?: SpecMount[] },
+  joining?: { sharePrefix: string },
 ): MountPlan {
   const shares: VmShare[] = [];
   const guestMounts: GuestMount[] = [];
-  const share = (name: string, hostPath: string, readOnly: boolean) => {
+  // A container joining a running VM (a pod's later container) gets hot shares, named apart from
+  // every other container's by its prefix.
+  const hot = joining !== undefined;
+  const share = (base: string, hostPath: string, readOnly: boolean) => {
+    const name = `${joining?.sharePrefix ?? ""}${base}`;
     shares.push({ name, hostPath, readOnly });
-    return guestSharePath({ name, readOnly });
+    return guestSharePath({ name, readOnly, hot });
   };
 
   let root: string;

@@ -7,7 +7,7 @@
 import { dirname } from "node:path";
 import type { AgentClient } from "../agent-client/index.ts";
 import { type GuestRuntime, hostGuestArch } from "../constants.ts";
-import { failedPrecondition, messageOf } from "../errors.ts";
+import { failedPrecondition, messageOf, notImplemented } from "../errors.ts";
 import { type GuestManifest, readGuestManifest } from "../guest-manifest.ts";
 import { logger } from "../log.ts";
 import { pidAlive } from "../sys/proc.ts";
@@ -16,6 +16,7 @@ import { hostDriver } from "../vm/select-driver.ts";
 import type { BootTimeline } from "../vm/timeline.ts";
 import {
   hasHostPids,
+  isHotShareable,
   type ShareKind,
   type Vm,
   type VmBoot,
@@ -195,6 +196,35 @@ export class Sandbox {
           });
         });
     }
+  }
+
+  /**
+   * Show more shares to the running VM (a pod's later container: its layers and volumes); each
+   * appears at guestSharePath({ ..., hot: true }). All or none: a failure takes back those added.
+   */
+  addShares(shares: VmShare[]): void {
+    const vm = this.vm;
+    if (!isHotShareable(vm))
+      throw notImplemented(`the ${vm.config.id} VM's driver cannot add shares while it runs`, {
+        hint: "run each container in its own VM (no sandbox grouping) on this host",
+      });
+    const done: string[] = [];
+    try {
+      for (const s of shares) {
+        vm.addShare(s);
+        done.push(s.name);
+      }
+    } catch (e) {
+      for (const name of done) vm.removeShare(name);
+      throw e;
+    }
+  }
+
+  /** Take shares added with addShares back (their container was deleted). */
+  removeShares(names: string[]): void {
+    const vm = this.vm;
+    if (!isHotShareable(vm)) return;
+    for (const name of names) vm.removeShare(name);
   }
 
   hostPids(): number[] {

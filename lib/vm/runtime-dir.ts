@@ -6,12 +6,15 @@ import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { alreadyExists, invalidArgument } from "../errors.ts";
+import { logger } from "../log.ts";
 import { dirs } from "../paths.ts";
+import { removeTree } from "../sys/mounts.ts";
 import { stillRunning } from "../sys/proc.ts";
 import { readPidfile } from "./guarded-spawn.ts";
 
 /** Longest socket file name we create inside the socket dir ("fs-<31-char tag>.sock"). */
 const LONGEST_SOCKET_NAME = 40;
+const log = logger("vm");
 const SUN_PATH_MAX = 107;
 
 export interface RuntimeDir {
@@ -51,6 +54,12 @@ export function socketDirFor(dir: string, id: string): string {
 }
 
 /** Create the runtime dir for a VM; a stale dir (its VMM dead) is replaced, a live one refused. */
+/** A runtime dir goes with its hot-share mounts detached first (lib/sys/mounts.ts removeTree). */
+function removeOrWarn(dir: string): void {
+  const left = removeTree(dir);
+  if (left.length) log.warn(`kept ${dir}: still mounted there: ${left.join(", ")}`);
+}
+
 export function createRuntimeDir(id: string, stateDir = dirs().state): RuntimeDir {
   checkVmId(id);
   const dir = join(vmsRoot(stateDir), id);
@@ -61,7 +70,7 @@ export function createRuntimeDir(id: string, stateDir = dirs().state): RuntimeDi
         hint: "pick another id or stop that VM first",
       });
     }
-    rmSync(dir, { recursive: true, force: true });
+    removeOrWarn(dir);
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const socketDir = socketDirFor(dir, id);
@@ -82,7 +91,7 @@ export function createRuntimeDir(id: string, stateDir = dirs().state): RuntimeDi
     },
     socket: (name) => join(socketDir, name),
     remove() {
-      rmSync(dir, { recursive: true, force: true });
+      removeOrWarn(dir);
       if (socketDir !== dir) rmSync(socketDir, { recursive: true, force: true });
     },
   };

@@ -31,9 +31,13 @@ export interface VmShare {
 }
 
 /** Where a share appears in the guest. */
-export function guestSharePath(s: Pick<VmShare, "name" | "readOnly">): string {
-  return `${GUEST_SHARE_ROOT}/${s.readOnly ? "ro" : "rw"}/${s.name}`;
+/** Where the guest finds a share; `hot`: one added while the VM runs (HotShareable). */
+export function guestSharePath(s: Pick<VmShare, "name" | "readOnly"> & { hot?: boolean }): string {
+  return `${GUEST_SHARE_ROOT}/${s.readOnly ? "ro" : "rw"}/${s.hot ? `${HOT_SHARE_DIR}/` : ""}${s.name}`;
 }
+
+/** The directory of hot shares inside each share root (no launch-time share may take the name). */
+export const HOT_SHARE_DIR = "hot";
 
 /**
  * How writable shares keep the guest's file owners and modes. "mapped" (the default): in xattrs
@@ -153,6 +157,17 @@ export interface Snapshottable {
 }
 export const isSnapshottable = (vm: Vm): vm is Vm & Snapshottable =>
   typeof (vm as Partial<Snapshottable>).snapshot === "function";
+
+/**
+ * A VM that takes shares while it runs (a pod's later containers): each appears in the guest at
+ * guestSharePath({ ..., hot: true }) through the share devices it already has.
+ */
+export interface HotShareable {
+  addShare(share: VmShare): void;
+  removeShare(name: string): void;
+}
+export const isHotShareable = (vm: Vm): vm is Vm & HotShareable =>
+  typeof (vm as Partial<HotShareable>).addShare === "function";
 
 /** A VM that can be frozen and thawed as a whole. */
 export interface Pausable {

@@ -18,7 +18,7 @@
 // reaches it as a separate argument, never as script text, so no name can inject anything.
 import { invalidArgument } from "../../errors.ts";
 import { requireTool } from "../../tools.ts";
-import type { VmShare } from "../vm-interface.ts";
+import { HOT_SHARE_DIR, type VmShare } from "../vm-interface.ts";
 
 /**
  * Where things are inside the jail (what QEMU's argv names). The VM's runtime and socket dirs keep
@@ -56,14 +56,20 @@ export interface JailSpec {
   virtiofsd?: string[];
   /** Its socket, waited for before the VMM starts. */
   virtiofsdSocket?: string;
+  /** The host's hot-share roots (lib/vm/qemu/hot-shares.ts), shared mounts made before the jail. */
+  hot?: { ro: string; rw: string };
 }
 
 // $1 root, $2 uid, $3 gid, $4 vmm caps, then counted groups:
 //   N, then N × (inner, rw|ro, host)            binds
 //   N, then N × (name, rw|ro, host)             shares, under /share
+//   the hot-share roots: ro, rw ("-" "-" for none)
 //   N, then N words                             virtiofsd argv (our own fixed words)
 //   the virtiofsd socket ("-" for none), then the VMM's argv.
 const SCRIPT = String.raw`set -eu
+# First, before any mount: nothing mounted in here may propagate back to the host (the namespace
+# was copied with the host's propagation so that the hot-share roots stay connected, one way).
+mount --make-rslave /
 root=$1 uid=$2 gid=$3 caps=$4
 shift 4
 mount -t tmpfs -o mode=0755,nosuid,nodev runm-jail "$root"
@@ -73,9 +79,9 @@ place() { # a file or directory at $1 to mount $2 on
 bind() { # target, ro|rw|rw-tree, host path (rw-tree: with the mounts under it)
 	place "$1" "$3"
 	case "$2" in
-	rw-tree) mount --rbind -- "$3" "$1" ;;
-	rw) mount --bind -- "$3" "$1" ;;
-	*) mount --bind -o ro,nosuid,nodev -- "$3" "$1" ;;
+	rw-tree) mount --rbind -- "$3" "$1" && mount --make-rprivate "$1" ;;
+	rw) mount --bind -- "$3" "$1" && mount --make-private "$1" ;;
+	*) mount --bind -o ro,nosuid,nodev -- "$3" "$1" && mount --make-private "$1" ;;
 	esac
 }
 bind "$root/usr" ro /usr
@@ -94,6 +100,17 @@ while [ "$n" -gt 0 ]; do
 	shift 3
 	n=$((n - 1))
 done
+# Hot shares: the host's two roots, bound as slaves (the only mounts that stay connected to the
+# host's): what the host mounts under them later appears here (lib/vm/qemu/hot-shares.ts).
+if [ "$1" != - ]; then
+	for k in ro rw; do
+		mkdir "$root${JAIL.shareRoot}/$k/${HOT_SHARE_DIR}"
+		mount --bind -o nosuid,nodev -- "$1" "$root${JAIL.shareRoot}/$k/${HOT_SHARE_DIR}"
+		shift
+	done
+else
+	shift 2
+fi
 mount -o remount,ro,nosuid,nodev runm-share "$root${JAIL.shareRoot}"
 n=$1; shift
 fsd=""
@@ -120,8 +137,9 @@ if [ -n "$fsd" ]; then
 	# virtiofsd insists on reading /proc/sys/fs/file-max: it gets a PID namespace (and so a whole
 	# proc) of its own, with /proc/sys read-only and sysrq-trigger masked. It drops its own
 	# capabilities (modcaps), installs its own seccomp filter and chroots into /share: it dies
-	# on a capability bounding set or no-new-privs imposed from outside, so none is.
-	(exec unshare --pid --fork --kill-child=SIGKILL --mount --propagation private -- /bin/sh -c '
+	# on a capability bounding set or no-new-privs imposed from outside, so none is. Its namespace
+	# keeps the jail's propagation (all private but the hot-share slaves) so hot shares reach it.
+	(exec unshare --pid --fork --kill-child=SIGKILL --mount --propagation unchanged -- /bin/sh -c '
 		set -eu
 		mount -t proc -o nosuid,nodev,noexec proc /proc
 		mount --bind -o ro,nosuid,nodev,noexec /proc/sys /proc/sys
@@ -144,7 +162,7 @@ const SHARE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 export function checkShares(shares: VmShare[]): void {
   const seen = new Set<string>();
   for (const s of shares) {
-    if (!SHARE_NAME.test(s.name) || seen.has(s.name))
+    if (!SHARE_NAME.test(s.name) || seen.has(s.name) || s.name === HOT_SHARE_DIR)
       throw invalidArgument(`bad or repeated share name ${JSON.stringify(s.name)}`);
     if (!s.hostPath.startsWith("/") || s.hostPath.includes("\0"))
       throw invalidArgument(`share ${s.name}: ${JSON.stringify(s.hostPath)} is not an absolute path`);
@@ -155,6 +173,10 @@ export function checkShares(shares: VmShare[]): void {
 /** The full argv: namespaces, then the script, then the VMM's own argv (inner paths). */
 export function jailArgv(spec: JailSpec, vmm: string[]): string[] {
   checkShares(spec.shares);
+  for (const p of spec.hot ? [spec.hot.ro, spec.hot.rw] : []) {
+    if (!p.startsWith("/") || p === "-")
+      throw invalidArgument(`hot-share root ${p} must be an absolute path`);
+  }
   for (const b of spec.binds) {
     if (!b.inner.startsWith("/") || !b.host.startsWith("/"))
       throw invalidArgument(`jail bind ${b.inner} ← ${b.host}: both paths must be absolute`);
@@ -170,7 +192,7 @@ export function jailArgv(spec: JailSpec, vmm: string[]): string[] {
     "--fork",
     "--kill-child=SIGKILL",
     "--propagation",
-    "private",
+    "unchanged", // the script's first command makes every mount a slave: nothing flows back
     "--",
     "/bin/sh",
     "-c",
@@ -184,6 +206,7 @@ export function jailArgv(spec: JailSpec, vmm: string[]): string[] {
     ...spec.binds.flatMap((b) => [b.inner, b.writable ? "rw" : "ro", b.host]),
     String(spec.shares.length),
     ...spec.shares.flatMap((s) => [s.name, s.readOnly ? "ro" : "rw", s.hostPath]),
+    ...(spec.hot ? [spec.hot.ro, spec.hot.rw] : ["-", "-"]),
     String(fsd.length),
     ...fsd,
     spec.virtiofsdSocket ?? "-",

@@ -11,10 +11,19 @@ import { runmCmdlineWords } from "../cmdline.ts";
 import { guardedSpawn, writePidfile } from "../guarded-spawn.ts";
 import { ManagedVm } from "../managed-vm.ts";
 import type { BootTimeline } from "../timeline.ts";
-import type { GuestShareMount, Pausable, ReadyCheck, Snapshottable, VmConfig } from "../vm-interface.ts";
+import type {
+  GuestShareMount,
+  HotShareable,
+  Pausable,
+  ReadyCheck,
+  Snapshottable,
+  VmConfig,
+  VmShare,
+} from "../vm-interface.ts";
 import type { Accel } from "./accel.ts";
 import { AGENT_CHARDEVS, type QemuPaths, qemuArgv } from "./argv.ts";
 import { hostTscKhz } from "./host-tsc.ts";
+import { HotShares } from "./hot-shares.ts";
 import { JAIL, type JailBind, jailArgv, VMM_CAPS, VMM_PASSTHROUGH_CAPS } from "./jail.ts";
 import { receiveMigration } from "./migration.ts";
 import { Qmp } from "./qmp.ts";
@@ -29,8 +38,10 @@ const DISCONNECT_WAIT_MS = 30_000;
 /** After the host disconnects, the time the guest agent takes to go back to waiting for a host. */
 const GUEST_SETTLE_MS = 300;
 
-export class QemuVm extends ManagedVm implements Pausable, Snapshottable {
+export class QemuVm extends ManagedVm implements Pausable, Snapshottable, HotShareable {
   private proc: Subprocess | undefined;
+  /** Made at launch; removed with the runtime dir (RuntimeDir.remove detaches its mounts first). */
+  private hot: HotShares | undefined;
   /** unshare ignores SIGTERM; the VM holds nothing a graceful stop would save. */
   protected readonly stopGraceMs = 0;
 
@@ -58,6 +69,16 @@ export class QemuVm extends ManagedVm implements Pausable, Snapshottable {
       { fstype: "9p", tag: SHARE_TAGS.ro, target: `${GUEST_SHARE_ROOT}/ro`, readOnly: true },
       { fstype: "9p", tag: SHARE_TAGS.rw, target: `${GUEST_SHARE_ROOT}/rw`, readOnly: false },
     ];
+  }
+
+  addShare(share: VmShare): void {
+    if (!this.hot) throw failedPrecondition(`VM ${this.id} is not running`);
+    this.hot.add(share);
+  }
+
+  removeShare(name: string): void {
+    if (!this.hot) throw failedPrecondition(`VM ${this.id} is not running`);
+    this.hot.remove(name);
   }
 
   /** The paths as QEMU sees them, inside the jail. */
@@ -114,8 +135,11 @@ export class QemuVm extends ManagedVm implements Pausable, Snapshottable {
       runmWords: runmCmdlineWords(c),
       sandbox: true,
     });
+    this.hot = new HotShares(this.rt.mkdir("hot"));
+    this.hot.prepare();
     const argv = jailArgv(
       {
+        hot: this.hot.roots,
         root: this.rt.mkdir("root"),
         user: vmmUser(),
         caps: c.shareOwnership === "passthrough" ? VMM_PASSTHROUGH_CAPS : VMM_CAPS,

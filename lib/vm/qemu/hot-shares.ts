@@ -1,0 +1,104 @@
+// Shares added to a running VM (a pod's later containers: docs/SHIM.md "Pods"). A QEMU VM's share
+// devices are fixed at launch (a template serves every VM of a shape), and its jail's mount
+// namespace is sealed off from the host's, so a share cannot be bind-mounted "into" it afterwards.
+// Instead each VM gets two host directories, `hot/ro` and `hot/rw` in its runtime dir, each a bind
+// mount of itself with shared propagation; the jail binds them at /share/{ro,rw}/hot as *slaves*
+// (lib/vm/qemu/jail.ts). A share added later is bind-mounted under the host directory, and the
+// kernel propagates that mount, and its removal, into the jail, one way only: nothing the jail
+// mounts comes back. The guest sees it at guestSharePath({..., hot: true}) through the 9p devices
+// it already has.
+import { existsSync, mkdirSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { alreadyExists, failedPrecondition, invalidArgument, notFound } from "../../errors.ts";
+import { bindMount, detachMount, makeShared } from "../../sys/mounts.ts";
+import type { VmShare } from "../vm-interface.ts";
+import { checkShares } from "./jail.ts";
+
+export class HotShares {
+  private readonly added = new Map<string, string>();
+  private ready = false;
+
+  /** `dir`: where the two propagation roots live (inside the VM's runtime dir). */
+  constructor(private readonly dir: string) {}
+
+  /** The host directories the jail binds as /share/ro/hot and /share/rw/hot. */
+  get roots(): { ro: string; rw: string } {
+    return { ro: join(this.dir, "ro"), rw: join(this.dir, "rw") };
+  }
+
+  /** Make both roots shared mounts; before the jail is made, so that its namespace copies them. */
+  prepare(): void {
+    for (const root of Object.values(this.roots)) {
+      mkdirSync(root, { recursive: true, mode: 0o700 });
+      bindMount(root, root, { readOnly: false, recursive: false });
+      makeShared(root);
+    }
+    this.ready = true;
+  }
+
+  /** Show `share` to the running VM (read-only ones as read-only mounts). */
+  add(share: VmShare): void {
+    if (!this.ready) throw failedPrecondition("this VM was started without hot shares");
+    checkShares([share]);
+    if (this.added.has(share.name)) throw alreadyExists(`share ${share.name} is already in this VM`);
+    let dir: boolean;
+    try {
+      dir = statSync(share.hostPath).isDirectory();
+    } catch {
+      throw invalidArgument(`share ${share.name}: ${share.hostPath} does not exist`);
+    }
+    const target = join(share.readOnly ? this.roots.ro : this.roots.rw, share.name);
+    if (dir) mkdirSync(target);
+    else writeFileSync(target, "", { flag: "wx" });
+    try {
+      // A writable share brings the mounts under it (as the jail's launch-time binds do).
+      bindMount(share.hostPath, target, { readOnly: share.readOnly, recursive: !share.readOnly });
+    } catch (e) {
+      detachMount(target);
+      rmSync(target, { force: true, recursive: false });
+      throw e;
+    }
+    this.added.set(share.name, target);
+  }
+
+  /** Take a share back from the VM (its mount goes from the jail too). */
+  remove(name: string): void {
+    const target = this.added.get(name);
+    if (!target) throw notFound(`share ${name} is not in this VM`);
+    this.unmountAndRemove(target);
+    this.added.delete(name);
+  }
+
+  private unmountAndRemove(target: string): void {
+    detachMount(target);
+    // Only once nothing is mounted there: never a recursive removal through a bind mount.
+    if (statSync(target).isDirectory()) rmdirSync(target);
+    else rmSync(target);
+  }
+
+  /** Every share and both roots unmounted and removed (at the VM's teardown; idempotent). */
+  close(): void {
+    for (const target of this.added.values()) {
+      try {
+        this.unmountAndRemove(target);
+      } catch {
+        // detached with its root below
+      }
+    }
+    this.added.clear();
+    for (const root of Object.values(this.roots)) {
+      if (existsSync(root)) detachMount(root);
+      try {
+        rmdirSync(root);
+      } catch {
+        // absent, or something is still mounted under it: RuntimeDir.remove refuses to recurse
+      }
+    }
+    try {
+      rmdirSync(this.dir);
+    } catch {
+      // absent or not empty
+    }
+    this.ready = false;
+  }
+}
