@@ -52,6 +52,27 @@ export function checkId(what: string, id: string): void {
     });
 }
 
+/**
+ * A spec may name an existing namespace only to share one with a container of this VM (a pod):
+ * `/proc/PID/ns/TYPE` with TYPE pid, ipc or uts and PID one of `containerPids`. Anything else (the
+ * agent's own namespaces, the guest's mount namespace, a user namespace) is refused here too,
+ * whatever the host checked.
+ */
+export function checkNamespaces(
+  id: string,
+  namespaces: { type: string; path?: string }[] | undefined,
+  containerPids: number[],
+): void {
+  for (const ns of namespaces ?? []) {
+    if (!ns.path) continue;
+    const m = /^\/proc\/(\d+)\/ns\/(pid|ipc|uts)$/.exec(ns.path);
+    if (m && m[2] === ns.type && containerPids.includes(Number(m[1]))) continue;
+    throw invalidArgument(`container ${id}: namespace path ${ns.path} is not one of this VM's containers'`, {
+      hint: "a container may join only the pid, ipc or uts namespace of another container in its VM",
+    });
+  }
+}
+
 export const newIo = (s: StdioRequest): ProcessIo => (s.terminal ? new TtyIo() : new PipeIo(s.stdin));
 
 class ExecProcess {
@@ -89,12 +110,19 @@ export class Container {
   }
 
   /** Write the bundle and `runc create`; the init then waits in runc init for Start. */
-  static async create(ctx: AgentContext, id: string, specJson: string, rootfs: string, stdio: StdioRequest) {
+  static async create(
+    ctx: AgentContext,
+    id: string,
+    specJson: string,
+    rootfs: string,
+    stdio: StdioRequest,
+    containerPids: number[],
+  ) {
     checkId("container", id);
     let spec: Record<string, unknown> & {
       root?: { path?: string };
       process?: { terminal?: boolean };
-      linux?: { cgroupsPath?: string };
+      linux?: { cgroupsPath?: string; namespaces?: { type: string; path?: string }[] };
     };
     try {
       spec = JSON.parse(specJson);
@@ -102,6 +130,7 @@ export class Container {
       throw invalidArgument(`container ${id}: spec is not JSON`, { cause: e });
     }
     if (!spec.process) throw invalidArgument(`container ${id}: spec has no process`);
+    checkNamespaces(id, spec.linux?.namespaces, containerPids);
     spec.process.terminal = stdio.terminal;
     if (rootfs) spec.root = { ...spec.root, path: rootfs };
     spec.linux = { ...spec.linux, cgroupsPath: spec.linux?.cgroupsPath ?? `/runm/${id}` };

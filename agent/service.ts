@@ -179,7 +179,8 @@ export class AgentService {
       throw alreadyExists(`container ${id} already exists`);
     this.creating.add(id); // reserved while runc works, so a second Create cannot race in
     try {
-      const c = await Container.create(this.ctx, id, specJson, rootfs, stdio);
+      const pids = [...this.containers.values()].map((c) => c.init.pid);
+      const c = await Container.create(this.ctx, id, specJson, rootfs, stdio, pids);
       this.containers.set(id, c);
       return c.init.pid;
     } finally {

@@ -1,6 +1,8 @@
-// Pure pieces of the agent: flag parsing, wait-status decoding, runc error classification.
+// Pure pieces of the agent: flag parsing, wait-status decoding, runc error classification, the
+// namespace paths a spec may name.
 import { expect, test } from "bun:test";
 import { isRunmError } from "../lib/errors.ts";
+import { checkNamespaces } from "./container.ts";
 import { parseAgentOptions, parseListen } from "./options.ts";
 import { errorLines, resolveRunc, runcError } from "./runc.ts";
 import { decodeWaitStatus, zombieChildren } from "./sys/reaper.ts";
@@ -47,4 +49,17 @@ test("a missing runc is FailedPrecondition with the fix", () => {
   }
   expect(isRunmError(err, "FailedPrecondition")).toBe(true);
   expect((err as { hint?: string }).hint).toContain("runm build all");
+});
+
+test("a spec joins only the pid, ipc or uts namespace of one of this VM's containers", () => {
+  const ns = (type: string, path: string) => [{ type, path }];
+  for (const t of ["pid", "ipc", "uts"])
+    expect(() => checkNamespaces("c", ns(t, `/proc/7/ns/${t}`), [7])).not.toThrow();
+  expect(() => checkNamespaces("c", [{ type: "pid" }], [])).not.toThrow(); // a new one: always fine
+  expect(() => checkNamespaces("c", ns("pid", "/proc/1/ns/pid"), [7])).toThrow(
+    /not one of this VM's containers/,
+  );
+  expect(() => checkNamespaces("c", ns("mount", "/proc/7/ns/mnt"), [7])).toThrow(/not one of/);
+  expect(() => checkNamespaces("c", ns("network", "/proc/7/ns/net"), [7])).toThrow(/not one of/);
+  expect(() => checkNamespaces("c", ns("ipc", "/proc/7/ns/pid"), [7])).toThrow(/not one of/);
 });

@@ -76,20 +76,7 @@ async function remove(h: Harness, id: string): Promise<void> {
 /** `ctr run --rm --runtime runm IMG ID sh -c SCRIPT`, its stdio as raw bytes. */
 function ctrSh(h: Harness, id: string, script: string, stdin = false) {
   return Bun.spawn(
-    [
-      "ctr",
-      "--address",
-      h.ctd.address,
-      "run",
-      "--rm",
-      "--runtime",
-      RUNM,
-      h.image,
-      id,
-      "sh",
-      "-c",
-      script,
-    ],
+    ["ctr", "--address", h.ctd.address, "run", "--rm", "--runtime", RUNM, h.image, id, "sh", "-c", script],
     {
       stdin: stdin ? "pipe" : "ignore",
       stdout: "pipe",

@@ -151,6 +151,14 @@ export const GUEST_UPPER_ROOT = "/run/runm/upper";
  */
 export const RUNM_SNAPSHOTTER = "overlayfs";
 
+/**
+ * Pods: containers naming the same sandbox share one shim and one VM (shim/grouping.ts). CRI sets
+ * its annotation on every container of a pod (the sandbox's own id on the pause container); ctr
+ * users set runm's. Neither widens a sandbox, so neither is in RUNM_ANNOTATIONS.
+ */
+export const CRI_SANDBOX_ID_ANNOTATION = "io.kubernetes.cri.sandbox-id";
+export const SANDBOX_ANNOTATION = "io.containerd.runm.sandbox";
+
 /** The annotations runm reads; each widens the sandbox, so each needs the operator's leave. */
 export const RUNM_ANNOTATIONS = [
   ANNOTATION_CPUS,

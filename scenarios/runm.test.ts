@@ -11,8 +11,15 @@ test("runm scenario 2025-07-05:01 --with-containerd passes", async () => {
   expect(code).toBe(0);
 });
 
-test("the dated scenarios 2025-06-18:01, 2025-07-02:01 (bun and a TS project in a Debian image), 2025-07-26:01, 2025-08-18:01 (nginx) and 2025-08-18:02 (postgres) pass", async () => {
-  const ids = ["2025-06-18:01", "2025-07-02:01", "2025-07-26:01", "2025-08-18:01", "2025-08-18:02"];
+test("the dated scenarios 2025-06-18:01, 2025-07-02:01 (bun and a TS project in a Debian image), 2025-07-26:01, 2025-07-31:01 (a pod: nginx and a ps in its PID namespace), 2025-08-18:01 (nginx) and 2025-08-18:02 (postgres) pass", async () => {
+  const ids = [
+    "2025-06-18:01",
+    "2025-07-02:01",
+    "2025-07-26:01",
+    "2025-07-31:01",
+    "2025-08-18:01",
+    "2025-08-18:02",
+  ];
   const { code, report } = await runScenarios(ids);
   expect(outcome(report)).toEqual(Object.fromEntries(ids.map((id) => [id, "pass"])));
   expect(code).toBe(0);

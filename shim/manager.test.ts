@@ -2,14 +2,16 @@
 // server listening and prints its address; the server answers Task calls; after a SIGKILL,
 // `delete` cleans up and answers exit status 137.
 import { afterAll, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SANDBOX_ANNOTATION } from "../lib/constants.ts";
 import { codec } from "../lib/containerd/protos.ts";
 import { isRunmError } from "../lib/errors.ts";
 import { REPO_ROOT } from "../lib/paths.ts";
-import { pidAlive } from "../lib/sys/proc.ts";
+import { identify, pidAlive } from "../lib/sys/proc.ts";
 import { TtrpcClient } from "../lib/ttrpc/index.ts";
+import { writeRecord } from "./bundle-state.ts";
 
 const bundle = mkdtempSync(join(tmpdir(), "runm-bundle-"));
 const id = `mgr-${process.pid}`;
@@ -89,4 +91,44 @@ test("Shutdown makes the server exit and remove its socket", async () => {
   for (let i = 0; i < 100 && pidAlive(pid); i++) await Bun.sleep(20);
   expect(pidAlive(pid)).toBe(false);
   expect(existsSync(address.replace("unix://", ""))).toBe(false);
+});
+
+test("a pod's later container: start answers the pod's running shim, and its delete leaves that shim alone", async () => {
+  const podBundle = mkdtempSync(join(tmpdir(), "runm-bundle-pod-"));
+  const laterBundle = mkdtempSync(join(tmpdir(), "runm-bundle-later-"));
+  const run = (dir: string, cid: string, args: string[]) =>
+    Bun.spawnSync(["bun", join(REPO_ROOT, "shim/main.ts"), ...flags.slice(0, -1), cid, ...args], {
+      cwd: dir,
+      stdin: "ignore",
+    });
+  const first = `pod-${process.pid}`;
+  try {
+    const a = run(podBundle, first, ["start"]);
+    expect(a.exitCode).toBe(0);
+    const address = a.stdout.toString();
+    const pid = Number(readFileSync(join(podBundle, "shim.pid"), "utf8"));
+    writeFileSync(
+      join(laterBundle, "config.json"),
+      JSON.stringify({ annotations: { [SANDBOX_ANNOTATION]: first } }),
+    );
+    const b = run(laterBundle, `later-${process.pid}`, ["start"]);
+    expect([b.exitCode, b.stdout.toString()]).toEqual([0, address]); // the same shim
+    expect(existsSync(join(laterBundle, "shim.pid"))).toBe(false); // no second one was started
+    // What the pod's shim records in a joined container's bundle at Create.
+    await writeRecord(laterBundle, {
+      shim: identify(pid) ?? { pid, startTime: 0 },
+      socket: address.slice(7),
+    });
+    const del = run(laterBundle, `later-${process.pid}`, ["-bundle", laterBundle, "delete"]);
+    expect(del.exitCode).toBe(0);
+    expect(pidAlive(pid)).toBe(true);
+    expect(existsSync(address.slice(7))).toBe(true);
+    expect(existsSync(join(laterBundle, "runm-shim.json"))).toBe(false);
+    process.kill(pid, "SIGTERM");
+    for (let i = 0; i < 100 && pidAlive(pid); i++) await Bun.sleep(20);
+    expect(pidAlive(pid)).toBe(false);
+  } finally {
+    rmSync(podBundle, { recursive: true, force: true });
+    rmSync(laterBundle, { recursive: true, force: true });
+  }
 });

@@ -1,8 +1,10 @@
 // The shim binary's lifecycle actions, as containerd runs them:
 //   start  — launch the long-lived server detached (own session), wait until it listens, print
-//            the address in the form this containerd expects, exit.
+//            the address in the form this containerd expects, exit; for a pod's later container,
+//            answer the address of the pod's running shim instead (shim/grouping.ts).
 //   delete — clean up after a shim that died (even by SIGKILL): VM processes by pid, sockets,
-//            runtime dirs; print a DeleteResponse with exit status 137.
+//            runtime dirs; print a DeleteResponse with exit status 137. A pod's shim that still
+//            serves other containers is left alone.
 
 import { spawn } from "node:child_process";
 import {
@@ -22,7 +24,7 @@ import { codec, timestamp } from "../lib/containerd/protos.ts";
 import { internal, unavailable } from "../lib/errors.ts";
 import { writeFileAtomic } from "../lib/fs-atomic.ts";
 import { removeTree } from "../lib/sys/mounts.ts";
-import { signalVerified } from "../lib/sys/proc.ts";
+import { signalVerified, stillRunning } from "../lib/sys/proc.ts";
 import {
   bootstrapAnswer,
   legacyAnswer,
@@ -32,6 +34,7 @@ import {
 } from "./bootstrap.ts";
 import { readRecord } from "./bundle-state.ts";
 import { type ShimFlags, serveArgs } from "./flags.ts";
+import { groupOfBundle } from "./grouping.ts";
 
 const DELETE_RESPONSE = codec("containerd.task.v2.DeleteResponse");
 const SIGKILL_STATUS = 128 + 9;
@@ -46,9 +49,15 @@ export function selfArgv(): string[] {
 export async function startShim(f: ShimFlags, stdin: Uint8Array): Promise<Uint8Array | string> {
   const bundle = f.bundle || process.cwd();
   const params = parseBootstrapParams(stdin, f.id, f.namespace);
-  const socket = socketPath(f.address, f.namespace, f.id, params?.socketDir);
+  // One shim per group: a pod's later containers are served by the shim (and VM) of its first.
+  const socket = socketPath(f.address, f.namespace, groupOfBundle(f.id, bundle), params?.socketDir);
   mkdirSync(dirname(socket), { recursive: true, mode: 0o711 });
-  rmSync(socket, { force: true });
+  const answer = () => (params ? bootstrapAnswer(socket) : legacyAnswer(socket));
+  if (existsSync(socket) && (await canConnect(socket))) {
+    await writeFileAtomic(join(bundle, SHIM_BUNDLE_FILES.address), `unix://${socket}`);
+    return answer();
+  }
+  rmSync(socket, { force: true }); // a dead shim's
 
   // containerd reads the shim's log from the `log` FIFO in the bundle (already open for reading).
   // O_RDWR never blocks on a FIFO, and the server keeps the fd as its stderr.
@@ -78,7 +87,7 @@ export async function startShim(f: ShimFlags, stdin: Uint8Array): Promise<Uint8A
   await waitListening(socket, () => exitCode);
   await writeFileAtomic(join(bundle, SHIM_BUNDLE_FILES.pid), String(pid));
   await writeFileAtomic(join(bundle, SHIM_BUNDLE_FILES.address), `unix://${socket}`);
-  return params ? bootstrapAnswer(socket) : legacyAnswer(socket);
+  return answer();
 }
 
 async function waitListening(socket: string, exited: () => number | null): Promise<void> {
@@ -108,6 +117,13 @@ export async function deleteShim(f: ShimFlags): Promise<Uint8Array> {
   const bundle = f.bundle || process.cwd();
   const rec = readRecord(bundle);
   const pidFile = join(bundle, SHIM_BUNDLE_FILES.pid);
+  // A pod's shim still serving its other containers: containerd runs `delete` for a joined
+  // container once its own connection closes, though the shim lives on. Only this bundle's files
+  // go; the shim and the VM stay (they end with the pod's last container).
+  if (rec && stillRunning(rec.shim) && (await canConnect(rec.socket))) {
+    for (const name of Object.values(SHIM_BUNDLE_FILES)) rmSync(join(bundle, name), { force: true });
+    return DELETE_RESPONSE.encode({ pid: 0, exitStatus: SIGKILL_STATUS, exitedAt: timestamp() });
+  }
   // The shim first (it must not race us), then the VM's processes: each only if it is still the
   // process recorded (same start time), never a pid reused since. Before the shim wrote its
   // record there is only its pid file: then its command line must still name this container.

@@ -53,12 +53,24 @@ describe("the operator's policy", () => {
 
   test("host namespace paths and host devices are refused", () => {
     expect(() => checkSpec({ namespaces: [{ type: "pid", path: "/proc/1/ns/pid" }] })).toThrow(
-      /pid namespace path \/proc\/1\/ns\/pid names a host namespace/,
+      /pid namespace path \/proc\/1\/ns\/pid names a namespace outside this container's VM/,
     );
     // The network namespace is the VM's: a CNI path is dropped, not refused.
     expect(() => checkSpec({ namespaces: [{ type: "network", path: "/var/run/netns/x" }] })).not.toThrow();
     expect(() => checkSpec({ devices: [{ path: "/dev/sda" }] })).toThrow(/host device \/dev\/sda/);
     expect(() => checkSpec({ namespaces: [{ type: "pid" }] })).not.toThrow();
+  });
+
+  test("a pod's container may join the pid, ipc or uts namespace of a container in its VM, nothing else", () => {
+    const ns = (type: string, path: string) => ({ namespaces: [{ type, path }] });
+    for (const t of ["pid", "ipc", "uts"])
+      expect(() => checkSpec(ns(t, `/proc/42/ns/${t}`), [42])).not.toThrow();
+    // Not a container of this VM (the agent, the guest's init), another type, a mismatched path.
+    expect(() => checkSpec(ns("pid", "/proc/1/ns/pid"), [42])).toThrow(/outside this container's VM/);
+    expect(() => checkSpec(ns("mount", "/proc/42/ns/mnt"), [42])).toThrow(/outside this container's VM/);
+    expect(() => checkSpec(ns("user", "/proc/42/ns/user"), [42])).toThrow(/outside/);
+    expect(() => checkSpec(ns("pid", "/proc/42/ns/ipc"), [42])).toThrow(/outside/);
+    expect(() => checkSpec(ns("pid", "/proc/42/../1/ns/pid"), [42])).toThrow(/outside/);
   });
 
   test("the VM grows to the container's limits (memory rounded to a power of two), capped", () => {

@@ -6,8 +6,8 @@
 //    max_cpus / max_memory;
 //  - OCI hooks that run on the host (shim/hooks.ts) run only for programs allow_host_hooks lists;
 //  - spec fields that name host resources are refused: a namespace `path` (a host namespace
-//    means nothing in the guest; pods will map a sibling container's namespaces later) and
-//    linux.devices (host device nodes).
+//    means nothing in the guest; a pod's container may name one of a container in its own VM)
+//    and linux.devices (host device nodes).
 // The policy comes from runm.toml [policy] and from containerd's runtime options (both written
 // by the operator: the CRI config, or `ctr run --runtime-config-path`).
 import { availableParallelism, totalmem } from "node:os";
@@ -51,16 +51,28 @@ interface LinuxSpec {
   resources?: ContainerResources;
 }
 
-/** Spec fields that name host resources: refused, one line each. */
-export function checkSpec(linux: LinuxSpec | undefined): void {
+/** Namespaces a pod's container may join of a container in the same VM (CRI shares these). */
+const POD_NAMESPACES = new Set(["pid", "ipc", "uts"]);
+
+/**
+ * Spec fields that name host resources: refused, one line each. A pod's later container may name
+ * the pid, ipc or uts namespace of a container in its own VM (`/proc/PID/ns/TYPE`, PID being that
+ * container's guest pid, which is what containerd was told): runc joins it inside the guest.
+ * `podPids`: the init pids of the containers already in this VM.
+ */
+export function checkSpec(linux: LinuxSpec | undefined, podPids: number[] = []): void {
   for (const ns of linux?.namespaces ?? []) {
-    if (ns.path && ns.type !== "network")
-      throw invalidArgument(
-        `the ${ns.type} namespace path ${ns.path} names a host namespace, which runm cannot join`,
-        {
-          hint: "drop linux.namespaces[].path: each runm container gets its own namespaces in its VM",
-        },
-      );
+    if (!ns.path || ns.type === "network") continue;
+    const m = /^\/proc\/(\d+)\/ns\/([a-z]+)$/.exec(ns.path);
+    if (m && POD_NAMESPACES.has(ns.type) && m[2] === ns.type && podPids.includes(Number(m[1]))) continue;
+    throw invalidArgument(
+      `the ${ns.type} namespace path ${ns.path} names a namespace outside this container's VM, which runm cannot join`,
+      {
+        hint: podPids.length
+          ? `a pod's container may join only the pid, ipc or uts namespace of another container in its VM (/proc/PID/ns/TYPE, PID one of ${podPids.join(", ")})`
+          : "drop linux.namespaces[].path: each runm container gets its own namespaces in its VM",
+      },
+    );
   }
   const dev = linux?.devices?.[0];
   if (dev)

@@ -47,5 +47,7 @@ export function startSandbox(
     start: o.template ? "auto" : "cold",
     runtime: o.guestRuntime,
     bootTimeoutMs: o.bootTimeoutMs,
+    // Any shim VM may become a pod's: later containers join through shares added while it runs.
+    hotShares: true,
   });
 }

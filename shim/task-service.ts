@@ -1,6 +1,9 @@
 // containerd.task.v2.Task: the RPC table. Every call is forwarded to the guest agent, where the
 // container's state machine lives; this file only translates, wires stdio and publishes events
 // in containerd's order. Errors are RunmErrors; lib/ttrpc converts them to statuses.
+// One shim serves one VM and the containers grouped into it (a pod: shim/grouping.ts): the first
+// container's Create starts the VM; each later one joins it with its own shares added while the
+// VM runs (Sandbox.addShares); the VM ends with the last container's Delete.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { callDeadline, type ProcessState } from "../lib/agent-client/index.ts";
@@ -8,6 +11,7 @@ import { TTRPC_NAMESPACE_KEY } from "../lib/constants.ts";
 import { type AnyValue, codec, type Msg, packAny, TaskStatus, timestamp } from "../lib/containerd/protos.ts";
 import {
   alreadyExists,
+  failedPrecondition,
   invalidArgument,
   isRunmError,
   messageOf,
@@ -15,11 +19,12 @@ import {
   notImplemented,
 } from "../lib/errors.ts";
 import { logger } from "../lib/log.ts";
-import { planMounts } from "../lib/sandbox/mounts.ts";
+import { type MountPlan, planMounts } from "../lib/sandbox/mounts.ts";
 import type { Sandbox } from "../lib/sandbox/sandbox.ts";
 import { identify } from "../lib/sys/proc.ts";
 import type { CallContext, MethodHandler } from "../lib/ttrpc/index.ts";
 import { writeRecord } from "./bundle-state.ts";
+import { groupOf } from "./grouping.ts";
 import { type HostHookKind, type OciHook, ociState, runHooks, splitHooks } from "./hooks.ts";
 import { linkConsole } from "./manager.ts";
 import { resolveOptions } from "./options.ts";
@@ -42,6 +47,8 @@ interface Container {
   events: AbortController;
   /** Set when the VM died under the container: every process counts as exited with LOST_STATUS. */
   lost?: Exit;
+  /** A later container of the pod: its guest mounts and the shares added for it, undone at Delete. */
+  joined?: MountPlan;
   /** The spec's runtime-namespace hooks, run here on the host (shim/hooks.ts). */
   hooks: Record<HostHookKind, OciHook[]>;
   annotations?: Record<string, string>;
@@ -80,12 +87,17 @@ const STATUS: Record<ProcessState["status"] | "unknown", number> = {
 const ts = (d: Date | undefined) => (d ? timestamp(d.getTime()) : undefined);
 
 export class TaskService {
-  private container?: Container;
+  private readonly containers = new Map<string, Container>();
+  /** The VM, from the first container's Create to the last one's Delete. */
+  private sandbox?: Sandbox;
+  /** Names each joining container's shares apart ("p1-l0", "p2-l0", ...). */
+  private joins = 0;
+  private creating: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: TaskServiceDeps) {}
 
   get hasContainer(): boolean {
-    return this.container !== undefined;
+    return this.containers.size > 0;
   }
 
   /** The table registered on the ttrpc server. */
@@ -106,7 +118,7 @@ export class TaskService {
       };
     };
     return {
-      Create: m("CreateTaskRequest", "CreateTaskResponse", (r, c) => this.create(r, c)),
+      Create: m("CreateTaskRequest", "CreateTaskResponse", (r, c) => this.serialCreate(r, c)),
       Start: m("StartRequest", "StartResponse", (r) => this.start(r)),
       State: m("StateRequest", "StateResponse", (r) => this.state(r)),
       Wait: m("WaitRequest", "WaitResponse", (r) => this.wait(r)),
@@ -129,8 +141,8 @@ export class TaskService {
   }
 
   private get(id: string): Container {
-    const c = this.container;
-    if (!c || c.id !== id) throw notFound(`container ${id} not found`);
+    const c = this.containers.get(id);
+    if (!c) throw notFound(`container ${id} not found`);
     return c;
   }
 
@@ -146,18 +158,54 @@ export class TaskService {
     this.deps.publisher.publish(type, event);
   }
 
+  /**
+   * One Create at a time: a pod's second container must find the VM its first one is still
+   * starting, never start a second VM.
+   */
+  private serialCreate(r: Msg, ctx: CallContext): Promise<Msg> {
+    const next = this.creating.then(() => this.create(r, ctx));
+    this.creating = next.catch(() => {});
+    return next;
+  }
+
   private async create(r: Msg, ctx: CallContext): Promise<Msg> {
-    if (this.container) throw alreadyExists(`this shim already runs container ${this.container.id}`);
+    if (this.containers.has(r.id)) throw alreadyExists(`container ${r.id} already exists in this shim`);
     const namespace = ctx.metadata[TTRPC_NAMESPACE_KEY]?.[0] ?? this.deps.namespace;
     const spec = JSON.parse(readFileSync(join(r.bundle, "config.json"), "utf8"));
-    checkSpec(spec.linux);
+    const pod = this.sandbox;
+    checkSpec(
+      spec.linux,
+      pod ? [...this.containers.values()].map((c) => c.init.pid).filter((p) => p > 0) : [],
+    );
+    // A joining container's options are checked (policy) but its VM already exists as it is.
     const opts = resolveOptions(r.options as AnyValue | null, spec);
-    const plan = planMounts(r.id, r.bundle, r.rootfs, spec);
+    const plan = planMounts(
+      r.id,
+      r.bundle,
+      r.rootfs,
+      spec,
+      pod ? { sharePrefix: `p${++this.joins}-` } : undefined,
+    );
+    if (pod && plan.sockets.length)
+      throw failedPrecondition(
+        `container ${r.id} binds a host unix socket, which a pod's later container cannot yet`,
+        {
+          hint: "bind the socket into the pod's first container, or run this container in its own VM",
+        },
+      );
     const stdio = { stdin: r.stdin, stdout: r.stdout, stderr: r.stderr, terminal: r.terminal };
     const io = await openHostIo(stdio, { containerId: r.id, namespace });
-    let sandbox: Sandbox | undefined;
+    let started: Sandbox | undefined;
+    let sharesAdded = false;
     try {
-      sandbox = await startSandbox(sandboxId(namespace, r.id), plan, opts);
+      if (pod) {
+        pod.addShares(plan.shares);
+        sharesAdded = true;
+      } else {
+        started = await startSandbox(sandboxId(namespace, groupOf(r.id, spec.annotations)), plan, opts);
+        this.sandbox = started;
+      }
+      const sandbox = (pod ?? started) as Sandbox;
       await writeRecord(r.bundle, {
         shim: identify(process.pid) ?? { pid: process.pid, startTime: 0 },
         socket: this.deps.socket,
@@ -190,8 +238,9 @@ export class TaskService {
         events: new AbortController(),
         hooks: hooks.host,
         annotations: spec.annotations,
+        joined: pod ? plan : undefined,
       };
-      this.container = c;
+      this.containers.set(r.id, c);
       this.followEvents(c);
       this.publish("containerd.events.TaskCreate", {
         containerId: r.id,
@@ -203,8 +252,28 @@ export class TaskService {
       return { pid };
     } catch (e) {
       await io.close();
-      await sandbox?.shutdown();
+      if (!pod) {
+        await started?.shutdown();
+        this.sandbox = undefined;
+      } else {
+        await pod.agent.delete({ containerId: r.id }).catch(() => {});
+        if (sharesAdded) await this.leave(pod, plan);
+      }
       throw e;
+    }
+  }
+
+  /**
+   * A joined container is gone: its guest mounts come down (overlay before its tmpfs upper), then
+   * the shares added for it. Best effort: the VM and every other container go on regardless.
+   */
+  private async leave(sandbox: Sandbox, plan: MountPlan): Promise<void> {
+    for (const m of [...plan.guestMounts].reverse())
+      await sandbox.agent.unmount(m.target).catch((e) => log.debug(`unmount ${m.target}: ${messageOf(e)}`));
+    try {
+      sandbox.removeShares(plan.shares.map((x) => x.name));
+    } catch (e) {
+      log.warn(`removing the shares of a pod's container: ${messageOf(e)}`);
     }
   }
 
@@ -242,12 +311,19 @@ export class TaskService {
     this.markLost(c);
   }
 
-  /** Every process of the container counts as exited with LOST_STATUS (its VM is gone). */
+  /**
+   * Every process of the container counts as exited with LOST_STATUS (its VM is gone), and so do
+   * those of every other container in the same VM.
+   */
   private markLost(c: Container): Exit {
     if (c.lost) return c.lost;
     const x = { exitStatus: LOST_STATUS, exitedAt: new Date() };
-    c.lost = x;
-    for (const p of [c.init, ...c.execs.values()]) void p.handleExit(x, (e) => this.publishExit(c, p, e));
+    for (const each of new Set([c, ...this.containers.values()])) {
+      if (each.lost) continue;
+      each.lost = x;
+      for (const p of [each.init, ...each.execs.values()])
+        void p.handleExit(x, (e) => this.publishExit(each, p, e));
+    }
     return x;
   }
 
@@ -362,14 +438,18 @@ export class TaskService {
     for (const e of c.execs.values()) await e.io.close();
     this.publish("containerd.events.TaskDelete", { containerId: c.id, id: c.id, ...out });
     c.events.abort();
-    await c.sandbox.shutdown();
+    this.containers.delete(c.id);
+    // The VM ends with the last container of its pod; a joined one before that takes its shares.
+    if (this.containers.size === 0) {
+      await c.sandbox.shutdown();
+      this.sandbox = undefined;
+    } else if (c.joined && !c.lost) await this.leave(c.sandbox, c.joined);
     // OCI: after the container is deleted, before Delete returns; a failure is logged.
     await runHooks(
       "poststop",
       c.hooks.poststop,
       ociState(c.id, "stopped", d.pid, c.bundle, c.annotations),
     ).catch((e) => log.warn(messageOf(e)));
-    this.container = undefined;
     return out;
   }
 
@@ -445,28 +525,24 @@ export class TaskService {
   }
 
   private async connect(r: Msg): Promise<Msg> {
-    const c = this.container;
-    return { shimPid: process.pid, taskPid: c && c.id === r.id ? c.init.pid : 0, version: "runm" };
+    return { shimPid: process.pid, taskPid: this.containers.get(r.id)?.init.pid ?? 0, version: "runm" };
   }
 
+  /** containerd asks after each Delete: the shim stays while its pod has containers. */
   private async shutdownTask(r: Msg): Promise<Msg> {
-    if (this.container && !r.now) return {};
-    if (this.container) {
-      this.container.events.abort();
-      await this.container.sandbox.shutdown();
-      this.container = undefined;
-    }
+    if (this.containers.size > 0 && !r.now) return {};
+    await this.close();
     setTimeout(() => this.deps.shutdown(), 10);
     return {};
   }
 
-  /** Teardown on SIGTERM or a lost containerd: the VM must not outlive the shim. */
+  /** Teardown on SIGTERM, a lost containerd or Shutdown(now): the VM must not outlive the shim. */
   async close(): Promise<void> {
-    const c = this.container;
-    this.container = undefined;
-    if (!c) return;
-    c.events.abort();
-    await c.sandbox.shutdown();
+    for (const c of this.containers.values()) c.events.abort();
+    this.containers.clear();
+    const sandbox = this.sandbox;
+    this.sandbox = undefined;
+    await sandbox?.shutdown();
   }
 }
 

@@ -13,12 +13,17 @@ export interface CliResult {
 
 export async function runm(
   args: string[],
-  opts: { env?: Record<string, string>; cwd?: string; stdin?: string } = {},
+  opts: { env?: Record<string, string>; cwd?: string; stdin?: string | Uint8Array } = {},
 ): Promise<CliResult> {
   const proc = Bun.spawn([...RUNM_ARGV, ...args], {
     env: { ...process.env, NO_COLOR: "1", ...opts.env },
     cwd: opts.cwd,
-    stdin: opts.stdin === undefined ? "ignore" : new TextEncoder().encode(opts.stdin),
+    stdin:
+      opts.stdin === undefined
+        ? "ignore"
+        : typeof opts.stdin === "string"
+          ? new TextEncoder().encode(opts.stdin)
+          : opts.stdin,
     stdout: "pipe",
     stderr: "pipe",
   });

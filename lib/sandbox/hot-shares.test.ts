@@ -45,7 +45,10 @@ test("a second container's rootfs and volumes, shared after the VM started, are 
   mkdirSync(rw);
   writeFileSync(join(ro, "hello"), "from a hot share\n");
   const first = planMounts("a", "/", [{ type: "bind", source: rootfs, options: [] }], {});
-  const sandbox = await Sandbox.start(defaultSandboxConfig(`hot-${process.pid}`, first.shares));
+  const sandbox = await Sandbox.start({
+    ...defaultSandboxConfig(`hot-${process.pid}`, first.shares),
+    hotShares: true,
+  });
   const hotRoot = join(sandbox.vm.runtimeDir, "hot");
   try {
     await sandbox.mount(first.guestMounts);
@@ -106,7 +109,10 @@ test("the jail stays sealed both ways: none of its mounts reaches the host, and 
     const plan = planMounts("c", "/", [{ type: "bind", source: rootfs, options: [] }], {
       mounts: [{ destination: "/vol", type: "bind", source: vol, options: ["rbind", "ro"] }],
     });
-    const sandbox = await Sandbox.start(defaultSandboxConfig(`sealed-${process.pid}`, plan.shares));
+    const sandbox = await Sandbox.start({
+      ...defaultSandboxConfig(`sealed-${process.pid}`, plan.shares),
+      hotShares: true,
+    });
     try {
       // The jail's own tmpfs mounts (its root and /share) exist only in its namespace.
       expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toMatch(/ runm-jail | runm-share /);

@@ -55,6 +55,8 @@ export interface SandboxConfig {
   onVm?: (vm: Vm) => void;
   /** Where templates live (tests). */
   templateRoot?: string;
+  /** Shares can be added while it runs (addShares): the shim's VMs, which may become pods. */
+  hotShares?: boolean;
 }
 
 /**
@@ -157,6 +159,7 @@ export class Sandbox {
         boot,
         shares: c.shares,
         shareKind: c.shareKind,
+        hotShares: c.hotShares,
         ports: c.ports,
         console: "file",
         bootTimeoutMs: c.bootTimeoutMs,

@@ -3,7 +3,7 @@
 // (exec --user works).
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { HOST_LOOPBACK_ANNOTATION, PUBLISH_ANNOTATION } from "../constants.ts";
+import { HOST_LOOPBACK_ANNOTATION, PUBLISH_ANNOTATION, SANDBOX_ANNOTATION } from "../constants.ts";
 import type { ContainerClient, ExecSpec, Mount, RunSpec, Sh, TaskInfo } from "./client.ts";
 
 export interface CtrOptions {
@@ -61,6 +61,8 @@ export class CtrClient implements ContainerClient {
       );
     if (s.hostLoopback?.length)
       a.push("--annotation", `${HOST_LOOPBACK_ANNOTATION}=${s.hostLoopback.join(",")}`);
+    if (s.sandbox) a.push("--annotation", `${SANDBOX_ANNOTATION}=${s.sandbox}`);
+    if (s.sharePidWith) a.push("--with-ns", `pid:/proc/${s.sharePidWith.pid}/ns/pid`);
     a.push(s.image, s.name, ...(s.cmd ?? []));
     return a;
   }
@@ -90,7 +92,7 @@ export class CtrClient implements ContainerClient {
       .slice(1)
       .map((l) => l.trim().split(/\s+/))
       .filter((f) => f.length >= 3)
-      .map((f) => ({ name: f[0] as string, status: f[2] as string }));
+      .map((f) => ({ name: f[0] as string, status: f[2] as string, pid: Number(f[1]) }));
   }
 
   async containers(): Promise<string[]> {

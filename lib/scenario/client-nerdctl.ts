@@ -1,5 +1,5 @@
 // nerdctl, when it is on PATH (not packaged in Debian 12): docker-style flags map one to one.
-import { HOST_LOOPBACK_ANNOTATION } from "../constants.ts";
+import { HOST_LOOPBACK_ANNOTATION, SANDBOX_ANNOTATION } from "../constants.ts";
 import type { ContainerClient, ExecSpec, Mount, RunSpec, Sh, TaskInfo } from "./client.ts";
 
 export interface NerdctlOptions {
@@ -37,6 +37,8 @@ export class NerdctlClient implements ContainerClient {
     for (const p of s.publish ?? []) a.push("--publish", `127.0.0.1:${p.host}:${p.container}`);
     if (s.hostLoopback?.length)
       a.push("--annotation", `${HOST_LOOPBACK_ANNOTATION}=${s.hostLoopback.join(",")}`);
+    if (s.sandbox) a.push("--annotation", `${SANDBOX_ANNOTATION}=${s.sandbox}`);
+    if (s.sharePidWith) a.push("--pid", `container:${s.sharePidWith.name}`);
     a.push(s.image, ...(s.cmd ?? []));
     return a;
   }

@@ -25,6 +25,10 @@ export interface RunSpec {
   publish?: { host: number; container: number }[];
   /** Host loopback ports the container may reach at the VM's gateway (runm only). */
   hostLoopback?: number[];
+  /** Run in the VM of this (first) container: runm's sandbox annotation (runc ignores it). */
+  sandbox?: string;
+  /** Join the PID namespace of a running container (ctr names it by its task pid). */
+  sharePidWith?: { name: string; pid: number };
 }
 
 export interface ExecSpec {
@@ -40,6 +44,8 @@ export interface ExecSpec {
 export interface TaskInfo {
   name: string;
   status: string;
+  /** The task's pid as containerd reports it (under runm: the guest's). */
+  pid?: number;
 }
 
 /** How commands are run (the context's streaming `sh`). */

@@ -16,7 +16,7 @@ import { RUNM, runm, vmTestSuite } from "./testdata/vm-env.ts";
 setDefaultTimeout(240_000);
 const { env, work, rootfs } = vmTestSuite("vmrun");
 
-const vmRun = (args: string[], cmd: string[], stdin?: string) =>
+const vmRun = (args: string[], cmd: string[], stdin?: string | Uint8Array) =>
   runm(env, ["vm", "run", "--rootfs", rootfs, ...args, "--", ...cmd], stdin);
 
 test("output and exit code 0, with --timings: restored from the template, no kernel boot", async () => {
@@ -97,19 +97,9 @@ test("24 MiB of stdout arrive byte-exact through a slow reader while 3,000 small
 
 test("8 MiB of stdin arrive byte-exact (the port read in many 4 KiB buffers per call)", async () => {
   const input = crypto.getRandomValues(new Uint8Array(8 << 20));
-  const p = Bun.spawn([...RUNM, "vm", "run", "-i", "--rootfs", rootfs, "--", "sha256sum"], {
-    env: env.env,
-    stdin: input,
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [out, err, code] = await Promise.all([
-    new Response(p.stdout).text(),
-    new Response(p.stderr).text(),
-    p.exited,
-  ]);
-  expect({ code, err: code ? err : "" }).toEqual({ code: 0, err: "" });
-  expect(out.split(" ")[0]).toBe(new Bun.CryptoHasher("sha256").update(input).digest("hex"));
+  const r = await vmRun(["-i"], ["sha256sum"], input);
+  expect({ code: r.code, err: r.code ? r.stderr : "" }).toEqual({ code: 0, err: "" });
+  expect(r.stdout.split(" ")[0]).toBe(new Bun.CryptoHasher("sha256").update(input).digest("hex"));
 });
 
 test("env and working directory are applied", async () => {

@@ -97,6 +97,12 @@ export interface VmConfig {
   shareKind?: ShareKind;
   /** Default "mapped". */
   shareOwnership?: ShareOwnership;
+  /**
+   * Whether shares can be added while it runs (HotShareable: a pod's VM). Its two propagation roots
+   * are host mounts that only runm's teardown or the shim's `delete` remove (a SIGKILLed
+   * `runm vm run` could not), so only VMs that may take shares get them.
+   */
+  hotShares?: boolean;
   ports: VmPortForward[];
   /** "file": console only to console.log; "terminal": also on this process's stdio (runm vm shell). */
   console: "file" | "terminal";

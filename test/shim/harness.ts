@@ -7,6 +7,7 @@ import { RUNM_RUNTIME_NAME, SHIM_SOCKET_DIR } from "../../lib/constants.ts";
 import { type PrivateContainerd, startPrivateContainerd } from "../../lib/containerd/private.ts";
 import { installShim } from "../../lib/containerd/shim-binary.ts";
 import { buildImage } from "../../lib/image/build.ts";
+import { mountPointsUnder } from "../../lib/sys/mounts.ts";
 import { socketPath } from "../../shim/bootstrap.ts";
 
 /** containerd's default snapshotter: the rootfs arrives as an overlay of host layer dirs. */
@@ -202,5 +203,7 @@ function leftovers(ctd: PrivateContainerd, ids: string[]): string[] {
     const vm = join(ctd.dir, "runm-state", "vms", `default-${id}`);
     if (existsSync(vm)) found.push(`vm runtime dir ${vm}`);
   }
+  // A VM's hot-share mounts (a pod's later containers) live under its runtime dir.
+  for (const m of mountPointsUnder(join(ctd.dir, "runm-state"))) found.push(`mount ${m}`);
   return found;
 }

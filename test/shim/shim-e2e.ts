@@ -531,6 +531,79 @@ export function shimSuite(
     );
 
     test(
+      "a pod: a second container joins the first one's VM (runm's sandbox annotation), reaches it on 127.0.0.1 and sees its processes (--with-ns pid); the VM ends with the last",
+      async () => {
+        const a = id("pod-a");
+        const b = id("pod-b");
+        const pod = ["--annotation", `io.containerd.runm.sandbox=${a}`];
+        const serve =
+          "mkdir -p /tmp/www && echo hello-from-a > /tmp/www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /tmp/www";
+        expect((await h.run(a, ["sh", "-c", serve], ["-d", ...pod])).code).toBe(0);
+        const ls = await h.ctr(["task", "ls"]);
+        const aPid = ls.stdout
+          .split("\n")
+          .find((l) => l.startsWith(`${a} `))
+          ?.trim()
+          .split(/\s+/)[1];
+        expect(Number(aPid)).toBeGreaterThan(0);
+        const withPid = ["--with-ns", `pid:/proc/${aPid}/ns/pid`];
+        expect((await h.run(b, ["sleep", "1000"], ["-d", ...pod, ...withPid])).code).toBe(0);
+        // One VM (and one shim) for both.
+        const vmms = () =>
+          readdirSync("/proc")
+            .filter((d) => /^\d+$/.test(d))
+            .map((pid) => {
+              try {
+                return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+              } catch {
+                return "";
+              }
+            })
+            .filter((cmd) => cmd.includes(h.ctd.dir) && /^\S*qemu-system/.test(cmd));
+        expect(vmms().length).toBe(1);
+        const ex = await h.ctr([
+          "task",
+          "exec",
+          "--exec-id",
+          "look",
+          b,
+          "sh",
+          "-c",
+          "wget -qO- http://127.0.0.1:8080/; ps",
+        ]);
+        expect(ex.stdout).toContain("hello-from-a\n");
+        expect(ex.stdout).toMatch(/httpd -f -p 127.0.0.1:8080/); // a's process, seen from b
+        // b goes; a and its VM stay, with b's shares taken back from the host.
+        await h.ctr(["task", "kill", "-s", "SIGKILL", b]);
+        await until(`${b} stopped`, async () => (await taskStatus(b)) === "STOPPED", 30_000);
+        expect((await h.ctr(["task", "delete", b])).code).toBe(0);
+        await h.ctr(["container", "rm", b]);
+        expect(await taskStatus(a)).toBe("RUNNING");
+        expect(vmms().length).toBe(1);
+        expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toMatch(/\/hot\/(ro|rw)\/p\d+-/);
+        const still = await h.ctr([
+          "task",
+          "exec",
+          "--exec-id",
+          "still",
+          a,
+          "wget",
+          "-qO-",
+          "http://127.0.0.1:8080/",
+        ]);
+        expect(still.stdout).toBe("hello-from-a\n");
+        await h.ctr(["task", "kill", "-s", "SIGKILL", a]);
+        await until(`${a} stopped`, async () => (await taskStatus(a)) === "STOPPED", 30_000);
+        expect((await h.ctr(["task", "delete", a])).code).toBe(0);
+        await h.ctr(["container", "rm", a]);
+        await clean(a);
+        await clean(b);
+        expect(vmms()).toEqual([]);
+      },
+      T,
+    );
+
+    test(
       "nothing is left at the end",
       () => {
         expect(h.leftovers(used)).toEqual([]);

@@ -1,7 +1,8 @@
 // Shares added to a running VM (a pod's later containers: docs/SHIM.md "Pods"). A QEMU VM's share
 // devices are fixed at launch (a template serves every VM of a shape), and its jail's mount
 // namespace is sealed off from the host's, so a share cannot be bind-mounted "into" it afterwards.
-// Instead each VM gets two host directories, `hot/ro` and `hot/rw` in its runtime dir, each a bind
+// Instead a VM started with `hotShares` (the shim's) gets two host directories, `hot/ro` and
+// `hot/rw` in its runtime dir, each a bind
 // mount of itself with shared propagation; the jail binds them at /share/{ro,rw}/hot as *slaves*
 // (lib/vm/qemu/jail.ts). A share added later is bind-mounted under the host directory, and the
 // kernel propagates that mount, and its removal, into the jail, one way only: nothing the jail

@@ -72,12 +72,12 @@ export class QemuVm extends ManagedVm implements Pausable, Snapshottable, HotSha
   }
 
   addShare(share: VmShare): void {
-    if (!this.hot) throw failedPrecondition(`VM ${this.id} is not running`);
+    if (!this.hot) throw failedPrecondition(`VM ${this.id} was started without hot shares`);
     this.hot.add(share);
   }
 
   removeShare(name: string): void {
-    if (!this.hot) throw failedPrecondition(`VM ${this.id} is not running`);
+    if (!this.hot) throw failedPrecondition(`VM ${this.id} was started without hot shares`);
     this.hot.remove(name);
   }
 
@@ -135,11 +135,13 @@ export class QemuVm extends ManagedVm implements Pausable, Snapshottable, HotSha
       runmWords: runmCmdlineWords(c),
       sandbox: true,
     });
-    this.hot = new HotShares(this.rt.mkdir("hot"));
-    this.hot.prepare();
+    if (c.hotShares) {
+      this.hot = new HotShares(this.rt.mkdir("hot"));
+      this.hot.prepare();
+    }
     const argv = jailArgv(
       {
-        hot: this.hot.roots,
+        hot: this.hot?.roots,
         root: this.rt.mkdir("root"),
         user: vmmUser(),
         caps: c.shareOwnership === "passthrough" ? VMM_PASSTHROUGH_CAPS : VMM_CAPS,

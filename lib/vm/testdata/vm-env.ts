@@ -61,7 +61,12 @@ export function vmTestEnv(): VmTestEnv {
 export const RUNM = RUNM_ARGV;
 
 /** Run `runm ARGS` to completion in this VM test env, with optional stdin and working dir. */
-export function runm(env: VmTestEnv, args: string[], stdin?: string, cwd?: string): Promise<CliResult> {
+export function runm(
+  env: VmTestEnv,
+  args: string[],
+  stdin?: string | Uint8Array,
+  cwd?: string,
+): Promise<CliResult> {
   return runCli(args, { env: env.env, stdin, cwd });
 }
 
