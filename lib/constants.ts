@@ -60,6 +60,11 @@ export function hostGuestArch(): GuestArch {
 /** Refs of the images `runm image build` makes: offline stand-ins for registry images. */
 export const LOCAL_IMAGE_REFS = {
   busybox: "localhost/runm/busybox:latest",
+  /**
+   * A pod's sandbox ("pause") container for CRI: busybox whose command only sleeps (CRI stops it
+   * with SIGKILL), as the sandbox_image of runm's CRI tests.
+   */
+  pause: "localhost/runm/pause:latest",
   debian: "localhost/runm/debian:bookworm",
   /** The Debian image with the host's Bun runtime (the one setup installed) at /usr/local/bin/bun. */
   bun: "localhost/runm/bun:latest",

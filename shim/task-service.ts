@@ -219,7 +219,13 @@ export class TaskService {
       const hooks = splitHooks(spec.hooks);
       const pid = await sandbox.agent.create(
         r.id,
-        { ...spec, hooks: hooks.guest, mounts: plan.mounts, linux: withVmNetwork(spec.linux) },
+        {
+          ...spec,
+          hooks: hooks.guest,
+          mounts: plan.mounts,
+          linux: withVmNetwork(spec.linux),
+          hostname: ownUts(spec.linux) ? spec.hostname : undefined,
+        },
         { rootfs: plan.rootfs, stdio: { terminal: r.terminal, stdin: !!r.stdin } },
       );
       init.pid = pid;
@@ -544,6 +550,14 @@ export class TaskService {
     this.sandbox = undefined;
     await sandbox?.shutdown();
   }
+}
+
+/**
+ * Whether the container has a UTS namespace of its own. One without (CRI's hostNetwork pods: the
+ * node's) shares the VM's, whose hostname runc refuses to set: the spec's hostname is dropped.
+ */
+function ownUts(linux: { namespaces?: { type: string }[] } | undefined): boolean {
+  return (linux?.namespaces ?? []).some((n) => n.type === "uts");
 }
 
 /**

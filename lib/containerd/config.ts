@@ -2,7 +2,7 @@
 // own root, state and sockets under one dir (never the system's /var/lib/containerd or
 // /run/containerd), CRI off unless asked.
 import { join } from "node:path";
-import { DEV_SOCKET_NAME } from "../constants.ts";
+import { DEV_SOCKET_NAME, RUNM_RUNTIME_NAME } from "../constants.ts";
 
 export interface ContainerdLayout {
   /** Everything lives under here. */
@@ -38,6 +38,12 @@ export function containerdLayout(dir: string): ContainerdLayout {
 export interface ConfigOptions {
   /** Keep the CRI plugin (for crictl / kubelet); off by default. */
   cri?: boolean;
+  /**
+   * With `cri`, on containerd 1.x: the pod sandbox image, and the runtime handler `runm` (CRI
+   * RuntimeClass) mapped to io.containerd.runm.v2; CNI from `cniDir`/{bin,conf} (empty: only
+   * host-network pods); its streaming server on 127.0.0.1 at a free port.
+   */
+  criSetup?: { sandboxImage: string; cniDir?: string };
   logLevel?: "debug" | "info" | "warn" | "error";
 }
 
@@ -84,5 +90,35 @@ disabled_plugins = [${disabled.map(q).join(", ")}]
 
 [plugins."io.containerd.internal.v1.opt"]
   path = ${q(join(l.root, "opt"))}
+${o.cri && o.criSetup && major === 1 ? criSection(o.criSetup.sandboxImage, criCniDir(l, o)) : ""}`;
+}
+
+/**
+ * The CRI plugin's settings for runm's CRI tests (containerd 1.x, config version 2). This host
+ * refuses a negative oom_score_adj, so CRI must not ask for one (restrict_oom_score_adj).
+ */
+function criSection(sandboxImage: string, cniDir: string): string {
+  const cri = `[plugins."io.containerd.grpc.v1.cri"]`;
+  return `
+${cri}
+  sandbox_image = ${q(sandboxImage)}
+  restrict_oom_score_adj = true
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+${cri.slice(0, -1)}.containerd]
+  snapshotter = "overlayfs"
+  default_runtime_name = "runc"
+${cri.slice(0, -1)}.containerd.runtimes.runc]
+  runtime_type = "io.containerd.runc.v2"
+${cri.slice(0, -1)}.containerd.runtimes.runm]
+  runtime_type = ${q(RUNM_RUNTIME_NAME)}
+${cri.slice(0, -1)}.cni]
+  bin_dir = ${q(join(cniDir, "bin"))}
+  conf_dir = ${q(join(cniDir, "conf"))}
 `;
+}
+
+/** Where CRI looks for CNI plugins (bin/) and network configs (conf/): the layout's cni/ unless set. */
+export function criCniDir(l: ContainerdLayout, o: ConfigOptions): string {
+  return o.criSetup?.cniDir ?? join(l.dir, "cni");
 }

@@ -12,7 +12,13 @@ import { writeFileAtomic } from "../fs-atomic.ts";
 import { logger } from "../log.ts";
 import { detachMountsUnder } from "../sys/mounts.ts";
 import { requireTool } from "../tools.ts";
-import { type ConfigOptions, type ContainerdLayout, containerdConfig, containerdLayout } from "./config.ts";
+import {
+  type ConfigOptions,
+  type ContainerdLayout,
+  containerdConfig,
+  containerdLayout,
+  criCniDir,
+} from "./config.ts";
 import { type Ctr, ctrAt } from "./ctr.ts";
 import { type ContainerdDaemon, containerdVersion, startDaemon } from "./daemon.ts";
 import { deleteAllTasks, killPids, leftoverProcesses } from "./teardown.ts";
@@ -92,6 +98,8 @@ export async function startPrivateContainerd(o: StartOptions = {}): Promise<Priv
         hint: "use a shorter state dir (RUNM_STATE_DIR) or temp dir parent",
       });
     mkdirSync(l.bin, { recursive: true });
+    if (o.cri && o.criSetup)
+      for (const d of ["bin", "conf"]) mkdirSync(join(criCniDir(l, o), d), { recursive: true });
     await writeFileAtomic(l.config, containerdConfig(l, await containerdMajor(o.binary), o));
     await writeFileAtomic(join(shimConfigDir(l), "runm.toml"), DEV_SHIM_CONFIG);
     daemon = await startDaemon({

@@ -53,14 +53,16 @@ interface Recipe {
 
 async function recipe(kind: LocalImageKind, ref: string, arch: GuestArch): Promise<Recipe> {
   const h = createHash("sha256").update(`${BUILDER_VERSION}\0${kind}\0${ref}\0`);
-  if (kind === "busybox") {
+  if (kind === "busybox" || kind === "pause") {
     const bb = await findBusybox(arch);
     h.update(readFileSync(bb.binary)).update(bb.applets.join("\n"));
+    // The pause image holds the pod's namespaces and does nothing else.
+    const cmd = kind === "pause" ? ["sleep", "2147483647"] : ["sh"];
     return {
       key: h.digest("hex").slice(0, 16),
       build: async () => ({
         layers: [tarBytes(busyboxRootfs(bb))],
-        config: { env: [PATH_ENV], cmd: ["sh"], arch },
+        config: { env: [PATH_ENV], cmd, arch },
       }),
     };
   }

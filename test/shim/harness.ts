@@ -145,6 +145,20 @@ export async function startHarness(o: { containerd?: string; ctr?: string } = {}
   };
 }
 
+/** The command lines of the QEMU processes started under `dir` (a private containerd's): one per VM. */
+export function vmmsUnder(dir: string): string[] {
+  return readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .map((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+      } catch {
+        return "";
+      }
+    })
+    .filter((cmd) => cmd.includes(dir) && /^\S*qemu-system/.test(cmd));
+}
+
 function shimPids(ctd: PrivateContainerd): number[] {
   return readdirSync("/proc")
     .filter((d) => /^\d+$/.test(d))

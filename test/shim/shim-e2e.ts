@@ -15,7 +15,7 @@ import {
   TWO_CLIENTS_OUTPUT,
   TWO_CLIENTS_SCRIPT,
 } from "../fixtures/unix-socket.ts";
-import { type Harness, startHarness } from "./harness.ts";
+import { type Harness, startHarness, vmmsUnder } from "./harness.ts";
 
 async function until(what: string, fn: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -549,17 +549,7 @@ export function shimSuite(
         const withPid = ["--with-ns", `pid:/proc/${aPid}/ns/pid`];
         expect((await h.run(b, ["sleep", "1000"], ["-d", ...pod, ...withPid])).code).toBe(0);
         // One VM (and one shim) for both.
-        const vmms = () =>
-          readdirSync("/proc")
-            .filter((d) => /^\d+$/.test(d))
-            .map((pid) => {
-              try {
-                return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
-              } catch {
-                return "";
-              }
-            })
-            .filter((cmd) => cmd.includes(h.ctd.dir) && /^\S*qemu-system/.test(cmd));
+        const vmms = () => vmmsUnder(h.ctd.dir);
         expect(vmms().length).toBe(1);
         const ex = await h.ctr([
           "task",

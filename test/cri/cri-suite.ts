@@ -1,0 +1,164 @@
+// Pods through containerd's real CRI plugin, as kubelet drives it (issue 14), with a grpc-js
+// client of the CRI API (lib/cri/client.ts; critest is not packaged here). A private containerd
+// with CRI on, runtime handler `runm`, the local pause image as its sandbox image, no CNI (the
+// pods use the node's network mode, which in runm is the VM's own user-mode network: CNI wiring is
+// still to come). Each test names the critest case it mirrors. Imported by one file per
+// containerd version.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { LOCAL_IMAGE_REFS } from "../../lib/constants.ts";
+import { type PrivateContainerd, startPrivateContainerd } from "../../lib/containerd/private.ts";
+import { installShim } from "../../lib/containerd/shim-binary.ts";
+import { CriClient } from "../../lib/cri/client.ts";
+import { buildImage } from "../../lib/image/build.ts";
+import { mountPointsUnder } from "../../lib/sys/mounts.ts";
+import { vmmsUnder } from "../shim/harness.ts";
+
+const T = 240_000;
+/** CRI's NamespaceMode NODE: the pod uses the node's network (for runm: its VM's own). */
+const NODE = 2;
+const CONTAINER_RUNNING = 1;
+const CONTAINER_EXITED = 2;
+
+export function criSuite(
+  name: string,
+  binary: () => Promise<{ containerd?: string; ctr?: string }> = async () => ({}),
+): void {
+  describe(`CRI with runm, ${name}`, () => {
+    let ctd: PrivateContainerd;
+    let cri: CriClient;
+    let ctrBin = "ctr";
+
+    beforeAll(async () => {
+      const b = await binary();
+      ctrBin = b.ctr ?? "ctr";
+      const pause = await buildImage("pause");
+      ctd = await startPrivateContainerd({
+        binary: b.containerd,
+        cri: true,
+        criSetup: { sandboxImage: LOCAL_IMAGE_REFS.pause },
+        env: (l) => ({ RUNM_STATE_DIR: join(l.dir, "runm-state") }),
+        logLevel: "debug",
+      });
+      await installShim(ctd.bin);
+      const busybox = await buildImage("busybox");
+      for (const img of [pause, busybox]) {
+        const r = Bun.spawnSync([
+          ctrBin,
+          "--address",
+          ctd.address,
+          "-n",
+          "k8s.io",
+          "images",
+          "import",
+          "--snapshotter",
+          "overlayfs",
+          img.path,
+        ]);
+        if (r.exitCode !== 0) throw new Error(`import ${img.ref}: ${r.stderr.toString()}`);
+      }
+      cri = new CriClient(ctd.address);
+    }, T);
+
+    afterAll(async () => {
+      cri?.close();
+      await ctd?.stop();
+    }, T);
+
+    const vmms = () => vmmsUnder(ctd.dir);
+
+    test(
+      "a pod of two containers in one VM: RunPodSandbox, CreateContainer ×2, StartContainer, ExecSync, ContainerStatus, ListContainers, 127.0.0.1 between them, StopContainer, StopPodSandbox, RemovePodSandbox (critest: runtime should support basic operations on container and pod; exec sync; networking within a pod)",
+      async () => {
+        const uid = `uid-${process.pid}`;
+        const config = {
+          metadata: { name: "web", namespace: "default", uid, attempt: 0 },
+          hostname: "web",
+          logDirectory: join(ctd.dir, "pod-logs"),
+          linux: { securityContext: { namespaceOptions: { network: NODE } } },
+        };
+        mkdirSync(config.logDirectory, { recursive: true });
+        const { podSandboxId: pod } = await cri.call("RunPodSandbox", { config, runtimeHandler: "runm" });
+        expect(pod).toMatch(/^[0-9a-f]{64}$/);
+        const status = await cri.call("PodSandboxStatus", { podSandboxId: pod });
+        expect(status.status.state).toBe(0); // SANDBOX_READY
+        expect(vmms().length).toBe(1);
+
+        const container = (cname: string, args: string[]) => ({
+          podSandboxId: pod,
+          config: {
+            metadata: { name: cname, attempt: 0 },
+            image: { image: LOCAL_IMAGE_REFS.busybox },
+            command: ["sh", "-c"],
+            args,
+            logPath: `${cname}.log`,
+          },
+          sandboxConfig: config,
+        });
+        const serve =
+          "mkdir -p /tmp/www && echo hello-from-server > /tmp/www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /tmp/www";
+        const { containerId: server } = await cri.call("CreateContainer", container("server", [serve]));
+        const { containerId: client } = await cri.call(
+          "CreateContainer",
+          container("client", ["echo client started; exec sleep 1000"]),
+        );
+        await cri.call("StartContainer", { containerId: server });
+        await cri.call("StartContainer", { containerId: client });
+        // Both containers and the sandbox in the one VM the pod started with.
+        expect(vmms().length).toBe(1);
+
+        const exec = await cri.call("ExecSync", {
+          containerId: client,
+          cmd: [
+            "sh",
+            "-c",
+            "for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://127.0.0.1:8080/ && exit 0; sleep 1; done; exit 7",
+          ],
+          timeout: 60,
+        });
+        expect({ code: exec.exitCode, out: Buffer.from(exec.stdout).toString() }).toEqual({
+          code: 0,
+          out: "hello-from-server\n",
+        });
+        const failing = await cri.call("ExecSync", {
+          containerId: client,
+          cmd: ["sh", "-c", "exit 3"],
+          timeout: 30,
+        });
+        expect(failing.exitCode).toBe(3);
+
+        const cs = await cri.call("ContainerStatus", { containerId: client });
+        expect(cs.status.state).toBe(CONTAINER_RUNNING);
+        const listed = await cri.call("ListContainers", { filter: { podSandboxId: pod } });
+        expect(listed.containers.map((c: { metadata: { name: string } }) => c.metadata.name).sort()).toEqual([
+          "client",
+          "server",
+        ]);
+        // The CRI log file: "TIMESTAMP stdout F client started".
+        const log = readFileSync(join(config.logDirectory, "client.log"), "utf8");
+        expect(log).toMatch(/^\S+ stdout F client started$/m);
+
+        await cri.call("StopContainer", { containerId: client, timeout: 2 });
+        expect((await cri.call("ContainerStatus", { containerId: client })).status.state).toBe(
+          CONTAINER_EXITED,
+        );
+        await cri.call("RemoveContainer", { containerId: client });
+        // The server still answers: the pod's VM outlived the client.
+        const again = await cri.call("ExecSync", {
+          containerId: server,
+          cmd: ["wget", "-qO-", "http://127.0.0.1:8080/"],
+          timeout: 30,
+        });
+        expect(Buffer.from(again.stdout).toString()).toBe("hello-from-server\n");
+
+        await cri.call("StopPodSandbox", { podSandboxId: pod });
+        await cri.call("RemovePodSandbox", { podSandboxId: pod });
+        for (let i = 0; i < 100 && vmms().length; i++) await Bun.sleep(100);
+        expect(vmms()).toEqual([]);
+        expect(mountPointsUnder(join(ctd.dir, "runm-state"))).toEqual([]);
+      },
+      T,
+    );
+  });
+}
