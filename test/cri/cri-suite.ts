@@ -16,7 +16,8 @@ import { mountPointsUnder } from "../../lib/sys/mounts.ts";
 import { vmmsUnder } from "../shim/harness.ts";
 
 const T = 240_000;
-/** CRI's NamespaceMode NODE: the pod uses the node's network (for runm: its VM's own). */
+/** CRI's NamespaceMode: POD shares the pod's (the pause container's), NODE the node's (runm: the VM's). */
+const POD = 0;
 const NODE = 2;
 const CONTAINER_RUNNING = 1;
 const CONTAINER_EXITED = 2;
@@ -69,14 +70,15 @@ export function criSuite(
     const vmms = () => vmmsUnder(ctd.dir);
 
     test(
-      "a pod of two containers in one VM: RunPodSandbox, CreateContainer ×2, StartContainer, ExecSync, ContainerStatus, ListContainers, 127.0.0.1 between them, StopContainer, StopPodSandbox, RemovePodSandbox (critest: runtime should support basic operations on container and pod; exec sync; networking within a pod)",
+      "a pod of two containers in one VM: RunPodSandbox, CreateContainer ×2, StartContainer, ExecSync, 127.0.0.1 between them, one PID namespace (shareProcessNamespace), ContainerStats, UpdateContainerResources, ContainerStatus, ListContainers, the log file, StopContainer, StopPodSandbox, RemovePodSandbox (critest: basic operations on container and pod; exec sync; networking within a pod; share process namespace; container stats; update container resources)",
       async () => {
         const uid = `uid-${process.pid}`;
         const config = {
           metadata: { name: "web", namespace: "default", uid, attempt: 0 },
           hostname: "web",
           logDirectory: join(ctd.dir, "pod-logs"),
-          linux: { securityContext: { namespaceOptions: { network: NODE } } },
+          // shareProcessNamespace: the pod's containers see each other's processes (and pause's).
+          linux: { securityContext: { namespaceOptions: { network: NODE, pid: POD } } },
         };
         mkdirSync(config.logDirectory, { recursive: true });
         const { podSandboxId: pod } = await cri.call("RunPodSandbox", { config, runtimeHandler: "runm" });
@@ -127,6 +129,35 @@ export function criSuite(
           timeout: 30,
         });
         expect(failing.exitCode).toBe(3);
+        // One PID namespace for the pod: the client sees the pause process and the server's httpd.
+        const ps = Buffer.from(
+          (await cri.call("ExecSync", { containerId: client, cmd: ["ps", "-o", "pid,args"], timeout: 30 }))
+            .stdout,
+        ).toString();
+        expect(ps).toMatch(/^\s*1\s+sleep 2147483647$/m);
+        expect(ps).toContain("httpd -f -p 127.0.0.1:8080");
+
+        // Stats from the guest's cgroups (critest: runtime should support ContainerStats).
+        const stats = await cri.call("ContainerStats", { containerId: server });
+        expect(stats.stats.attributes.id).toBe(server);
+        expect(Number(stats.stats.memory.workingSetBytes?.value ?? 0)).toBeGreaterThan(0);
+        expect(Number(stats.stats.cpu.usageCoreNanoSeconds?.value ?? 0)).toBeGreaterThan(0);
+        // UpdateContainerResources reaches the guest's cgroup (critest: update container resources).
+        await cri.call("UpdateContainerResources", {
+          containerId: server,
+          linux: { memoryLimitInBytes: 96 * 2 ** 20, cpuShares: 512 },
+        });
+        const limit = Buffer.from(
+          (
+            await cri.call("ExecSync", {
+              containerId: server,
+              // The guest is cgroup v2; CRI gives no cgroup namespace here, so the path is the full one.
+              cmd: ["sh", "-c", "cat /sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup)/memory.max"],
+              timeout: 30,
+            })
+          ).stdout,
+        ).toString();
+        expect(limit.trim()).toBe(String(96 * 2 ** 20));
 
         const cs = await cri.call("ContainerStatus", { containerId: client });
         expect(cs.status.state).toBe(CONTAINER_RUNNING);
