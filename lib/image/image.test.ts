@@ -111,6 +111,6 @@ test("runm image build: --output writes the archive, --address imports, no conta
   const bad = await cli(["alpine", "--output", out]);
   expect(bad.code).toBe(2);
   expect(bad.stderr).toContain(
-    'unknown image "alpine"; choose one of: busybox, debian, bun, nginx, postgres',
+    'unknown image "alpine"; choose one of: busybox, pause, debian, bun, nginx, postgres',
   );
 });
