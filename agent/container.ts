@@ -5,6 +5,7 @@ import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { failedPrecondition, invalidArgument, notFound } from "../lib/errors.ts";
 import { writeFileAtomic } from "../lib/fs-atomic.ts";
+import { joinsPodNamespace } from "../lib/oci/pod-namespaces.ts";
 import { memoryEventsFile, oomKills } from "./cgroup.ts";
 import type { EventBus } from "./events.ts";
 import { execStateMachine } from "./process/exec-state.ts";
@@ -53,10 +54,8 @@ export function checkId(what: string, id: string): void {
 }
 
 /**
- * A spec may name an existing namespace only to share one with a container of this VM (a pod):
- * `/proc/PID/ns/TYPE` with TYPE pid, ipc or uts and PID one of `containerPids`. Anything else (the
- * agent's own namespaces, the guest's mount namespace, a user namespace) is refused here too,
- * whatever the host checked.
+ * A spec may name an existing namespace only to share one with a container of this VM (a pod:
+ * lib/oci/pod-namespaces.ts). Refused here too, whatever the host checked.
  */
 export function checkNamespaces(
   id: string,
@@ -64,9 +63,7 @@ export function checkNamespaces(
   containerPids: number[],
 ): void {
   for (const ns of namespaces ?? []) {
-    if (!ns.path) continue;
-    const m = /^\/proc\/(\d+)\/ns\/(pid|ipc|uts)$/.exec(ns.path);
-    if (m && m[2] === ns.type && containerPids.includes(Number(m[1]))) continue;
+    if (!ns.path || joinsPodNamespace(ns, containerPids)) continue;
     throw invalidArgument(`container ${id}: namespace path ${ns.path} is not one of this VM's containers'`, {
       hint: "a container may join only the pid, ipc or uts namespace of another container in its VM",
     });

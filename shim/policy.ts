@@ -13,6 +13,7 @@
 import { availableParallelism, totalmem } from "node:os";
 import { RUNM_ANNOTATIONS } from "../lib/constants.ts";
 import { invalidArgument, permissionDenied } from "../lib/errors.ts";
+import { joinsPodNamespace } from "../lib/oci/pod-namespaces.ts";
 
 export interface Policy {
   /** Annotation keys a container may set (none by default). */
@@ -51,9 +52,6 @@ interface LinuxSpec {
   resources?: ContainerResources;
 }
 
-/** Namespaces a pod's container may join of a container in the same VM (CRI shares these). */
-const POD_NAMESPACES = new Set(["pid", "ipc", "uts"]);
-
 /**
  * Spec fields that name host resources: refused, one line each. A pod's later container may name
  * the pid, ipc or uts namespace of a container in its own VM (`/proc/PID/ns/TYPE`, PID being that
@@ -63,8 +61,7 @@ const POD_NAMESPACES = new Set(["pid", "ipc", "uts"]);
 export function checkSpec(linux: LinuxSpec | undefined, podPids: number[] = []): void {
   for (const ns of linux?.namespaces ?? []) {
     if (!ns.path || ns.type === "network") continue;
-    const m = /^\/proc\/(\d+)\/ns\/([a-z]+)$/.exec(ns.path);
-    if (m && POD_NAMESPACES.has(ns.type) && m[2] === ns.type && podPids.includes(Number(m[1]))) continue;
+    if (joinsPodNamespace(ns, podPids)) continue;
     throw invalidArgument(
       `the ${ns.type} namespace path ${ns.path} names a namespace outside this container's VM, which runm cannot join`,
       {

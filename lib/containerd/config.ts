@@ -98,21 +98,21 @@ ${o.cri && o.criSetup && major === 1 ? criSection(o.criSetup.sandboxImage, criCn
  * refuses a negative oom_score_adj, so CRI must not ask for one (restrict_oom_score_adj).
  */
 function criSection(sandboxImage: string, cniDir: string): string {
-  const cri = `[plugins."io.containerd.grpc.v1.cri"]`;
+  const table = (sub = "") => `[plugins."io.containerd.grpc.v1.cri"${sub}]`;
   return `
-${cri}
+${table()}
   sandbox_image = ${q(sandboxImage)}
   restrict_oom_score_adj = true
   stream_server_address = "127.0.0.1"
   stream_server_port = "0"
-${cri.slice(0, -1)}.containerd]
+${table(".containerd")}
   snapshotter = "overlayfs"
   default_runtime_name = "runc"
-${cri.slice(0, -1)}.containerd.runtimes.runc]
+${table(".containerd.runtimes.runc")}
   runtime_type = "io.containerd.runc.v2"
-${cri.slice(0, -1)}.containerd.runtimes.runm]
+${table(".containerd.runtimes.runm")}
   runtime_type = ${q(RUNM_RUNTIME_NAME)}
-${cri.slice(0, -1)}.cni]
+${table(".cni")}
   bin_dir = ${q(join(cniDir, "bin"))}
   conf_dir = ${q(join(cniDir, "conf"))}
 `;

@@ -7,17 +7,17 @@
 // (lib/vm/qemu/jail.ts). A share added later is bind-mounted under the host directory, and the
 // kernel propagates that mount, and its removal, into the jail, one way only: nothing the jail
 // mounts comes back. The guest sees it at guestSharePath({..., hot: true}) through the 9p devices
-// it already has.
-import { existsSync, mkdirSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+// it already has. Nothing here tears down: the VM's runtime dir is removed only after everything
+// mounted under it is detached (lib/sys/mounts.ts removeTree), these roots included.
+import { mkdirSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { alreadyExists, failedPrecondition, invalidArgument, notFound } from "../../errors.ts";
+import { alreadyExists, invalidArgument, notFound } from "../../errors.ts";
 import { bindMount, detachMount, makeShared } from "../../sys/mounts.ts";
 import type { VmShare } from "../vm-interface.ts";
 import { checkShares } from "./jail.ts";
 
 export class HotShares {
   private readonly added = new Map<string, string>();
-  private ready = false;
 
   /** `dir`: where the two propagation roots live (inside the VM's runtime dir). */
   constructor(private readonly dir: string) {}
@@ -34,12 +34,10 @@ export class HotShares {
       bindMount(root, root, { readOnly: false, recursive: false });
       makeShared(root);
     }
-    this.ready = true;
   }
 
   /** Show `share` to the running VM (read-only ones as read-only mounts). */
   add(share: VmShare): void {
-    if (!this.ready) throw failedPrecondition("this VM was started without hot shares");
     checkShares([share]);
     if (this.added.has(share.name)) throw alreadyExists(`share ${share.name} is already in this VM`);
     let dir: boolean;
@@ -66,40 +64,10 @@ export class HotShares {
   remove(name: string): void {
     const target = this.added.get(name);
     if (!target) throw notFound(`share ${name} is not in this VM`);
-    this.unmountAndRemove(target);
-    this.added.delete(name);
-  }
-
-  private unmountAndRemove(target: string): void {
     detachMount(target);
     // Only once nothing is mounted there: never a recursive removal through a bind mount.
     if (statSync(target).isDirectory()) rmdirSync(target);
     else rmSync(target);
-  }
-
-  /** Every share and both roots unmounted and removed (at the VM's teardown; idempotent). */
-  close(): void {
-    for (const target of this.added.values()) {
-      try {
-        this.unmountAndRemove(target);
-      } catch {
-        // detached with its root below
-      }
-    }
-    this.added.clear();
-    for (const root of Object.values(this.roots)) {
-      if (existsSync(root)) detachMount(root);
-      try {
-        rmdirSync(root);
-      } catch {
-        // absent, or something is still mounted under it: RuntimeDir.remove refuses to recurse
-      }
-    }
-    try {
-      rmdirSync(this.dir);
-    } catch {
-      // absent or not empty
-    }
-    this.ready = false;
+    this.added.delete(name);
   }
 }

@@ -136,8 +136,9 @@ export class QemuVm extends ManagedVm implements Pausable, Snapshottable, HotSha
       sandbox: true,
     });
     if (c.hotShares) {
-      this.hot = new HotShares(this.rt.mkdir("hot"));
-      this.hot.prepare();
+      const hot = new HotShares(this.rt.mkdir("hot"));
+      hot.prepare();
+      this.hot = hot; // only once both roots are ready to take shares
     }
     const argv = jailArgv(
       {
