@@ -8,6 +8,7 @@ APT_PACKAGES=(
   qemu-system-x86 qemu-system-arm qemu-utils   # VMs (x86_64 guests; arm64 guests under emulation)
   qemu-user                                    # runs the arm64 guest's binaries on this host while building it
   containerd runc crun                         # the container stack the shim plugs into; crun: the other guest runtime
+  containernetworking-plugins                  # CNI (bridge, host-local, portmap) for pods on a network
   busybox-static squashfs-tools cpio gzip      # guest userland and images
   linux-source-6.1 build-essential bc flex bison libelf-dev libssl-dev xz-utils  # guest kernel
   gcc-aarch64-linux-gnu                        # arm64 kernel (macOS guests) cross build

@@ -12,6 +12,7 @@ import {
   unavailable,
 } from "../lib/errors.ts";
 import { isLogLevelName, type LogLevelName, logger, setLogLevel } from "../lib/log.ts";
+import type { GuestNetwork } from "../lib/net/guest-network.ts";
 import { StdioMux } from "../lib/stdio-mux.ts";
 import { readinessSignals } from "../lib/sys/readiness.ts";
 import pkg from "../package.json" with { type: "json" };
@@ -20,6 +21,7 @@ import { coalesce } from "./coalesce.ts";
 import { type AgentContext, Container, type ProcessState, type StdioRequest } from "./container.ts";
 import type { AgentEvent } from "./events.ts";
 import { HostPorts } from "./host-ports.ts";
+import { configureNetwork } from "./network.ts";
 import type { ExitStatus } from "./process/process.ts";
 import { resolveRunc } from "./runc.ts";
 import type { OutputName } from "./stdio.ts";
@@ -126,6 +128,13 @@ export class AgentService {
     if (s.logLevel) setLogLevel(s.logLevel as LogLevelName);
     if (s.sandboxId) this.sandboxId = s.sandboxId;
     log.debug(`sandbox ${this.sandboxId}: clock set, ${s.entropy.length} bytes of entropy added`);
+  }
+
+  /** The VM's eth0 becomes the pod's CNI interface (agent/network.ts); before any container. */
+  async configureNetwork(n: GuestNetwork): Promise<void> {
+    if (this.containers.size || this.creating.size)
+      throw failedPrecondition("the pod network is configured before any container");
+    await configureNetwork(n, this.ctx.reaper);
   }
 
   /** A guest path the agent may mount on: inside its own state dir, no `..`. */

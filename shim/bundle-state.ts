@@ -14,6 +14,8 @@ export interface ShimRecord {
   vmRuntimeDir?: string;
   vmSocketDir?: string;
   hostProcesses?: ProcessIdentity[];
+  /** The pod network namespace the VM's tap was wired in (lib/vm/qemu/pod-network.ts). */
+  podNetns?: string;
 }
 
 export function recordPath(bundle: string): string {

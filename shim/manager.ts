@@ -25,6 +25,7 @@ import { internal, unavailable } from "../lib/errors.ts";
 import { writeFileAtomic } from "../lib/fs-atomic.ts";
 import { removeTree } from "../lib/sys/mounts.ts";
 import { signalVerified, stillRunning } from "../lib/sys/proc.ts";
+import { podNetns, unwirePodNetwork } from "../lib/vm/qemu/pod-network.ts";
 import {
   bootstrapAnswer,
   legacyAnswer,
@@ -131,6 +132,14 @@ export async function deleteShim(f: ShimFlags): Promise<Uint8Array> {
   else if (existsSync(pidFile))
     killByCommandLine(Number(readFileSync(pidFile, "utf8")), [RUNM_SHIM_BINARY, `-id ${f.id} `]);
   for (const p of rec?.hostProcesses ?? []) signalVerified(p, "SIGKILL");
+  // The pod network's tap and redirects (the namespace itself is CNI's, removed by its runtime).
+  if (rec?.podNetns) {
+    try {
+      unwirePodNetwork(podNetns(rec.podNetns).name);
+    } catch {
+      // the namespace is gone, and its tap with it
+    }
+  }
   // A VM's hot-share mounts are detached before its dir is removed (never a removal through them).
   for (const dir of [rec?.vmRuntimeDir, rec?.vmSocketDir]) if (dir) removeTree(dir);
   const socket = rec?.socket ?? socketPath(f.address, f.namespace, f.id);

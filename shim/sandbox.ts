@@ -32,8 +32,10 @@ export function startSandbox(
   id: string,
   plan: { shares: VmShare[]; sockets: SocketBind[] },
   o: ShimOptions,
+  podNetns?: string,
 ): Promise<Sandbox> {
   return Sandbox.start({
+    podNetns,
     id,
     manifest: loadManifest(o.guestManifest, o.guestArch),
     guestLogLevel: process.env.RUNM_LOG_LEVEL === "debug" ? "debug" : "info",

@@ -4,6 +4,7 @@
 // One shim serves one VM and the containers grouped into it (a pod: shim/grouping.ts): the first
 // container's Create starts the VM; each later one joins it with its own shares added while the
 // VM runs (Sandbox.addShares); the VM ends with the last container's Delete.
+
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { callDeadline, type ProcessState } from "../lib/agent-client/index.ts";
@@ -23,6 +24,7 @@ import { type MountPlan, planMounts } from "../lib/sandbox/mounts.ts";
 import type { Sandbox } from "../lib/sandbox/sandbox.ts";
 import { identify } from "../lib/sys/proc.ts";
 import type { CallContext, MethodHandler } from "../lib/ttrpc/index.ts";
+import { podNetns } from "../lib/vm/qemu/pod-network.ts";
 import { writeRecord } from "./bundle-state.ts";
 import { groupOf } from "./grouping.ts";
 import { type HostHookKind, type OciHook, ociState, runHooks, splitHooks } from "./hooks.ts";
@@ -179,6 +181,12 @@ export class TaskService {
     );
     // A joining container's options are checked (policy) but its VM already exists as it is.
     const opts = resolveOptions(r.options as AnyValue | null, spec);
+    const netns = networkNamespace(spec.linux);
+    if (pod && netns !== undefined && netns !== pod.podNetns)
+      throw invalidArgument(
+        `container ${r.id} names network namespace ${netns}, but its pod's VM is in ${pod.podNetns ?? "none"}`,
+        { hint: "a pod's containers share the pod's network namespace" },
+      );
     const plan = planMounts(
       r.id,
       r.bundle,
@@ -202,7 +210,12 @@ export class TaskService {
         pod.addShares(plan.shares);
         sharesAdded = true;
       } else {
-        started = await startSandbox(sandboxId(namespace, groupOf(r.id, spec.annotations)), plan, opts);
+        started = await startSandbox(
+          sandboxId(namespace, groupOf(r.id, spec.annotations)),
+          plan,
+          opts,
+          netns,
+        );
         this.sandbox = started;
       }
       const sandbox = (pod ?? started) as Sandbox;
@@ -212,6 +225,7 @@ export class TaskService {
         vmRuntimeDir: sandbox.vm.runtimeDir,
         vmSocketDir: sandbox.socketDir,
         hostProcesses: sandbox.hostPids().flatMap((pid) => identify(pid) ?? []),
+        podNetns: sandbox.vm.guestNetwork() ? sandbox.podNetns : undefined,
       });
       linkConsole(r.bundle, sandbox.vm.consolePath);
       await sandbox.mount(plan.guestMounts);
@@ -558,6 +572,12 @@ export class TaskService {
  */
 function ownUts(linux: { namespaces?: { type: string }[] } | undefined): boolean {
   return (linux?.namespaces ?? []).some((n) => n.type === "uts");
+}
+
+/** The network namespace path a spec names (a CNI pod's), checked as policy.ts checks it. */
+function networkNamespace(linux: { namespaces?: { type: string; path?: string }[] } | undefined) {
+  const path = linux?.namespaces?.find((n) => n.type === "network")?.path;
+  return path ? podNetns(path).path : undefined;
 }
 
 /**

@@ -105,6 +105,10 @@ export function handlers(svc: AgentService): UntypedServiceImplementation {
   return traced({
     Hello: unary(() => svc.hello()),
     Setup: unary((r: W.SetupRequest) => svc.setup(r) ?? {}),
+    ConfigureNetwork: unary(async (r: W.ConfigureNetworkRequest) => {
+      await svc.configureNetwork(r);
+      return {};
+    }),
     MountShare: unary(async (r: W.MountShareRequest) => {
       await svc.mountShare(r.fstype, r.tag, r.target, r.readOnly);
       return {};

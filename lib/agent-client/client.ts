@@ -7,6 +7,7 @@ import type { Duplex } from "node:stream";
 import { type Client, makeGenericClientConstructor, type ServiceError } from "@grpc/grpc-js";
 import { type GuestRuntime, stdioSocketFor } from "../constants.ts";
 import { deadlineExceeded, failedPrecondition, messageOf, unavailable } from "../errors.ts";
+import { checkGuestNetwork, type GuestNetwork } from "../net/guest-network.ts";
 import { agentService } from "../proto/service.ts";
 import type * as W from "../proto/wire.ts";
 import { StdioMux } from "../stdio-mux.ts";
@@ -129,6 +130,11 @@ export class AgentClient {
       sandboxId: s.sandboxId,
       runtime: s.runtime ?? "",
     });
+  }
+
+  /** Make the VM's eth0 the pod's CNI interface (lib/net/guest-network.ts). */
+  async configureNetwork(n: GuestNetwork): Promise<void> {
+    await this.call("ConfigureNetwork", checkGuestNetwork(n));
   }
 
   async unmount(target: string): Promise<void> {

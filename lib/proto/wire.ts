@@ -26,6 +26,12 @@ export interface SetupRequest {
   sandboxId: string;
   runtime: string;
 }
+export interface ConfigureNetworkRequest {
+  mac: string;
+  mtu: number;
+  addresses: string[];
+  routes: { destination: string; gateway: string }[];
+}
 export interface UnmountRequest {
   target: string;
 }

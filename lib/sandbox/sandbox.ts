@@ -57,6 +57,8 @@ export interface SandboxConfig {
   templateRoot?: string;
   /** Shares can be added while it runs (addShares): the shim's VMs, which may become pods. */
   hotShares?: boolean;
+  /** A pod's network namespace, wired by CNI, whose interface the guest takes over (VmConfig). */
+  podNetns?: string;
 }
 
 /**
@@ -91,6 +93,8 @@ export function coldReason(c: SandboxConfig, driver: VmDriver): string | undefin
   if (!driver.snapshots) return `the ${driver.name} driver has no snapshots`;
   if (c.shareKind !== "9p") return "virtio-fs cannot be snapshotted by QEMU 7.2";
   if (c.extraCmdline?.length) return "extra kernel command line words";
+  // A template's NIC is on the user-mode network; QEMU cannot restore it onto a tap.
+  if (c.podNetns) return "a pod network (CNI) has no template yet";
   return undefined;
 }
 
@@ -161,6 +165,7 @@ export class Sandbox {
         shareKind: c.shareKind,
         hotShares: c.hotShares,
         ports: c.ports,
+        podNetns: c.podNetns,
         console: "file",
         bootTimeoutMs: c.bootTimeoutMs,
       },
@@ -168,6 +173,8 @@ export class Sandbox {
     );
     const sandbox = new Sandbox(c.id, vm, agent, timeline, boot.kind === "restore");
     try {
+      const net = vm.guestNetwork();
+      if (net) await agent.configureNetwork(net);
       for (const s of vm.shareMounts()) await agent.mountShare(s);
       if (c.hostLoopbackPorts.length || c.socketBinds.length)
         sandbox.hostForwards = await forwardToHost(agent, c.hostLoopbackPorts, c.socketBinds);
@@ -239,6 +246,11 @@ export class Sandbox {
     const exited = this.vm.exited().then(() => true);
     const late = Bun.sleep(timeoutMs).then(() => !this.hostPids().some(pidAlive));
     return Promise.race([exited, late]);
+  }
+
+  /** The pod network namespace the VM was started in, if any. */
+  get podNetns(): string | undefined {
+    return this.vm.config.podNetns;
   }
 
   get socketDir(): string {

@@ -7,6 +7,7 @@ import type { Duplex } from "node:stream";
 import type { Subprocess } from "bun";
 import { registerCleanup } from "../cleanup.ts";
 import { failedPrecondition, unavailable } from "../errors.ts";
+import type { GuestNetwork } from "../net/guest-network.ts";
 import { tailLines } from "./console-log.ts";
 import { createRuntimeDir, type RuntimeDir } from "./runtime-dir.ts";
 import { BootTimeline } from "./timeline.ts";
@@ -49,6 +50,16 @@ export abstract class ManagedVm implements Vm, HasHostPids {
 
   /** Launch the VMM and wait until `ready` passes, marking the timeline (not "ready"). */
   protected abstract boot(ready: ReadyCheck, tl: BootTimeline): Promise<void>;
+
+  guestNetwork(): GuestNetwork | undefined {
+    return undefined;
+  }
+
+  /**
+   * Undo what the VM set up on the host besides its processes and runtime dir (a pod network's
+   * tap), once they are stopped. Synchronous: the exit path runs it too.
+   */
+  protected releaseHost(): void {}
 
   /** Every host process, in the order shutdown stops them: the VM first, then what serves it. */
   private processes(): Subprocess[] {
@@ -112,6 +123,7 @@ export abstract class ManagedVm implements Vm, HasHostPids {
         p.kill("SIGKILL");
       }
       await Promise.all(procs.map((p) => p.exited));
+      this.releaseHost();
       this.rt.remove();
       this.unregister?.();
       this.unregister = undefined;
@@ -125,6 +137,7 @@ export abstract class ManagedVm implements Vm, HasHostPids {
    */
   private shutdownSync(): void {
     for (const p of this.processes()) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
+    this.releaseHost();
     this.rt.remove();
   }
 }

@@ -14,6 +14,7 @@
 // State is keyed by sandbox id (one VM per sandbox; a sandbox may later hold several containers).
 import type { Duplex } from "node:stream";
 import { GUEST_SHARE_ROOT, type GuestArch, type GuestMode } from "../constants.ts";
+import type { GuestNetwork } from "../net/guest-network.ts";
 import type { BootTimeline } from "./timeline.ts";
 
 /**
@@ -104,6 +105,12 @@ export interface VmConfig {
    */
   hotShares?: boolean;
   ports: VmPortForward[];
+  /**
+   * The VM's network: QEMU's user-mode network by default (only `ports` reach it); "pod": the
+   * named network namespace CNI wired for a pod (lib/vm/qemu/pod-network.ts), whose interface the
+   * guest takes over. A namespace with no CNI interface leaves the user-mode network.
+   */
+  podNetns?: string;
   /** "file": console only to console.log; "terminal": also on this process's stdio (runm vm shell). */
   console: "file" | "terminal";
   /** Milliseconds start() waits for readiness before failing. */
@@ -132,6 +139,8 @@ export interface Vm {
   consoleTail(n?: number): string[];
   /** Resolves with the VMM's exit code (null if killed by a signal) once it has exited. */
   exited(): Promise<number | null>;
+  /** Once started: the pod network (config.podNetns) the guest's eth0 must take over, if wired. */
+  guestNetwork(): GuestNetwork | undefined;
   shutdown(): Promise<void>;
 }
 

@@ -160,3 +160,11 @@ test("values in QEMU options are escaped: a comma doubles, so a path cannot add 
   expect(values(argv, "-chardev")[0]).toBe("file,id=con,path=/x,,path=/etc/shadow");
   expect(() => qemuValue("/a\nb")).toThrow(/NUL or newline/);
 });
+
+test("a pod network: the tap in the pod's namespace instead of the user-mode network, no forwards", () => {
+  const pod = { ...config, ports: [] };
+  const argv = qemuArgv(pod, { ...paths, podTap: "runm0" }, line);
+  expect(values(argv, "-netdev")).toEqual(["tap,id=net0,ifname=runm0,script=no,downscript=no"]);
+  expect(values(argv, "-device")).toContain("virtio-net-device,netdev=net0");
+  expect(() => qemuArgv(config, { ...paths, podTap: "runm0" }, line)).toThrow(/no forwarded ports/);
+});

@@ -30,6 +30,8 @@ export interface QemuPaths {
   fsSocket: string;
   /** The template's memory file (boot "template" or "restore"). */
   memoryFile?: string;
+  /** A pod network's tap (in the namespace QEMU runs in), instead of the user-mode network. */
+  podTap?: string;
 }
 
 export interface QemuLine {
@@ -131,12 +133,22 @@ function memoryArgs(config: VmConfig, paths: QemuPaths): string[] {
   return [...m, "-object", backend];
 }
 
-function netArgs(config: VmConfig): string[] {
+function netArgs(config: VmConfig, paths: QemuPaths): string[] {
+  const nic = ["-device", "virtio-net-device,netdev=net0"];
+  if (paths.podTap) {
+    // A pod's CNI network: the tap runm made in the pod's namespace, where QEMU runs
+    // (pod-network.ts); no helper scripts (QEMU may spawn nothing), no forwards (hostPort is CNI's).
+    if (config.ports.length)
+      throw invalidArgument("a VM on a pod network has no forwarded ports", {
+        hint: "publish the pod's ports through CNI (hostPort, portmap)",
+      });
+    return ["-netdev", `tap,id=net0,ifname=${qemuValue(paths.podTap)},script=no,downscript=no`, ...nic];
+  }
   // restrict=on: the guest can reach nothing (not the host, not the outside); only the explicit
   // hostfwd rules, bound to host 127.0.0.1, let the host reach guest ports. (A host loopback port
   // the guest may reach goes through the agent channel, not the network: lib/sandbox.)
   const fwds = config.ports.map((p) => `,hostfwd=tcp:127.0.0.1:${p.hostPort}-:${p.guestPort}`).join("");
-  return ["-netdev", `user,id=net0,restrict=on${fwds}`, "-device", "virtio-net-device,netdev=net0"];
+  return ["-netdev", `user,id=net0,restrict=on${fwds}`, ...nic];
 }
 
 /**
@@ -220,7 +232,7 @@ export function qemuArgv(config: VmConfig, paths: QemuPaths, line: QemuLine): st
     "-device",
     "virtio-blk-device,drive=mbin",
     ...shareArgs(config, paths),
-    ...netArgs(config),
+    ...netArgs(config, paths),
     "-device",
     "virtio-rng-device",
   ];

@@ -1,10 +1,12 @@
 // The VMM's jail on Linux, in the spirit of Firecracker's jailer. QEMU (and virtiofsd) never run as
 // full root:
+//   [nsenter --net=/run/netns/POD]                          a CNI pod's VM only: into the pod's
+//                                                           network, where its tap is (pod-network.ts)
 //   unshare --mount --pid --ipc --uts --fork --kill-child   own namespaces; the VMM is PID 1 of its
 //                                                           own PID namespace, so it cannot see or
 //                                                           signal any other process, and every
 //                                                           process in it dies with it
-//   a tmpfs root holding only: /usr (read-only), /dev/{null,zero,random,urandom[,kvm]}, a /proc
+//   a tmpfs root holding only: /usr (read-only), /dev/{null,zero,random,urandom[,kvm][,net/tun]}, a /proc
 //   of the VMM's own PID namespace showing processes only (9p needs /proc/self/fd), the guest
 //   image files (read-only), the VM's runtime dir, the template files and /share/{ro,rw}, where
 //   each share is bind-mounted by name (read-only ones as read-only mounts, so the host kernel
@@ -58,6 +60,8 @@ export interface JailSpec {
   virtiofsdSocket?: string;
   /** The host's hot-share roots (lib/vm/qemu/hot-shares.ts), shared mounts made before the jail. */
   hot?: { ro: string; rw: string };
+  /** A pod's named network namespace the jail is made in (pod-network.ts); else the host's. */
+  netns?: string;
 }
 
 // $1 root, $2 uid, $3 gid, $4 vmm caps, then counted groups:
@@ -183,7 +187,13 @@ export function jailArgv(spec: JailSpec, vmm: string[]): string[] {
   }
   const fsd = spec.virtiofsd ?? [];
   if (fsd.some((w) => /\s/.test(w))) throw invalidArgument("virtiofsd's argv must be plain words");
+  if (spec.netns !== undefined && !spec.netns.startsWith("/"))
+    throw invalidArgument(`network namespace ${spec.netns} must be an absolute path`);
   return [
+    // Into the pod's network first (a named namespace pod-network.ts checked), so the VMM's tap is there.
+    ...(spec.netns
+      ? [requireTool("nsenter", "to start a pod's VMM in its network"), `--net=${spec.netns}`, "--"]
+      : []),
     requireTool("unshare", "to jail the VMM"),
     "--mount",
     "--pid",

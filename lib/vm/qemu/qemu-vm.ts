@@ -6,6 +6,7 @@ import type { Subprocess } from "bun";
 import { GUEST_SHARE_ROOT, SHARE_TAGS } from "../../constants.ts";
 import { failedPrecondition } from "../../errors.ts";
 import { logger } from "../../log.ts";
+import type { GuestNetwork } from "../../net/guest-network.ts";
 import { waitForBoot } from "../boot-wait.ts";
 import { runmCmdlineWords } from "../cmdline.ts";
 import { guardedSpawn, writePidfile } from "../guarded-spawn.ts";
@@ -26,6 +27,7 @@ import { hostTscKhz } from "./host-tsc.ts";
 import { HotShares } from "./hot-shares.ts";
 import { JAIL, type JailBind, jailArgv, VMM_CAPS, VMM_PASSTHROUGH_CAPS } from "./jail.ts";
 import { receiveMigration } from "./migration.ts";
+import { type PodNetwork, podNetns, unwirePodNetwork, wirePodNetwork } from "./pod-network.ts";
 import { Qmp } from "./qmp.ts";
 import { VIRTIOFSD, virtiofsdArgv } from "./virtiofsd.ts";
 import { vmmUser } from "./vmm-user.ts";
@@ -42,6 +44,8 @@ export class QemuVm extends ManagedVm implements Pausable, Snapshottable, HotSha
   private proc: Subprocess | undefined;
   /** Made at launch; removed with the runtime dir (RuntimeDir.remove detaches its mounts first). */
   private hot: HotShares | undefined;
+  /** A pod's CNI network, wired in its namespace at launch and taken back after the VMM stops. */
+  private podNet: PodNetwork | undefined;
   /** unshare ignores SIGTERM; the VM holds nothing a graceful stop would save. */
   protected readonly stopGraceMs = 0;
 
@@ -81,6 +85,15 @@ export class QemuVm extends ManagedVm implements Pausable, Snapshottable, HotSha
     this.hot.remove(name);
   }
 
+  override guestNetwork(): GuestNetwork | undefined {
+    return this.podNet?.guest;
+  }
+
+  protected override releaseHost(): void {
+    if (this.podNet) unwirePodNetwork(this.podNet.netns.name);
+    this.podNet = undefined;
+  }
+
   /** The paths as QEMU sees them, inside the jail. */
   private innerPaths(): QemuPaths {
     const boot = this.config.boot ?? { kind: "cold" };
@@ -94,6 +107,7 @@ export class QemuVm extends ManagedVm implements Pausable, Snapshottable, HotSha
       fsSocket: this.rt.socket("fs.sock"),
       shareRoot: JAIL.shareRoot,
       memoryFile: boot.kind === "cold" ? undefined : JAIL.memoryFile,
+      podTap: this.podNet?.tap,
     };
   }
 
@@ -110,6 +124,8 @@ export class QemuVm extends ManagedVm implements Pausable, Snapshottable, HotSha
     if (c.boot && c.boot.kind !== "cold")
       binds.push({ inner: JAIL.memoryFile, host: c.boot.memoryFile, writable: true });
     if (this.accel === "kvm") binds.push({ inner: "/dev/kvm", host: "/dev/kvm", writable: true });
+    // The pod's tap is opened through the tun device (the tap is the VMM user's: no privilege).
+    if (this.podNet) binds.push({ inner: "/dev/net/tun", host: "/dev/net/tun", writable: true });
     return binds;
   }
 
@@ -122,6 +138,10 @@ export class QemuVm extends ManagedVm implements Pausable, Snapshottable, HotSha
         },
       );
     const c = this.config;
+    if (c.podNetns) {
+      this.podNet = await wirePodNetwork(podNetns(c.podNetns), vmmUser());
+      if (!this.podNet) log.info(`VM ${this.id}: ${c.podNetns} has no CNI interface; the user-mode network`);
+    }
     const inner = this.innerPaths();
     const vfs = c.shareKind === "virtiofs";
     if (vfs && !existsSync(VIRTIOFSD))
@@ -143,6 +163,7 @@ export class QemuVm extends ManagedVm implements Pausable, Snapshottable, HotSha
     const argv = jailArgv(
       {
         hot: this.hot?.roots,
+        netns: this.podNet?.netns.path,
         root: this.rt.mkdir("root"),
         user: vmmUser(),
         caps: c.shareOwnership === "passthrough" ? VMM_PASSTHROUGH_CAPS : VMM_CAPS,

@@ -30,6 +30,10 @@ export class VfkitDriver implements VmDriver {
   }
 
   configure(config: VmConfig): Vm {
+    if (config.podNetns)
+      throw invalidArgument("a pod's CNI network namespace is Linux's: vfkit VMs have gvproxy's network", {
+        hint: "run the pod without a CNI network on macOS",
+      });
     if (config.shareKind === "9p") {
       throw invalidArgument("vfkit shares directories with virtio-fs only", {
         hint: "drop the 9p share option",
