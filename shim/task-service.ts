@@ -20,6 +20,7 @@ import {
   notImplemented,
 } from "../lib/errors.ts";
 import { logger } from "../lib/log.ts";
+import { joinsPodNetwork } from "../lib/oci/pod-namespaces.ts";
 import { type MountPlan, planMounts } from "../lib/sandbox/mounts.ts";
 import type { Sandbox } from "../lib/sandbox/sandbox.ts";
 import { identify } from "../lib/sys/proc.ts";
@@ -175,18 +176,12 @@ export class TaskService {
     const namespace = ctx.metadata[TTRPC_NAMESPACE_KEY]?.[0] ?? this.deps.namespace;
     const spec = JSON.parse(readFileSync(join(r.bundle, "config.json"), "utf8"));
     const pod = this.sandbox;
-    checkSpec(
-      spec.linux,
-      pod ? [...this.containers.values()].map((c) => c.init.pid).filter((p) => p > 0) : [],
-    );
+    const podPids = pod ? [...this.containers.values()].map((c) => c.init.pid).filter((p) => p > 0) : [];
+    checkSpec(spec.linux, podPids);
     // A joining container's options are checked (policy) but its VM already exists as it is.
     const opts = resolveOptions(r.options as AnyValue | null, spec);
-    const netns = networkNamespace(spec.linux);
-    if (pod && netns !== undefined && netns !== pod.podNetns)
-      throw invalidArgument(
-        `container ${r.id} names network namespace ${netns}, but its pod's VM is in ${pod.podNetns ?? "none"}`,
-        { hint: "a pod's containers share the pod's network namespace" },
-      );
+    const netns = pod ? undefined : podNetwork(spec.linux);
+    if (pod) checkJoinedNetwork(r.id, spec.linux, pod, podPids);
     const plan = planMounts(
       r.id,
       r.bundle,
@@ -574,10 +569,34 @@ function ownUts(linux: { namespaces?: { type: string }[] } | undefined): boolean
   return (linux?.namespaces ?? []).some((n) => n.type === "uts");
 }
 
-/** The network namespace path a spec names (a CNI pod's), checked as policy.ts checks it. */
-function networkNamespace(linux: { namespaces?: { type: string; path?: string }[] } | undefined) {
+type Namespaces = { namespaces?: { type: string; path?: string }[] } | undefined;
+
+/** The named network namespace a pod's first container gives (CNI's), checked by podNetns. */
+function podNetwork(linux: Namespaces): string | undefined {
   const path = linux?.namespaces?.find((n) => n.type === "network")?.path;
   return path ? podNetns(path).path : undefined;
+}
+
+/**
+ * A pod's later container is in its VM's network, whatever it names: the pod's namespace again,
+ * or a sibling's `/proc/PID/ns/net` (CRI names the pause container's). Anything else is refused.
+ */
+function checkJoinedNetwork(id: string, linux: Namespaces, pod: Sandbox, podPids: number[]): void {
+  const ns = linux?.namespaces?.find((n) => n.type === "network");
+  if (!ns?.path || joinsPodNetwork(ns, podPids)) return;
+  let same = false;
+  try {
+    same = podNetns(ns.path).path === pod.podNetns;
+  } catch {
+    // not a named namespace: refused below
+  }
+  if (!same)
+    throw invalidArgument(
+      `container ${id} names network namespace ${ns.path}, which is not its pod's (${pod.podNetns ?? "the VM's own"})`,
+      {
+        hint: `a pod's containers share its network: name the pod's namespace or a container's /proc/PID/ns/net (PID one of ${podPids.join(", ")})`,
+      },
+    );
 }
 
 /**

@@ -1,11 +1,20 @@
 // Pods through containerd's real CRI plugin, as kubelet drives it (issue 14), with a grpc-js
 // client of the CRI API (lib/cri/client.ts; critest is not packaged here). A private containerd
-// with CRI on, runtime handler `runm`, the local pause image as its sandbox image, no CNI (the
-// pods use the node's network mode, which in runm is the VM's own user-mode network: CNI wiring is
-// still to come). Each test names the critest case it mirrors. Imported by one file per
-// containerd version.
+// with CRI on, runtime handler `runm`, the local pause image as its sandbox image, and a CNI
+// network of its own (Debian's bridge, host-local and portmap plugins on a test bridge): pods in
+// the node's network mode use the VM's own user-mode network, pods in the pod mode the CNI one.
+// Each test names the critest case it mirrors. Imported by one file per containerd version.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, readFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LOCAL_IMAGE_REFS } from "../../lib/constants.ts";
 import { type PrivateContainerd, startPrivateContainerd } from "../../lib/containerd/private.ts";
@@ -13,32 +22,44 @@ import { installShim } from "../../lib/containerd/shim-binary.ts";
 import { CriClient } from "../../lib/cri/client.ts";
 import { buildImage } from "../../lib/image/build.ts";
 import { mountPointsUnder } from "../../lib/sys/mounts.ts";
+import { CNI_BIN, type TestNetwork, testNetwork } from "../fixtures/cni.ts";
 import { vmmsUnder } from "../shim/harness.ts";
 
 const T = 240_000;
 /** CRI's NamespaceMode: POD shares the pod's (the pause container's), NODE the node's (runm: the VM's). */
 const POD = 0;
+const CONTAINER = 1;
 const NODE = 2;
 const CONTAINER_RUNNING = 1;
 const CONTAINER_EXITED = 2;
 
 export function criSuite(
   name: string,
+  /** Picks the test CNI network's bridge and subnet (test/fixtures/cni.ts): one per file. */
+  netIndex: number,
   binary: () => Promise<{ containerd?: string; ctr?: string }> = async () => ({}),
 ): void {
   describe(`CRI with runm, ${name}`, () => {
     let ctd: PrivateContainerd;
     let cri: CriClient;
     let ctrBin = "ctr";
+    let cniDir: string;
+    let net: TestNetwork;
 
     beforeAll(async () => {
       const b = await binary();
       ctrBin = b.ctr ?? "ctr";
       const pause = await buildImage("pause");
+      // CRI's CNI: Debian's plugins and this file's own bridge network (with portmap for hostPort).
+      cniDir = mkdtempSync(join(tmpdir(), "runm-cri-cni-"));
+      net = testNetwork(cniDir, netIndex);
+      symlinkSync(CNI_BIN, join(cniDir, "bin"));
+      mkdirSync(join(cniDir, "conf"));
+      writeFileSync(join(cniDir, "conf", "10-runm-test.conflist"), JSON.stringify(net.conflist));
       ctd = await startPrivateContainerd({
         binary: b.containerd,
         cri: true,
-        criSetup: { sandboxImage: LOCAL_IMAGE_REFS.pause },
+        criSetup: { sandboxImage: LOCAL_IMAGE_REFS.pause, cniDir },
         env: (l) => ({ RUNM_STATE_DIR: join(l.dir, "runm-state") }),
         logLevel: "debug",
       });
@@ -63,8 +84,16 @@ export function criSuite(
     }, T);
 
     afterAll(async () => {
+      // A failed test's pods too: CNI's namespace, veth and port rules go only with RemovePodSandbox.
+      const left = cri ? await cri.call("ListPodSandbox", {}).catch(() => ({ items: [] })) : { items: [] };
+      for (const p of left.items as { id: string }[]) {
+        await cri.call("StopPodSandbox", { podSandboxId: p.id }).catch(() => {});
+        await cri.call("RemovePodSandbox", { podSandboxId: p.id }).catch(() => {});
+      }
       cri?.close();
       await ctd?.stop();
+      net?.remove();
+      if (cniDir) rmSync(cniDir, { recursive: true, force: true });
     }, T);
 
     const vmms = () => vmmsUnder(ctd.dir);
@@ -187,6 +216,81 @@ export function criSuite(
         await cri.call("RemovePodSandbox", { podSandboxId: pod });
         for (let i = 0; i < 100 && vmms().length; i++) await Bun.sleep(100);
         expect(vmms()).toEqual([]);
+        expect(mountPointsUnder(join(ctd.dir, "runm-state"))).toEqual([]);
+      },
+      T,
+    );
+
+    test(
+      "a pod on the CNI network: PodSandboxStatus's IP answers from the host, hostPort through portmap on 127.0.0.1, and RemovePodSandbox leaves no VM, netns or port rule (critest: runtime should support port mapping with host port and container port; networking: DNS config and pod IP reachability)",
+      async () => {
+        const hostPort = 30_000 + (process.pid % 5000);
+        const config = {
+          metadata: { name: "netpod", namespace: "default", uid: `net-${process.pid}`, attempt: 0 },
+          hostname: "netpod",
+          logDirectory: join(ctd.dir, "netpod-logs"),
+          dnsConfig: { servers: ["10.231.255.53"], searches: ["runm.test"], options: ["ndots:2"] },
+          portMappings: [{ protocol: 0, containerPort: 8080, hostPort, hostIp: "127.0.0.1" }],
+          linux: { securityContext: { namespaceOptions: { network: POD, pid: CONTAINER } } },
+        };
+        mkdirSync(config.logDirectory, { recursive: true });
+        const { podSandboxId: pod } = await cri.call("RunPodSandbox", { config, runtimeHandler: "runm" });
+        const status = await cri.call("PodSandboxStatus", { podSandboxId: pod, verbose: true });
+        const podIp: string = status.status.network.ip;
+        expect(podIp.startsWith(net.subnet.slice(0, net.subnet.lastIndexOf(".") + 1))).toBe(true);
+        const netnsPath: string = JSON.parse(status.info.info).runtimeSpec.linux.namespaces.find(
+          (n: { type: string }) => n.type === "network",
+        ).path;
+        expect(existsSync(netnsPath)).toBe(true);
+        expect(vmms().length).toBe(1);
+
+        const { containerId: server } = await cri.call("CreateContainer", {
+          podSandboxId: pod,
+          config: {
+            metadata: { name: "server", attempt: 0 },
+            image: { image: LOCAL_IMAGE_REFS.busybox },
+            command: ["sh", "-c"],
+            args: [
+              "mkdir -p /tmp/www && echo hello-by-pod-ip > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www",
+            ],
+            logPath: "server.log",
+          },
+          sandboxConfig: config,
+        });
+        await cri.call("StartContainer", { containerId: server });
+        const get = (url: string) =>
+          fetch(url, { signal: AbortSignal.timeout(3000) })
+            .then((r) => r.text())
+            .catch(() => "");
+        let body = "";
+        for (let i = 0; i < 60 && body === ""; i++) {
+          body = await get(`http://${podIp}:8080/`);
+          if (body === "") await Bun.sleep(500);
+        }
+        expect(body).toBe("hello-by-pod-ip\n");
+        expect(await get(`http://127.0.0.1:${hostPort}/`)).toBe("hello-by-pod-ip\n");
+        // The pod's DNS config reaches the container (CRI's resolv.conf, a bind mount into the VM).
+        const resolv = await cri.call("ExecSync", {
+          containerId: server,
+          cmd: ["cat", "/etc/resolv.conf"],
+          timeout: 30,
+        });
+        expect(Buffer.from(resolv.stdout).toString()).toMatch(/nameserver 10\.231\.255\.53/);
+        // The guest's address is the pod IP.
+        const addr = await cri.call("ExecSync", {
+          containerId: server,
+          cmd: ["ip", "-4", "addr", "show", "eth0"],
+          timeout: 30,
+        });
+        expect(Buffer.from(addr.stdout).toString()).toContain(`inet ${podIp}/`);
+
+        await cri.call("StopPodSandbox", { podSandboxId: pod });
+        await cri.call("RemovePodSandbox", { podSandboxId: pod });
+        for (let i = 0; i < 100 && vmms().length; i++) await Bun.sleep(100);
+        expect(vmms()).toEqual([]);
+        expect(existsSync(netnsPath)).toBe(false);
+        const nat = Bun.spawnSync(["iptables-save", "-t", "nat"]).stdout.toString();
+        expect(nat).not.toContain(`--dport ${hostPort}`);
         expect(mountPointsUnder(join(ctd.dir, "runm-state"))).toEqual([]);
       },
       T,
