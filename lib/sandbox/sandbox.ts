@@ -93,8 +93,6 @@ export function coldReason(c: SandboxConfig, driver: VmDriver): string | undefin
   if (!driver.snapshots) return `the ${driver.name} driver has no snapshots`;
   if (c.shareKind !== "9p") return "virtio-fs cannot be snapshotted by QEMU 7.2";
   if (c.extraCmdline?.length) return "extra kernel command line words";
-  // A template's NIC is on the user-mode network; QEMU cannot restore it onto a tap.
-  if (c.podNetns) return "a pod network (CNI) has no template yet";
   return undefined;
 }
 
@@ -129,6 +127,8 @@ export class Sandbox {
         memoryMiB: c.memoryMiB,
         bootTimeoutMs: c.bootTimeoutMs,
         root: c.templateRoot,
+        // A CNI pod's VM has a tap NIC, not the user-mode one: a template shape of its own.
+        podNetwork: c.podNetns !== undefined,
       });
       boot = { kind: "restore", memoryFile: t.memoryFile, stateFile: t.stateFile };
     } catch (e) {

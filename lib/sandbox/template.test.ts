@@ -98,9 +98,11 @@ test("a restore whose QEMU is killed half-way falls back to a cold boot; nothing
   }
 });
 
-test("a template build killed half-way leaves nothing behind once the next build of it runs", async () => {
+test("a template build killed half-way leaves nothing behind once the next build of it runs (the pod shape: its scratch network namespace too)", async () => {
   const root = join(templates, "killed");
-  const shape = { cpus: DEFAULT_VM_CPUS, memoryMiB: DEFAULT_VM_MEMORY_MIB, root };
+  const shape = { cpus: DEFAULT_VM_CPUS, memoryMiB: DEFAULT_VM_MEMORY_MIB, root, podNetwork: true };
+  const scratch = () =>
+    (existsSync("/run/netns") ? readdirSync("/run/netns") : []).filter((n) => n.startsWith("runm-template-"));
   // A builder in a process of its own, SIGKILLed once its build dir exists (a shim killed during
   // its first container, a Ctrl-C).
   const lib = (f: string) => JSON.stringify(join(import.meta.dir, "..", f));
@@ -123,6 +125,7 @@ test("a template build killed half-way leaves nothing behind once the next build
   builder.kill("SIGKILL");
   await builder.exited;
   expect(building()).toBe(true); // what a killed builder leaves
+  expect(scratch().length).toBe(1);
 
   const t = await ensureTemplate({
     manifest: readGuestManifest(hostGuestArch()),
@@ -130,6 +133,8 @@ test("a template build killed half-way leaves nothing behind once the next build
     ...shape,
   });
   expect(readdirSync(root).sort()).toEqual([t.key, `${t.key}.lock`]);
+  expect(t.shape.network).toBe("pod");
+  expect(scratch()).toEqual([]);
 });
 
 test("eight sandboxes restored from one template at once all run", async () => {

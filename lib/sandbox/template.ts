@@ -19,16 +19,17 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { keyOf } from "../build/hash.ts";
 import type { GuestArch } from "../constants.ts";
-import { invalidArgument, messageOf } from "../errors.ts";
+import { failedPrecondition, invalidArgument, messageOf } from "../errors.ts";
 import type { GuestManifest } from "../guest-manifest.ts";
 import { busyboxRootfs, findBusybox } from "../image/busybox-rootfs.ts";
 import { writeRootfsDir } from "../image/rootfs-dir.ts";
 import { withLock } from "../lock.ts";
 import { logger } from "../log.ts";
 import { dirs } from "../paths.ts";
+import { requireTool } from "../tools.ts";
 import { isSnapshottable, type VmDriver } from "../vm/vm-interface.ts";
 import { startAgentVm } from "./boot.ts";
 import { WARM_SHARE, warmUp } from "./warmup.ts";
@@ -47,6 +48,8 @@ export interface TemplateShape {
   memoryMiB: number;
   shareKind: "9p";
   recipe: number;
+  /** "pod": a tap NIC for pods on a CNI network (absent: the user-mode network's NIC). */
+  network?: "pod";
 }
 
 export interface Template {
@@ -67,9 +70,11 @@ export interface TemplateInfo extends Template {
 export function templateShape(
   manifest: GuestManifest,
   driver: VmDriver,
-  size: { cpus: number; memoryMiB: number },
+  size: { cpus: number; memoryMiB: number; podNetwork?: boolean },
 ): TemplateShape {
   return {
+    // Absent for the user-mode network, so those templates keep the keys they had.
+    ...(size.podNetwork ? { network: "pod" as const } : {}),
     arch: manifest.arch,
     kernel: manifest.kernel.sha256,
     initramfs: manifest.initramfs.sha256,
@@ -98,6 +103,8 @@ export interface EnsureTemplateInput {
   memoryMiB: number;
   bootTimeoutMs?: number;
   root?: string;
+  /** The shape of a pod on a CNI network: a tap NIC (lib/vm/qemu/pod-network.ts). */
+  podNetwork?: boolean;
 }
 
 /** The template for this shape, built first if there is none. */
@@ -134,6 +141,8 @@ async function buildTemplate(t: Template, i: EnsureTemplateInput): Promise<void>
   const warm = await writeRootfsDir(busyboxRootfs(await findBusybox(i.manifest.arch)), join(tmp, WARM_SHARE));
   const m = i.manifest;
   let vm: Awaited<ReturnType<typeof startAgentVm>> | undefined;
+  // A pod shape's tap lives in a scratch namespace of this build's, removed with it.
+  const scratch = t.shape.network === "pod" ? scratchNetns(t.key) : undefined;
   try {
     vm = await startAgentVm(i.driver, {
       id: `template-${t.key}`,
@@ -149,6 +158,8 @@ async function buildTemplate(t: Template, i: EnsureTemplateInput): Promise<void>
       shares: [{ name: WARM_SHARE, hostPath: warm, readOnly: true }],
       shareKind: "9p",
       ports: [],
+      podNetns: scratch,
+      bareTap: scratch !== undefined,
       console: "file",
       bootTimeoutMs: i.bootTimeoutMs,
     });
@@ -159,12 +170,14 @@ async function buildTemplate(t: Template, i: EnsureTemplateInput): Promise<void>
   } catch (e) {
     const console = vm ? vm.vm.consoleTail(10) : [];
     await vm?.vm.shutdown();
+    removeScratchNetns(scratch);
     rmSync(tmp, { recursive: true, force: true });
     throw Object.assign(e instanceof Error ? e : new Error(messageOf(e)), {
       details: [...((e as { details?: string[] }).details ?? []), ...console],
     });
   }
   await vm.vm.shutdown();
+  removeScratchNetns(scratch);
   rmSync(join(tmp, WARM_SHARE), { recursive: true, force: true });
   const buildMs = Math.round(performance.now() - started);
   writeFileSync(
@@ -184,6 +197,27 @@ async function buildTemplate(t: Template, i: EnsureTemplateInput): Promise<void>
 export function sweepBuilds(key: string, root: string): void {
   for (const name of readdirSync(root))
     if (name.startsWith(`${key}.build-`)) rmSync(join(root, name), { recursive: true, force: true });
+  if (existsSync(NETNS_DIR))
+    for (const name of readdirSync(NETNS_DIR))
+      if (name.startsWith(`${SCRATCH_PREFIX}${key}-`)) removeScratchNetns(join(NETNS_DIR, name));
+}
+
+const NETNS_DIR = "/run/netns";
+const SCRATCH_PREFIX = "runm-template-";
+
+/** A named network namespace for one build of template `key`: its path. */
+function scratchNetns(key: string): string {
+  const name = `${SCRATCH_PREFIX}${key}-${process.pid}`;
+  const r = Bun.spawnSync([requireTool("ip"), "netns", "add", name], { stderr: "pipe" });
+  if (r.exitCode !== 0)
+    throw failedPrecondition(
+      `cannot make the pod template's network namespace ${name}: ${r.stderr.toString().trim()}`,
+    );
+  return join(NETNS_DIR, name);
+}
+
+function removeScratchNetns(path: string | undefined): void {
+  if (path) Bun.spawnSync([requireTool("ip"), "netns", "del", basename(path)], { stderr: "ignore" });
 }
 
 /**

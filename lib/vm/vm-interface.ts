@@ -111,6 +111,8 @@ export interface VmConfig {
    * guest takes over. A namespace with no CNI interface leaves the user-mode network.
    */
   podNetns?: string;
+  /** A pod-shape template being built: `podNetns` is a scratch namespace, its tap has nothing behind. */
+  bareTap?: boolean;
   /** "file": console only to console.log; "terminal": also on this process's stdio (runm vm shell). */
   console: "file" | "terminal";
   /** Milliseconds start() waits for readiness before failing. */

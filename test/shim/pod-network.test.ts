@@ -73,6 +73,9 @@ describe("a pod on a CNI network (ctr, containerd 1.6)", () => {
       expect((await h.run("cni-b", ["sleep", "1000"], ["-d", ...pod, ...withNet])).code).toBe(0);
       const vmms = vmmsUnder(h.ctd.dir);
       expect(vmms.length).toBe(1);
+      // Restored from the pod shape's template (a tap NIC), not booted.
+      expect(vmms[0]).toContain("-incoming defer");
+      expect(vmms[0]).toContain("-netdev tap,id=net0,ifname=runm0");
 
       // From the host, by the pod IP, through the CNI bridge into the VM.
       let body = "";

@@ -12,11 +12,12 @@ export default command({
     const ts = listTemplates().map((t) => ({ ...t, current: current(t) }));
     if (args.json) return void process.stdout.write(`${JSON.stringify(ts, null, 2)}\n`);
     printTable(
-      ["key", "vcpus", "memory", "resident", "built", "state", "dir"],
+      ["key", "vcpus", "memory", "network", "resident", "built", "state", "dir"],
       ts.map((t) => [
         t.key,
         String(t.shape.cpus),
         `${t.shape.memoryMiB} MiB`,
+        t.shape.network ?? "user", // "pod": a tap NIC, for pods on a CNI network
         `${(t.memoryBytes / 2 ** 20).toFixed(0)} MiB`,
         t.createdAt,
         t.current ? "current" : "stale",

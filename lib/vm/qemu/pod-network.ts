@@ -70,7 +70,8 @@ function lexists(path: string): boolean {
 export interface PodNetwork {
   netns: PodNetns;
   tap: string;
-  guest: GuestNetwork;
+  /** What the guest's eth0 takes over; none for a template's bare tap. */
+  guest?: GuestNetwork;
 }
 
 interface IpLink {
@@ -126,6 +127,27 @@ export async function readPodNetwork(netns: PodNetns): Promise<GuestNetwork | un
   return checkGuestNetwork({ mac: eth.address ?? "", mtu: eth.mtu ?? 0, addresses: addrs, routes });
 }
 
+const inNetns = (tool: "ip" | "tc", netns: PodNetns, args: string[]) =>
+  run(tool, ["-n", netns.name, ...args], { what: `wiring the pod network in ${netns.name}` });
+
+/** Every frame arriving on `from` leaves by `to` (tc's mirred, on `from`'s ingress qdisc). */
+const REDIRECT = (from: string, to: string) =>
+  `filter add dev ${from} parent ffff: protocol all u32 match u8 0 0 action mirred egress redirect dev ${to}`.split(
+    " ",
+  );
+
+/** The tap QEMU opens: persistent, the VMM user's (it attaches without privileges), up. */
+async function addTap(netns: PodNetns, owner: { uid: number; gid: number }, mtu: number): Promise<void> {
+  const user = ["user", String(owner.uid), "group", String(owner.gid)];
+  await inNetns("ip", netns, ["tuntap", "add", "dev", POD_TAP, "mode", "tap", ...user]);
+  try {
+    await inNetns("ip", netns, ["link", "set", "dev", POD_TAP, "mtu", String(mtu), "up"]);
+  } catch (e) {
+    unwirePodNetwork(netns.name, { tap: true, ingress: false });
+    throw e;
+  }
+}
+
 /**
  * Wire the pod's namespace for its VM: the tap (owned by the VMM's user, so QEMU opens it without
  * privileges) and the two redirects. Undefined when the namespace has no CNI interface. On a
@@ -137,51 +159,16 @@ export async function wirePodNetwork(
 ): Promise<PodNetwork | undefined> {
   const guest = await readPodNetwork(netns);
   if (!guest) return undefined;
-  const ip = (args: string[]) => run("ip", ["-n", netns.name, ...args], { what: "wiring the pod's network" });
-  const tc = (args: string[]) => run("tc", ["-n", netns.name, ...args], { what: "wiring the pod's network" });
-  const redirect = (from: string, to: string) => [
-    "filter",
-    "add",
-    "dev",
-    from,
-    "parent",
-    "ffff:",
-    "protocol",
-    "all",
-    "u32",
-    "match",
-    "u8",
-    "0",
-    "0",
-    "action",
-    "mirred",
-    "egress",
-    "redirect",
-    "dev",
-    to,
-  ];
   let tapAdded = false;
   let ingressAdded = false;
   try {
-    await ip([
-      "tuntap",
-      "add",
-      "dev",
-      POD_TAP,
-      "mode",
-      "tap",
-      "user",
-      String(owner.uid),
-      "group",
-      String(owner.gid),
-    ]);
+    await addTap(netns, owner, guest.mtu);
     tapAdded = true;
-    await ip(["link", "set", "dev", POD_TAP, "mtu", String(guest.mtu), "up"]);
-    await tc(["qdisc", "add", "dev", CNI_IFNAME, "ingress"]);
+    await inNetns("tc", netns, ["qdisc", "add", "dev", CNI_IFNAME, "ingress"]);
     ingressAdded = true;
-    await tc(redirect(CNI_IFNAME, POD_TAP));
-    await tc(["qdisc", "add", "dev", POD_TAP, "ingress"]);
-    await tc(redirect(POD_TAP, CNI_IFNAME));
+    await inNetns("tc", netns, REDIRECT(CNI_IFNAME, POD_TAP));
+    await inNetns("tc", netns, ["qdisc", "add", "dev", POD_TAP, "ingress"]);
+    await inNetns("tc", netns, REDIRECT(POD_TAP, CNI_IFNAME));
   } catch (e) {
     // Only what this call added: a tap or qdisc that was there before is not ours.
     if (tapAdded || ingressAdded) unwirePodNetwork(netns.name, { tap: tapAdded, ingress: ingressAdded });
@@ -192,6 +179,15 @@ export async function wirePodNetwork(
   }
   log.debug(`pod network ${netns.name}: ${guest.addresses.join(" ")} via ${POD_TAP}`);
   return { netns, tap: POD_TAP, guest };
+}
+
+/**
+ * A template's tap alone, in a scratch namespace of the template builder's: the pod shape's device
+ * set (a tap NIC) with nothing behind it, so every pod's VM can be restored from it.
+ */
+export async function bareTap(netns: PodNetns, owner: { uid: number; gid: number }): Promise<PodNetwork> {
+  await addTap(netns, owner, 1500);
+  return { netns, tap: POD_TAP };
 }
 
 /**

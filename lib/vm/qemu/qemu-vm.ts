@@ -27,7 +27,7 @@ import { hostTscKhz } from "./host-tsc.ts";
 import { HotShares } from "./hot-shares.ts";
 import { JAIL, type JailBind, jailArgv, VMM_CAPS, VMM_PASSTHROUGH_CAPS } from "./jail.ts";
 import { receiveMigration } from "./migration.ts";
-import { type PodNetwork, podNetns, unwirePodNetwork, wirePodNetwork } from "./pod-network.ts";
+import { bareTap, type PodNetwork, podNetns, unwirePodNetwork, wirePodNetwork } from "./pod-network.ts";
 import { Qmp } from "./qmp.ts";
 import { VIRTIOFSD, virtiofsdArgv } from "./virtiofsd.ts";
 import { vmmUser } from "./vmm-user.ts";
@@ -139,7 +139,11 @@ export class QemuVm extends ManagedVm implements Pausable, Snapshottable, HotSha
       );
     const c = this.config;
     if (c.podNetns) {
-      this.podNet = await wirePodNetwork(podNetns(c.podNetns), vmmUser());
+      const ns = podNetns(c.podNetns);
+      this.podNet = c.bareTap ? await bareTap(ns, vmmUser()) : await wirePodNetwork(ns, vmmUser());
+      // A pod template's clone has a tap NIC, which needs a CNI interface behind it.
+      if (!this.podNet && c.boot?.kind === "restore")
+        throw failedPrecondition(`${c.podNetns} has no CNI interface for the pod template's tap`);
       if (!this.podNet) log.info(`VM ${this.id}: ${c.podNetns} has no CNI interface; the user-mode network`);
     }
     const inner = this.innerPaths();
