@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { isRunmError } from "../lib/errors.ts";
 import { fromAnnotations, parseOptionsToml } from "./options.ts";
-import { checkAnnotations, checkSpec, DEFAULT_POLICY, sizeVm } from "./policy.ts";
+import { checkAnnotations, checkSpec, DEFAULT_POLICY, podResources, sizeVm } from "./policy.ts";
 
 describe("runtime options and annotations", () => {
   test("TOML with a [shim] table and a [policy] table", () => {
@@ -71,6 +71,25 @@ describe("the operator's policy", () => {
     expect(() => checkSpec(ns("user", "/proc/42/ns/user"), [42])).toThrow(/outside/);
     expect(() => checkSpec(ns("pid", "/proc/42/ns/ipc"), [42])).toThrow(/outside/);
     expect(() => checkSpec(ns("pid", "/proc/42/../1/ns/pid"), [42])).toThrow(/outside/);
+  });
+
+  test("a pod's VM is sized by the pod's limits CRI gives its sandbox; a value that is not a number is refused", () => {
+    const cri = (m: string, q = "0", p = "100000") => ({
+      "io.kubernetes.cri.sandbox-memory": m,
+      "io.kubernetes.cri.sandbox-cpu-quota": q,
+      "io.kubernetes.cri.sandbox-cpu-period": p,
+    });
+    expect(podResources(undefined)).toBeUndefined();
+    expect(podResources({ "io.kubernetes.cri.sandbox-id": "x" })).toBeUndefined();
+    const r = podResources(cri(String(600 * 2 ** 20), "150000"));
+    expect(r).toEqual({ memory: { limit: 600 * 2 ** 20 }, cpu: { quota: 150_000, period: 100_000 } });
+    expect(sizeVm({ cpus: 1, memoryMiB: 512 }, r, policy)).toEqual({ cpus: 2, memoryMiB: 1024 });
+    expect(sizeVm({ cpus: 1, memoryMiB: 512 }, podResources(cri("0", "-1")), policy)).toEqual({
+      cpus: 1,
+      memoryMiB: 512,
+    });
+    expect(() => podResources(cri("1e9"))).toThrow(/sandbox-memory="1e9" is not a number/);
+    expect(() => podResources(cri("1", "2; rm"))).toThrow(/sandbox-cpu-quota/);
   });
 
   test("the VM grows to the container's limits (memory rounded to a power of two), capped", () => {

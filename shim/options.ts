@@ -18,7 +18,14 @@ import { invalidArgument, messageOf, permissionDenied } from "../lib/errors.ts";
 import { DEFAULT_VM_CPUS, DEFAULT_VM_MEMORY_MIB } from "../lib/vm/defaults.ts";
 import type { ShareKind, VmPortForward } from "../lib/vm/vm-interface.ts";
 import { checkHostHooks, type OciHooks } from "./hooks.ts";
-import { type ContainerResources, checkAnnotations, DEFAULT_POLICY, type Policy, sizeVm } from "./policy.ts";
+import {
+  type ContainerResources,
+  checkAnnotations,
+  DEFAULT_POLICY,
+  type Policy,
+  podResources,
+  sizeVm,
+} from "./policy.ts";
 
 export interface ShimOptions {
   cpus: number;
@@ -265,5 +272,7 @@ export function resolveOptions(
     ...rt.shim,
     ...asked,
   };
-  return { ...o, ...sizeVm(o, spec.linux?.resources, policy) };
+  // A pod's VM holds all its containers: the pod's limits (CRI's) when its sandbox gives them.
+  const resources = podResources(spec.annotations) ?? spec.linux?.resources;
+  return { ...o, ...sizeVm(o, resources, policy) };
 }

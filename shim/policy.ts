@@ -78,6 +78,31 @@ export function checkSpec(linux: LinuxSpec | undefined, podPids: number[] = []):
     });
 }
 
+/**
+ * CRI's pod-level resources on the pod's sandbox container (containerd sets them from the pod's
+ * PodSandboxConfig, the sum of its containers' limits), as the spec resources they size the VM
+ * by: undefined when there are none. A value that is not a plain number is refused.
+ */
+export function podResources(a: Record<string, string> | undefined): ContainerResources | undefined {
+  const num = (key: string): number | undefined => {
+    const v = a?.[`io.kubernetes.cri.sandbox-${key}`];
+    if (v === undefined) return undefined;
+    if (!/^-?\d{1,19}$/.test(v))
+      throw invalidArgument(
+        `annotation io.kubernetes.cri.sandbox-${key}=${JSON.stringify(v)} is not a number`,
+        {
+          hint: "CRI sets it from the pod's resources: give it a whole number",
+        },
+      );
+    return Number(v);
+  };
+  const limit = num("memory");
+  const quota = num("cpu-quota");
+  const period = num("cpu-period");
+  if (limit === undefined && quota === undefined) return undefined;
+  return { memory: { limit }, cpu: { quota, period } };
+}
+
 /** Guest memory the agent, kernel and page cache take besides the container's own limit. */
 export const GUEST_OVERHEAD_MIB = 192;
 

@@ -20,6 +20,7 @@ import { LOCAL_IMAGE_REFS } from "../../lib/constants.ts";
 import { type PrivateContainerd, startPrivateContainerd } from "../../lib/containerd/private.ts";
 import { installShim } from "../../lib/containerd/shim-binary.ts";
 import { CriClient } from "../../lib/cri/client.ts";
+import { openCriStream } from "../../lib/cri/streaming.ts";
 import { buildImage } from "../../lib/image/build.ts";
 import { mountPointsUnder } from "../../lib/sys/mounts.ts";
 import { CNI_BIN, type TestNetwork, testNetwork } from "../fixtures/cni.ts";
@@ -292,6 +293,81 @@ export function criSuite(
         const nat = Bun.spawnSync(["iptables-save", "-t", "nat"]).stdout.toString();
         expect(nat).not.toContain(`--dport ${hostPort}`);
         expect(mountPointsUnder(join(ctd.dir, "runm-state"))).toEqual([]);
+      },
+      T,
+    );
+
+    test(
+      "Exec and Attach through containerd's streaming server (WebSocket, v4.channel.k8s.io), and a VM sized by the pod's limits (critest: runtime should support exec with tty=false; attach with tty=false; exec with stdin)",
+      async () => {
+        const config = {
+          metadata: { name: "streams", namespace: "default", uid: `streams-${process.pid}`, attempt: 0 },
+          hostname: "streams",
+          logDirectory: join(ctd.dir, "streams-logs"),
+          // The pod's limits (kubelet: the sum of its containers'): the VM is sized to hold them.
+          linux: {
+            resources: { memoryLimitInBytes: 600 * 2 ** 20, cpuPeriod: 100_000, cpuQuota: 100_000 },
+            securityContext: { namespaceOptions: { network: NODE, pid: CONTAINER } },
+          },
+        };
+        mkdirSync(config.logDirectory, { recursive: true });
+        const { podSandboxId: pod } = await cri.call("RunPodSandbox", { config, runtimeHandler: "runm" });
+        expect(vmms().length).toBe(1);
+        expect(vmms()[0]).toMatch(/ -m 1024M /); // 600 MiB + the guest's overhead, to a power of two
+        const { containerId: echoer } = await cri.call("CreateContainer", {
+          podSandboxId: pod,
+          config: {
+            metadata: { name: "echoer", attempt: 0 },
+            image: { image: LOCAL_IMAGE_REFS.busybox },
+            command: ["sh", "-c", "while read l; do echo got:$l; done"],
+            stdin: true,
+            logPath: "echoer.log",
+          },
+          sandboxConfig: config,
+        });
+        await cri.call("StartContainer", { containerId: echoer });
+
+        const exec = async (cmd: string[], stdin?: string) => {
+          const { url } = await cri.call("Exec", {
+            containerId: echoer,
+            cmd,
+            stdin: stdin !== undefined,
+            stdout: true,
+            stderr: true,
+          });
+          const s = await openCriStream(url);
+          if (stdin !== undefined) s.write(stdin);
+          return s.done;
+        };
+        expect(await exec(["sh", "-c", "echo out; echo err >&2; exit 3"])).toEqual({
+          stdout: "out\n",
+          stderr: "err\n",
+          exitCode: 3,
+        });
+        expect(await exec(["head", "-c", "5"], "hello")).toEqual({
+          stdout: "hello",
+          stderr: "",
+          exitCode: 0,
+        });
+
+        // Attach to the running init: stdin in, its answer out.
+        const { url } = await cri.call("Attach", {
+          containerId: echoer,
+          stdin: true,
+          stdout: true,
+          stderr: true,
+        });
+        const attached = await openCriStream(url);
+        attached.write("ping\n");
+        await attached.waitFor("got:ping\n");
+        attached.close();
+        const log = readFileSync(join(config.logDirectory, "echoer.log"), "utf8");
+        expect(log).toMatch(/^\S+ stdout F got:ping$/m);
+
+        await cri.call("StopPodSandbox", { podSandboxId: pod });
+        await cri.call("RemovePodSandbox", { podSandboxId: pod });
+        for (let i = 0; i < 100 && vmms().length; i++) await Bun.sleep(100);
+        expect(vmms()).toEqual([]);
       },
       T,
     );
