@@ -95,7 +95,13 @@ export async function openCriStream(url: string): Promise<CriStream> {
             ),
           timeoutMs,
         );
-        watchers.push({ text, resolve: () => (clearTimeout(timer), resolve()) });
+        watchers.push({
+          text,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        });
       }),
     done: done.promise,
     close: () => ws.close(),
