@@ -16,6 +16,8 @@ export interface ShimRecord {
   hostProcesses?: ProcessIdentity[];
   /** The pod network namespace the VM's tap was wired in (lib/vm/qemu/pod-network.ts). */
   podNetns?: string;
+  /** The host cgroup the VMM ran in (lib/sys/host-cgroup.ts). */
+  hostCgroup?: string;
 }
 
 export function recordPath(bundle: string): string {

@@ -23,6 +23,7 @@ import { RUNM_SHIM_BINARY, SHIM_BUNDLE_FILES } from "../lib/constants.ts";
 import { codec, timestamp } from "../lib/containerd/protos.ts";
 import { internal, unavailable } from "../lib/errors.ts";
 import { writeFileAtomic } from "../lib/fs-atomic.ts";
+import { HostCgroup } from "../lib/sys/host-cgroup.ts";
 import { removeTree } from "../lib/sys/mounts.ts";
 import { signalVerified, stillRunning } from "../lib/sys/proc.ts";
 import { podNetns, unwirePodNetwork } from "../lib/vm/qemu/pod-network.ts";
@@ -132,6 +133,8 @@ export async function deleteShim(f: ShimFlags): Promise<Uint8Array> {
   else if (existsSync(pidFile))
     killByCommandLine(Number(readFileSync(pidFile, "utf8")), [RUNM_SHIM_BINARY, `-id ${f.id} `]);
   for (const p of rec?.hostProcesses ?? []) signalVerified(p, "SIGKILL");
+  // The VMM's host cgroup (now empty: its processes were just killed).
+  if (rec?.hostCgroup) HostCgroup.removePath(rec.hostCgroup);
   // The pod network's tap and redirects (the namespace itself is CNI's, removed by its runtime).
   if (rec?.podNetns) {
     try {

@@ -32,10 +32,11 @@ export function startSandbox(
   id: string,
   plan: { shares: VmShare[]; sockets: SocketBind[] },
   o: ShimOptions,
-  podNetns?: string,
+  host: { podNetns?: string; cgroup?: string } = {},
 ): Promise<Sandbox> {
   return Sandbox.start({
-    podNetns,
+    podNetns: host.podNetns,
+    hostCgroup: host.cgroup,
     id,
     manifest: loadManifest(o.guestManifest, o.guestArch),
     guestLogLevel: process.env.RUNM_LOG_LEVEL === "debug" ? "debug" : "info",

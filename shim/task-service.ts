@@ -23,6 +23,7 @@ import { logger } from "../lib/log.ts";
 import { joinsPodNetwork } from "../lib/oci/pod-namespaces.ts";
 import { type MountPlan, planMounts } from "../lib/sandbox/mounts.ts";
 import type { Sandbox } from "../lib/sandbox/sandbox.ts";
+import { cgroupfsPath } from "../lib/sys/host-cgroup.ts";
 import { identify } from "../lib/sys/proc.ts";
 import type { CallContext, MethodHandler } from "../lib/ttrpc/index.ts";
 import { podNetns } from "../lib/vm/qemu/pod-network.ts";
@@ -205,12 +206,10 @@ export class TaskService {
         pod.addShares(plan.shares);
         sharesAdded = true;
       } else {
-        started = await startSandbox(
-          sandboxId(namespace, groupOf(r.id, spec.annotations)),
-          plan,
-          opts,
-          netns,
-        );
+        started = await startSandbox(sandboxId(namespace, groupOf(r.id, spec.annotations)), plan, opts, {
+          podNetns: netns,
+          cgroup: hostCgroupOf(spec.linux),
+        });
         this.sandbox = started;
       }
       const sandbox = (pod ?? started) as Sandbox;
@@ -221,6 +220,7 @@ export class TaskService {
         vmSocketDir: sandbox.socketDir,
         hostProcesses: sandbox.hostPids().flatMap((pid) => identify(pid) ?? []),
         podNetns: sandbox.vm.guestNetwork() ? sandbox.podNetns : undefined,
+        hostCgroup: sandbox.hostCgroup,
       });
       linkConsole(r.bundle, sandbox.vm.consolePath);
       await sandbox.mount(plan.guestMounts);
@@ -567,6 +567,17 @@ export class TaskService {
  */
 function ownUts(linux: { namespaces?: { type: string }[] } | undefined): boolean {
   return (linux?.namespaces ?? []).some((n) => n.type === "uts");
+}
+
+/**
+ * Where runc would have put the container on the host, for its VMM (lib/sys/host-cgroup.ts): a
+ * cgroupfs cgroupsPath; a systemd one is left to the shim's own cgroup (said once).
+ */
+function hostCgroupOf(linux: { cgroupsPath?: string } | undefined): string | undefined {
+  if (!linux?.cgroupsPath) return undefined;
+  const path = cgroupfsPath(linux.cgroupsPath);
+  if (!path) log.info(`cgroupsPath ${linux.cgroupsPath} is systemd's: the VMM stays in the shim's cgroup`);
+  return path;
 }
 
 type Namespaces = { namespaces?: { type: string; path?: string }[] } | undefined;

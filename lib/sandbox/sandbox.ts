@@ -59,6 +59,8 @@ export interface SandboxConfig {
   hotShares?: boolean;
   /** A pod's network namespace, wired by CNI, whose interface the guest takes over (VmConfig). */
   podNetns?: string;
+  /** The host cgroup the VMM runs in (VmConfig). */
+  hostCgroup?: string;
 }
 
 /**
@@ -166,6 +168,7 @@ export class Sandbox {
         hotShares: c.hotShares,
         ports: c.ports,
         podNetns: c.podNetns,
+        hostCgroup: c.hostCgroup,
         console: "file",
         bootTimeoutMs: c.bootTimeoutMs,
       },
@@ -246,6 +249,11 @@ export class Sandbox {
     const exited = this.vm.exited().then(() => true);
     const late = Bun.sleep(timeoutMs).then(() => !this.hostPids().some(pidAlive));
     return Promise.race([exited, late]);
+  }
+
+  /** The host cgroup the VMM runs in, if any. */
+  get hostCgroup(): string | undefined {
+    return this.vm.config.hostCgroup;
   }
 
   /** The pod network namespace the VM was started in, if any. */

@@ -111,6 +111,11 @@ export interface VmConfig {
    * guest takes over. A namespace with no CNI interface leaves the user-mode network.
    */
   podNetns?: string;
+  /**
+   * The host cgroup (a cgroupfs path: lib/sys/host-cgroup.ts) the VMM runs in: the spec's
+   * cgroupsPath, where runc would have put the container. Linux only; none: the caller's.
+   */
+  hostCgroup?: string;
   /** A pod-shape template being built: `podNetns` is a scratch namespace, its tap has nothing behind. */
   bareTap?: boolean;
   /** "file": console only to console.log; "terminal": also on this process's stdio (runm vm shell). */

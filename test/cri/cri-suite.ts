@@ -10,6 +10,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  rmdirSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -22,6 +23,7 @@ import { installShim } from "../../lib/containerd/shim-binary.ts";
 import { CriClient } from "../../lib/cri/client.ts";
 import { openCriStream } from "../../lib/cri/streaming.ts";
 import { buildImage } from "../../lib/image/build.ts";
+import { hierarchies } from "../../lib/sys/host-cgroup.ts";
 import { mountPointsUnder } from "../../lib/sys/mounts.ts";
 import { CNI_BIN, type TestNetwork, testNetwork } from "../fixtures/cni.ts";
 import { vmmsUnder } from "../shim/harness.ts";
@@ -298,14 +300,18 @@ export function criSuite(
     );
 
     test(
-      "Exec and Attach through containerd's streaming server (WebSocket, v4.channel.k8s.io), and a VM sized by the pod's limits (critest: runtime should support exec with tty=false; attach with tty=false; exec with stdin)",
+      "Exec and Attach through containerd's streaming server (WebSocket, v4.channel.k8s.io), a VM sized by the pod's limits and run in the pod's host cgroup, PodSandboxStats (critest: runtime should support exec with tty=false; attach with tty=false; exec with stdin; pod sandbox stats)",
       async () => {
+        const cgroupParent = `/runm-cri-test-${process.pid}`;
         const config = {
           metadata: { name: "streams", namespace: "default", uid: `streams-${process.pid}`, attempt: 0 },
           hostname: "streams",
           logDirectory: join(ctd.dir, "streams-logs"),
           // The pod's limits (kubelet: the sum of its containers'): the VM is sized to hold them.
+          // Its cgroup parent (kubelet's pod cgroup): the VMM runs under it, so the pod's stats
+          // (PodSandboxStats reads that cgroup on the host) are the VM's.
           linux: {
+            cgroupParent,
             resources: { memoryLimitInBytes: 600 * 2 ** 20, cpuPeriod: 100_000, cpuQuota: 100_000 },
             securityContext: { namespaceOptions: { network: NODE, pid: CONTAINER } },
           },
@@ -364,10 +370,21 @@ export function criSuite(
         const log = readFileSync(join(config.logDirectory, "echoer.log"), "utf8");
         expect(log).toMatch(/^\S+ stdout F got:ping$/m);
 
+        const stats = await cri.call("PodSandboxStats", { podSandboxId: pod });
+        expect(stats.stats.attributes.id).toBe(pod);
+        // The VM's memory, not a pause process's few hundred KiB.
+        expect(Number(stats.stats.linux.memory.workingSetBytes?.value ?? 0)).toBeGreaterThan(32 * 2 ** 20);
+        expect(
+          stats.stats.linux.containers.map((c: { attributes: { id: string } }) => c.attributes.id),
+        ).toContain(echoer);
+
         await cri.call("StopPodSandbox", { podSandboxId: pod });
         await cri.call("RemovePodSandbox", { podSandboxId: pod });
         for (let i = 0; i < 100 && vmms().length; i++) await Bun.sleep(100);
         expect(vmms()).toEqual([]);
+        // The VM's host cgroup went with it (the pod's cgroup parent is kubelet's: here the test's).
+        expect(existsSync(`/sys/fs/cgroup/memory${cgroupParent}/${pod}`)).toBe(false);
+        for (const h of hierarchies()) rmdirSync(join(h.mount, cgroupParent));
       },
       T,
     );

@@ -2,9 +2,9 @@
 // pod's named network namespace as CNI's bridge plugin made it, given with `--with-ns network:`.
 // The VM's NIC takes over the pod's interface: the host reaches the pod IP, the guest has the CNI
 // MAC, QEMU runs in the pod's namespace, and no tap or redirect is left after a delete, nor after
-// the shim is SIGKILLed. A namespace that is not a named one is refused in one line.
+// the shim is SIGKILLed. The VMM runs in the host cgroup the spec names. A namespace that is not a named one is refused in one line.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type TestNetwork, testNetwork } from "../fixtures/cni.ts";
@@ -110,6 +110,9 @@ describe("a pod on a CNI network (ctr, containerd 1.6)", () => {
         }
       });
       expect(statSync(`/proc/${qemuPid}/ns/net`).ino).toBe(statSync(`/run/netns/${netns}`).ino);
+      // ... and in the host cgroup runc would have given the container (ctr's /default/ID).
+      expect(readFileSync(`/proc/${qemuPid}/cgroup`, "utf8")).toMatch(/:memory:\/default\/cni-a$/m);
+      expect(existsSync("/sys/fs/cgroup/memory/default/cni-a")).toBe(true);
       expect(links()).toEqual(["eth0", "lo", "runm0"]);
 
       await remove("cni-b");
@@ -118,6 +121,7 @@ describe("a pod on a CNI network (ctr, containerd 1.6)", () => {
       expect(links()).toEqual(["eth0", "lo"]);
       expect(ingress()).not.toContain("ingress");
       expect(h.leftovers(["cni-a", "cni-b"])).toEqual([]);
+      expect(existsSync("/sys/fs/cgroup/memory/default/cni-a")).toBe(false);
 
       // The shim SIGKILLed: containerd's cleanup (the shim's delete) takes the wiring back.
       expect((await h.run("cni-k", ["sleep", "1000"], ["-d", ...withNet])).code).toBe(0);
@@ -135,6 +139,7 @@ describe("a pod on a CNI network (ctr, containerd 1.6)", () => {
       await until("no leftovers", () => h.leftovers(["cni-k"]).length === 0, 15_000);
       expect(links()).toEqual(["eth0", "lo"]);
       expect(ingress()).not.toContain("ingress");
+      expect(existsSync("/sys/fs/cgroup/memory/default/cni-k")).toBe(false);
 
       // Another process's network namespace (here the host's) is refused before anything starts.
       const refused = await h.run("cni-r", ["true"], ["--rm", "--with-ns", "network:/proc/1/ns/net"]);

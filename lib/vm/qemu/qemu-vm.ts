@@ -7,6 +7,7 @@ import { GUEST_SHARE_ROOT, SHARE_TAGS } from "../../constants.ts";
 import { failedPrecondition } from "../../errors.ts";
 import { logger } from "../../log.ts";
 import type { GuestNetwork } from "../../net/guest-network.ts";
+import { HostCgroup, joinCgroupArgv } from "../../sys/host-cgroup.ts";
 import { waitForBoot } from "../boot-wait.ts";
 import { runmCmdlineWords } from "../cmdline.ts";
 import { guardedSpawn, writePidfile } from "../guarded-spawn.ts";
@@ -46,6 +47,8 @@ export class QemuVm extends ManagedVm implements Pausable, Snapshottable, HotSha
   private hot: HotShares | undefined;
   /** A pod's CNI network, wired in its namespace at launch and taken back after the VMM stops. */
   private podNet: PodNetwork | undefined;
+  /** The host cgroup the VMM was started in (config.hostCgroup), removed after it stops. */
+  private cgroup: HostCgroup | undefined;
   /** unshare ignores SIGTERM; the VM holds nothing a graceful stop would save. */
   protected readonly stopGraceMs = 0;
 
@@ -92,6 +95,8 @@ export class QemuVm extends ManagedVm implements Pausable, Snapshottable, HotSha
   protected override releaseHost(): void {
     if (this.podNet) unwirePodNetwork(this.podNet.netns.name);
     this.podNet = undefined;
+    this.cgroup?.remove();
+    this.cgroup = undefined;
   }
 
   /** The paths as QEMU sees them, inside the jail. */
@@ -164,7 +169,8 @@ export class QemuVm extends ManagedVm implements Pausable, Snapshottable, HotSha
       hot.prepare();
       this.hot = hot; // only once both roots are ready to take shares
     }
-    const argv = jailArgv(
+    if (c.hostCgroup) this.cgroup = HostCgroup.create(c.hostCgroup);
+    const jailed = jailArgv(
       {
         hot: this.hot?.roots,
         netns: this.podNet?.netns.path,
@@ -178,6 +184,8 @@ export class QemuVm extends ManagedVm implements Pausable, Snapshottable, HotSha
       },
       qemu,
     );
+    // Into the host cgroup first, so the jail and QEMU are born there.
+    const argv = this.cgroup ? [...joinCgroupArgv(this.cgroup.procsFiles()), ...jailed] : jailed;
     log.debug(`jailed: ${qemu.join(" ")}`);
     const stateFd = c.boot?.kind === "restore" ? openSync(c.boot.stateFile, "r") : undefined;
     try {
