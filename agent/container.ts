@@ -15,6 +15,7 @@ import type { Runc } from "./runc.ts";
 import { PipeIo, type ProcessIo, TtyIo } from "./stdio.ts";
 import type { FileWatcher } from "./sys/inotify.ts";
 import type { Reaper } from "./sys/reaper.ts";
+import { applyNetSysctls, takeNetSysctls } from "./sys/sysctl.ts";
 
 export interface AgentContext {
   runc: Runc;
@@ -119,7 +120,11 @@ export class Container {
     let spec: Record<string, unknown> & {
       root?: { path?: string };
       process?: { terminal?: boolean };
-      linux?: { cgroupsPath?: string; namespaces?: { type: string; path?: string }[] };
+      linux?: {
+        cgroupsPath?: string;
+        namespaces?: { type: string; path?: string }[];
+        sysctl?: Record<string, string>;
+      };
     };
     try {
       spec = JSON.parse(specJson);
@@ -128,6 +133,10 @@ export class Container {
     }
     if (!spec.process) throw invalidArgument(`container ${id}: spec has no process`);
     checkNamespaces(id, spec.linux?.namespaces, containerPids);
+    // net.* sysctls go to the VM's network (runc would refuse them there: agent/sys/sysctl.ts).
+    const sysctls = takeNetSysctls(spec.linux?.sysctl);
+    applyNetSysctls(id, sysctls.net);
+    if (spec.linux?.sysctl) spec.linux.sysctl = sysctls.rest;
     spec.process.terminal = stdio.terminal;
     if (rootfs) spec.root = { ...spec.root, path: rootfs };
     spec.linux = { ...spec.linux, cgroupsPath: spec.linux?.cgroupsPath ?? `/runm/${id}` };

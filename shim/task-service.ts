@@ -611,8 +611,10 @@ function checkJoinedNetwork(id: string, linux: Namespaces, pod: Sandbox, podPids
 }
 
 /**
- * The container joins the VM's network namespace instead of a new, empty one: the VM is the
- * isolation boundary, and published ports and the host-loopback gateway live on the VM's eth0.
+ * The container joins the VM's network namespace instead of a new, empty one (or the pod's netns
+ * on the host, which the VM's NIC took over): the VM is the isolation boundary, and published
+ * ports, the host-loopback gateway and a CNI pod's address live on the VM's eth0. (Its net.*
+ * sysctls the agent applies to the VM's network: agent/sys/sysctl.ts.)
  */
 export function withVmNetwork(linux: { namespaces?: { type: string; path?: string }[] } | undefined) {
   if (!linux?.namespaces) return linux;

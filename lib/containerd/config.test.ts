@@ -20,3 +20,26 @@ test("containerd 2.x gets a version-3 config with all of CRI off (its pod sandbo
   );
   expect(containerdConfig(l, 2, { cri: true })).toContain("disabled_plugins = []");
 });
+
+test("CRI for runm's tests, in each schema: the pause image, the runm handler, CNI dirs, restrict_oom_score_adj, a local streaming server", () => {
+  const setup = { cri: true, criSetup: { sandboxImage: "localhost/pause:1", cniDir: "/c" } };
+  const v1 = containerdConfig(l, 1, setup);
+  expect(v1).toContain(
+    '[plugins."io.containerd.grpc.v1.cri"]\n  sandbox_image = "localhost/pause:1"\n  restrict_oom_score_adj = true',
+  );
+  expect(v1).toContain(
+    '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runm]\n  runtime_type = "io.containerd.runm.v2"',
+  );
+  expect(v1).toContain('bin_dir = "/c/bin"\n  conf_dir = "/c/conf"');
+  const v2 = containerdConfig(l, 2, setup);
+  expect(v2).toContain(
+    '[plugins."io.containerd.cri.v1.images".pinned_images]\n  sandbox = "localhost/pause:1"',
+  );
+  expect(v2).toContain('[plugins."io.containerd.cri.v1.runtime"]\n  restrict_oom_score_adj = true');
+  expect(v2).toContain(
+    '[plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runm]\n  runtime_type = "io.containerd.runm.v2"',
+  );
+  expect(v2).toContain('bin_dirs = ["/c/bin"]\n  conf_dir = "/c/conf"');
+  expect(v2).toContain('[plugins."io.containerd.grpc.v1.cri"]\n  stream_server_address = "127.0.0.1"');
+  expect(v2).not.toContain("sandbox_image");
+});

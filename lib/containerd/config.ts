@@ -39,7 +39,7 @@ export interface ConfigOptions {
   /** Keep the CRI plugin (for crictl / kubelet); off by default. */
   cri?: boolean;
   /**
-   * With `cri`, on containerd 1.x: the pod sandbox image, and the runtime handler `runm` (CRI
+   * With `cri`: the pod sandbox image, and the runtime handler `runm` (CRI
    * RuntimeClass) mapped to io.containerd.runm.v2; CNI from `cniDir`/{bin,conf} (empty: only
    * host-network pods); its streaming server on 127.0.0.1 at a free port.
    */
@@ -90,16 +90,19 @@ disabled_plugins = [${disabled.map(q).join(", ")}]
 
 [plugins."io.containerd.internal.v1.opt"]
   path = ${q(join(l.root, "opt"))}
-${o.cri && o.criSetup && major === 1 ? criSection(o.criSetup.sandboxImage, criCniDir(l, o)) : ""}`;
+${o.cri && o.criSetup ? CRI_SECTION[major](o.criSetup.sandboxImage, criCniDir(l, o)) : ""}`;
 }
 
 /**
- * The CRI plugin's settings for runm's CRI tests (containerd 1.x, config version 2). This host
- * refuses a negative oom_score_adj, so CRI must not ask for one (restrict_oom_score_adj).
+ * The CRI plugin's settings for runm's CRI tests, in each major version's schema: the same
+ * settings, which 2.x split across three plugins (images, runtime, and the gRPC server with its
+ * streaming server). This host refuses a negative oom_score_adj, so CRI must not ask for one
+ * (restrict_oom_score_adj).
  */
-function criSection(sandboxImage: string, cniDir: string): string {
-  const table = (sub = "") => `[plugins."io.containerd.grpc.v1.cri"${sub}]`;
-  return `
+const CRI_SECTION: Record<1 | 2, (sandboxImage: string, cniDir: string) => string> = {
+  1: (sandboxImage, cniDir) => {
+    const table = (sub = "") => `[plugins."io.containerd.grpc.v1.cri"${sub}]`;
+    return `
 ${table()}
   sandbox_image = ${q(sandboxImage)}
   restrict_oom_score_adj = true
@@ -108,14 +111,42 @@ ${table()}
 ${table(".containerd")}
   snapshotter = "overlayfs"
   default_runtime_name = "runc"
-${table(".containerd.runtimes.runc")}
-  runtime_type = "io.containerd.runc.v2"
-${table(".containerd.runtimes.runm")}
-  runtime_type = ${q(RUNM_RUNTIME_NAME)}
+${criRuntimes(table(".containerd.runtimes"))}
 ${table(".cni")}
   bin_dir = ${q(join(cniDir, "bin"))}
   conf_dir = ${q(join(cniDir, "conf"))}
 `;
+  },
+  2: (sandboxImage, cniDir) => {
+    const images = (sub = "") => `[plugins."io.containerd.cri.v1.images"${sub}]`;
+    const runtime = (sub = "") => `[plugins."io.containerd.cri.v1.runtime"${sub}]`;
+    return `
+${images()}
+  snapshotter = "overlayfs"
+${images(".pinned_images")}
+  sandbox = ${q(sandboxImage)}
+${runtime()}
+  restrict_oom_score_adj = true
+${runtime(".containerd")}
+  default_runtime_name = "runc"
+${criRuntimes(runtime(".containerd.runtimes"))}
+${runtime(".cni")}
+  bin_dirs = [${q(join(cniDir, "bin"))}]
+  conf_dir = ${q(join(cniDir, "conf"))}
+[plugins."io.containerd.grpc.v1.cri"]
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+`;
+  },
+};
+
+/** The runtime handlers: runc (the default) and runm, under `runtimesTable` (`[...runtimes]`). */
+function criRuntimes(runtimesTable: string): string {
+  const under = (name: string) => `${runtimesTable.slice(0, -1)}.${name}]`;
+  return `${under("runc")}
+  runtime_type = "io.containerd.runc.v2"
+${under("runm")}
+  runtime_type = ${q(RUNM_RUNTIME_NAME)}`;
 }
 
 /** Where CRI looks for CNI plugins (bin/) and network configs (conf/): the layout's cni/ unless set. */

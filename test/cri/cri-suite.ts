@@ -234,7 +234,11 @@ export function criSuite(
           logDirectory: join(ctd.dir, "netpod-logs"),
           dnsConfig: { servers: ["10.231.255.53"], searches: ["runm.test"], options: ["ndots:2"] },
           portMappings: [{ protocol: 0, containerPort: 8080, hostPort, hostIp: "127.0.0.1" }],
-          linux: { securityContext: { namespaceOptions: { network: POD, pid: CONTAINER } } },
+          linux: {
+            // A pod's network sysctl: applied to the VM's network (runc refuses it there).
+            sysctls: { "net.ipv4.ip_local_port_range": "40000\t50000" },
+            securityContext: { namespaceOptions: { network: POD, pid: CONTAINER } },
+          },
         };
         mkdirSync(config.logDirectory, { recursive: true });
         const { podSandboxId: pod } = await cri.call("RunPodSandbox", { config, runtimeHandler: "runm" });
@@ -279,6 +283,12 @@ export function criSuite(
           timeout: 30,
         });
         expect(Buffer.from(resolv.stdout).toString()).toMatch(/nameserver 10\.231\.255\.53/);
+        const range = await cri.call("ExecSync", {
+          containerId: server,
+          cmd: ["cat", "/proc/sys/net/ipv4/ip_local_port_range"],
+          timeout: 30,
+        });
+        expect(Buffer.from(range.stdout).toString()).toBe("40000\t50000\n");
         // The guest's address is the pod IP.
         const addr = await cri.call("ExecSync", {
           containerId: server,
