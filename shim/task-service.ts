@@ -96,6 +96,8 @@ export class TaskService {
   private sandbox?: Sandbox;
   /** Names each joining container's shares apart ("p1-l0", "p2-l0", ...). */
   private joins = 0;
+  /** Guest sockets numbered so far in this pod (each container's host unix socket binds). */
+  private socketsUsed = 0;
   private creating: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: TaskServiceDeps) {}
@@ -188,15 +190,9 @@ export class TaskService {
       r.bundle,
       r.rootfs,
       spec,
-      pod ? { sharePrefix: `p${++this.joins}-` } : undefined,
+      pod ? { sharePrefix: `p${++this.joins}-`, firstSocket: this.socketsUsed } : undefined,
     );
-    if (pod && plan.sockets.length)
-      throw failedPrecondition(
-        `container ${r.id} binds a host unix socket, which a pod's later container cannot yet`,
-        {
-          hint: "bind the socket into the pod's first container, or run this container in its own VM",
-        },
-      );
+    this.socketsUsed += plan.sockets.length;
     const stdio = { stdin: r.stdin, stdout: r.stdout, stderr: r.stderr, terminal: r.terminal };
     const io = await openHostIo(stdio, { containerId: r.id, namespace });
     let started: Sandbox | undefined;
@@ -205,6 +201,7 @@ export class TaskService {
       if (pod) {
         pod.addShares(plan.shares);
         sharesAdded = true;
+        await pod.forwardSockets(r.id, plan.sockets);
       } else {
         started = await startSandbox(sandboxId(namespace, groupOf(r.id, spec.annotations)), plan, opts, {
           podNetns: netns,
@@ -272,17 +269,18 @@ export class TaskService {
         this.sandbox = undefined;
       } else {
         await pod.agent.delete({ containerId: r.id }).catch(() => {});
-        if (sharesAdded) await this.leave(pod, plan);
+        if (sharesAdded) await this.leave(pod, r.id, plan);
       }
       throw e;
     }
   }
 
   /**
-   * A joined container is gone: its guest mounts come down (overlay before its tmpfs upper), then
-   * the shares added for it. Best effort: the VM and every other container go on regardless.
+   * A joined container is gone: its socket forwards stop, its guest mounts come down (overlay
+   * before its tmpfs upper), then the shares added for it. Best effort: the VM and every other container go on regardless.
    */
-  private async leave(sandbox: Sandbox, plan: MountPlan): Promise<void> {
+  private async leave(sandbox: Sandbox, id: string, plan: MountPlan): Promise<void> {
+    sandbox.stopForwarding(id);
     for (const m of [...plan.guestMounts].reverse())
       await sandbox.agent.unmount(m.target).catch((e) => log.debug(`unmount ${m.target}: ${messageOf(e)}`));
     try {
@@ -458,7 +456,7 @@ export class TaskService {
     if (this.containers.size === 0) {
       await c.sandbox.shutdown();
       this.sandbox = undefined;
-    } else if (c.joined && !c.lost) await this.leave(c.sandbox, c.joined);
+    } else if (c.joined && !c.lost) await this.leave(c.sandbox, c.id, c.joined);
     // OCI: after the container is deleted, before Delete returns; a failure is logged.
     await runHooks(
       "poststop",

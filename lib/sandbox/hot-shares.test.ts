@@ -64,7 +64,7 @@ test("a second container's rootfs and volumes, shared after the VM started, are 
           { destination: "/rw", type: "bind", source: rw, options: ["rbind", "rw"] },
         ],
       },
-      { sharePrefix: "b-" },
+      { sharePrefix: "b-", firstSocket: 0 },
     );
     sandbox.addShares(second.shares);
     // On the host: only under the VM's own hot roots, read-only where asked.

@@ -106,6 +106,15 @@ describe("rootfs and bind mounts become shares", () => {
         "/run/runm/sockets/s1.sock",
       ]);
       expect(p.shares.some((s) => s.hostPath === path)).toBe(false); // never shared into the VM
+      // A pod's later container numbers its guest sockets after those already in the VM.
+      const later = planMounts(
+        "c2",
+        "/b",
+        [],
+        { mounts: [{ destination: "/run/app.sock", type: "bind", source: path, options: ["rbind"] }] },
+        { sharePrefix: "p1-", firstSocket: 2 },
+      );
+      expect(later.sockets.map((s) => s.guestPath)).toEqual(["/run/runm/sockets/s2.sock"]);
     } finally {
       server.close();
     }

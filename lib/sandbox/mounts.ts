@@ -50,7 +50,7 @@ export function planMounts(
   bundle: string,
   rootfs: RootfsMount[],
   spec: { root?: { path?: string; readonly?: boolean }; mounts?: SpecMount[] },
-  joining?: { sharePrefix: string },
+  joining?: { sharePrefix: string; firstSocket: number },
 ): MountPlan {
   const shares: VmShare[] = [];
   const guestMounts: GuestMount[] = [];
@@ -105,7 +105,8 @@ export function planMounts(
       });
     }
     if (st.isSocket()) {
-      const guestPath = `${GUEST_SOCKET_ROOT}/s${sockets.length}.sock`;
+      // Numbered across the pod: a later container's guest sockets sit beside the first one's.
+      const guestPath = `${GUEST_SOCKET_ROOT}/s${(joining?.firstSocket ?? 0) + sockets.length}.sock`;
       sockets.push({ hostPath: m.source, guestPath, mode: st.mode & 0o777, uid: st.uid, gid: st.gid });
       return { ...m, source: guestPath };
     }

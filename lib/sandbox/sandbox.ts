@@ -102,6 +102,8 @@ let warnedTemplateFailure = false;
 
 export class Sandbox {
   private hostForwards: HostForwards | undefined;
+  /** A pod's later containers' host unix sockets, by container. */
+  private readonly joinedForwards = new Map<string, HostForwards>();
 
   private constructor(
     readonly id: string,
@@ -233,6 +235,21 @@ export class Sandbox {
     }
   }
 
+  /**
+   * Forward a later container's host unix sockets (lib/sandbox/mounts.ts numbers their guest
+   * sockets across the pod); resolves once the guest listens on each.
+   */
+  async forwardSockets(owner: string, sockets: SocketBind[]): Promise<void> {
+    if (sockets.length === 0) return;
+    this.joinedForwards.set(owner, await forwardToHost(this.agent, [], sockets));
+  }
+
+  /** Stop forwarding `owner`'s sockets: the guest closes and removes them. */
+  stopForwarding(owner: string): void {
+    this.joinedForwards.get(owner)?.close();
+    this.joinedForwards.delete(owner);
+  }
+
   /** Take shares added with addShares back (their container was deleted). */
   removeShares(names: string[]): void {
     const vm = this.vm;
@@ -267,6 +284,8 @@ export class Sandbox {
 
   async shutdown(): Promise<void> {
     this.hostForwards?.close();
+    for (const f of this.joinedForwards.values()) f.close();
+    this.joinedForwards.clear();
     this.agent.close();
     await this.vm.shutdown();
   }

@@ -531,7 +531,7 @@ export function shimSuite(
     );
 
     test(
-      "a pod: a second container joins the first one's VM (runm's sandbox annotation), reaches it on 127.0.0.1 and sees its processes (--with-ns pid); the VM ends with the last",
+      "a pod: a second container joins the first one's VM (runm's sandbox annotation), reaches it on 127.0.0.1, sees its processes (--with-ns pid) and uses a host unix socket of its own; the VM ends with the last",
       async () => {
         const a = id("pod-a");
         const b = id("pod-b");
@@ -547,7 +547,18 @@ export function shimSuite(
           .split(/\s+/)[1];
         expect(Number(aPid)).toBeGreaterThan(0);
         const withPid = ["--with-ns", `pid:/proc/${aPid}/ns/pid`];
-        expect((await h.run(b, ["sleep", "1000"], ["-d", ...pod, ...withPid])).code).toBe(0);
+        // b binds a host unix socket: forwarded beside a's (none here), its own guest socket.
+        const sockDir = join(scratch, "pod-sock");
+        mkdirSync(sockDir);
+        const client = await buildUnixClient(sockDir);
+        const echo = await echoServer(join(sockDir, "echo.sock"));
+        const sockMounts = [
+          "--mount",
+          `type=bind,src=${join(sockDir, "echo.sock")},dst=/run/host.sock,options=rbind:rw`,
+          "--mount",
+          `type=bind,src=${client},dst=/c,options=rbind:ro`,
+        ];
+        expect((await h.run(b, ["sleep", "1000"], ["-d", ...pod, ...withPid, ...sockMounts])).code).toBe(0);
         // One VM (and one shim) for both.
         const vmms = () => vmmsUnder(h.ctd.dir);
         expect(vmms().length).toBe(1);
@@ -563,6 +574,19 @@ export function shimSuite(
         ]);
         expect(ex.stdout).toContain("hello-from-a\n");
         expect(ex.stdout).toMatch(/httpd -f -p 127.0.0.1:8080/); // a's process, seen from b
+        const viaSocket = await h.ctr([
+          "task",
+          "exec",
+          "--exec-id",
+          "sock",
+          b,
+          "sh",
+          "-c",
+          TWO_CLIENTS_SCRIPT,
+        ]);
+        expect(viaSocket.stdout).toBe(TWO_CLIENTS_OUTPUT);
+        expect(echo.connections).toBe(2);
+        echo.close();
         // b goes; a and its VM stay, with b's shares taken back from the host.
         await h.ctr(["task", "kill", "-s", "SIGKILL", b]);
         await until(`${b} stopped`, async () => (await taskStatus(b)) === "STOPPED", 30_000);
