@@ -12,7 +12,6 @@ import { TTRPC_NAMESPACE_KEY } from "../lib/constants.ts";
 import { type AnyValue, codec, type Msg, packAny, TaskStatus, timestamp } from "../lib/containerd/protos.ts";
 import {
   alreadyExists,
-  failedPrecondition,
   invalidArgument,
   isRunmError,
   messageOf,
