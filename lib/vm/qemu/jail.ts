@@ -70,6 +70,9 @@ export interface JailSpec {
 //   the hot-share roots: ro, rw ("-" "-" for none)
 //   N, then N words                             virtiofsd argv (our own fixed words)
 //   the virtiofsd socket ("-" for none), then the VMM's argv.
+/** The shell's `dirname "$1"` without a process: its parameter expansion (kept out of JS's `${}`). */
+const PARENT_OF_1 = "$" + "{1%/*}";
+
 const SCRIPT = String.raw`set -eu
 # First, before any mount: nothing mounted in here may propagate back to the host (the namespace
 # was copied with the host's propagation so that the hot-share roots stay connected, one way).
@@ -77,21 +80,26 @@ mount --make-rslave /
 root=$1 uid=$2 gid=$3 caps=$4
 shift 4
 mount -t tmpfs -o mode=0755,nosuid,nodev runm-jail "$root"
+# Every VM start runs this: as few processes as it can (a fork and exec costs ~5 ms here), so
+# parent dirs by parameter expansion, the merged-/usr links in one cp, and each bind made private
+# by one recursive make-rprivate once all of them are in place (below).
 place() { # a file or directory at $1 to mount $2 on
-	if [ -d "$2" ]; then mkdir -p "$1"; else mkdir -p "$(dirname "$1")" && : >"$1"; fi
+	if [ -d "$2" ]; then mkdir -p "$1"; else mkdir -p "${PARENT_OF_1}" && : >"$1"; fi
 }
 bind() { # target, ro|rw|rw-tree, host path (rw-tree: with the mounts under it)
 	place "$1" "$3"
 	case "$2" in
-	rw-tree) mount --rbind -- "$3" "$1" && mount --make-rprivate "$1" ;;
-	rw) mount --bind -- "$3" "$1" && mount --make-private "$1" ;;
-	*) mount --bind -o ro,nosuid,nodev -- "$3" "$1" && mount --make-private "$1" ;;
+	rw-tree) mount --rbind -- "$3" "$1" ;;
+	rw) mount --bind -- "$3" "$1" ;;
+	*) mount --bind -o ro,nosuid,nodev -- "$3" "$1" ;;
 	esac
 }
 bind "$root/usr" ro /usr
+links=""
 for d in bin sbin lib lib64 lib32 libx32; do
-	if [ -L "/$d" ]; then ln -s "$(readlink "/$d")" "$root/$d"; elif [ -d "/$d" ]; then bind "$root/$d" ro "/$d"; fi
+	if [ -L "/$d" ]; then links="$links /$d"; elif [ -d "/$d" ]; then bind "$root/$d" ro "/$d"; fi
 done
+[ -z "$links" ] || cp -P $links "$root/"
 for d in null zero random urandom; do bind "$root/dev/$d" rw "/dev/$d"; done
 n=$1; shift
 while [ "$n" -gt 0 ]; do bind "$root$1" "$2" "$3"; shift 3; n=$((n - 1)); done
@@ -104,6 +112,8 @@ while [ "$n" -gt 0 ]; do
 	shift 3
 	n=$((n - 1))
 done
+# Every launch-time bind private: no later host mount under a bound dir reaches the guest.
+mount --make-rprivate "$root"
 # Hot shares: the host's two roots, bound as slaves (the only mounts that stay connected to the
 # host's): what the host mounts under them later appears here (lib/vm/qemu/hot-shares.ts).
 if [ "$1" != - ]; then
