@@ -35,6 +35,8 @@ const wouldBlock = (e: unknown) => {
 /** Pull-based reads of one fd. read() resolves an empty array at end of file (EIO on a pty). */
 export class FdReader {
   private done = false;
+  /** End of file as soon as nothing is readable (finishWhenDrained). */
+  private draining = false;
   private readonly buf = Buffer.allocUnsafe(CHUNK);
   private waiting: ReadinessWait | undefined;
   private recheckMs: number | undefined;
@@ -56,10 +58,12 @@ export class FdReader {
     while (!this.done) {
       const got = this.readAvailable();
       if (got > 0 || this.done) return new Uint8Array(this.buf.subarray(0, got));
+      if (this.draining) break;
       this.waiting = awaitReadiness(this.recheckMs);
       await this.waiting.promise;
       this.waiting = undefined;
     }
+    this.done = true;
     return new Uint8Array(0);
   }
 
@@ -92,7 +96,17 @@ export class FdReader {
     return got;
   }
 
-  /** Stop reading: a pending read() ends with end of file now. */
+  /**
+   * The writer is done, though it may hold its end open (or the fd is a FIFO we also hold for
+   * writing): what it already wrote is still read, and end of file comes once nothing more is
+   * readable, instead of when the writer closes.
+   */
+  finishWhenDrained(): void {
+    this.draining = true;
+    this.waiting?.wake();
+  }
+
+  /** Stop reading: a pending read() ends with end of file now; anything unread is dropped. */
   finish(): void {
     this.done = true;
     this.waiting?.wake();

@@ -61,6 +61,21 @@ test("FIFOs: output reaches a reader that attaches late; stdin flows until close
   expect(await new Response(reader.stdout).text()).toBe("early late\n");
 });
 
+test("closeStdin (CloseIO) still delivers what the client wrote into the FIFO before it", async () => {
+  // ctr writes its last bytes, then asks CloseIO: they may not have been read yet.
+  const [i, o] = ["in2", "out2"].map((n) => join(dir, n)) as [string, string];
+  for (const f of [i, o]) Bun.spawnSync(["mkfifo", f]);
+  const io = await openHostIo({ stdin: i, stdout: o, stderr: "", terminal: false }, who);
+  const sent = Buffer.alloc(60_000, "x"); // within a FIFO's 64 KiB, so the writer is done before we read
+  const writer = Bun.spawn(["sh", "-c", `head -c ${sent.length} /dev/zero | tr '\\0' x > ${i}`]);
+  await writer.exited;
+  io.closeStdin();
+  const chunks: Uint8Array[] = [];
+  for await (const c of io.stdin ?? []) chunks.push(c);
+  expect(Buffer.concat(chunks).equals(sent)).toBe(true);
+  await io.close();
+});
+
 test("file:// appends stdout and stderr to one file", async () => {
   const log = join(dir, "logs", "c1.log");
   const io = await openHostIo(

@@ -34,6 +34,7 @@ export interface HostIo {
   stderr?: OutputSink;
   /** Bytes typed into the process, until closeStdin() or the FIFO's end. */
   stdin?: AsyncIterable<Uint8Array>;
+  /** No more input: what is already in the FIFO still goes in, then stdin ends. */
   closeStdin(): void;
   /** Close stdout/stderr (at the process's end of output: readers such as ctr wait for EOF). */
   closeOutput(): Promise<void>;
@@ -86,31 +87,39 @@ function fifoSink(path: string): OutputSink {
   return fdSink(openSync(path, constants.O_WRONLY | constants.O_NONBLOCK), keeper);
 }
 
-function fifoReader(path: string): { iterable: AsyncIterable<Uint8Array>; close(): void } {
+function fifoReader(path: string): { iterable: AsyncIterable<Uint8Array>; end(): void; close(): void } {
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   const keeper = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
   const reader = new FdReader(fd);
   let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    reader.finish();
+    for (const f of [fd, keeper]) {
+      try {
+        closeSync(f);
+      } catch {}
+    }
+  };
   return {
     iterable: {
       async *[Symbol.asyncIterator]() {
-        for (;;) {
-          const chunk = await reader.read();
-          if (chunk.length === 0) return; // close(): we hold a write end, so no other end of file
-          yield chunk;
+        try {
+          for (;;) {
+            const chunk = await reader.read();
+            if (chunk.length === 0) return; // end() or close(): we hold a write end, so no other end of file
+            yield chunk;
+          }
+        } finally {
+          close();
         }
       },
     },
-    close() {
-      if (closed) return;
-      closed = true;
-      reader.finish();
-      for (const f of [fd, keeper]) {
-        try {
-          closeSync(f);
-        } catch {}
-      }
-    },
+    // CloseIO: the client wrote its last bytes into the FIFO before asking (ctr's stdin copy, CRI's
+    // attach), and they may still wait there: they go to the process, then its stdin ends.
+    end: () => reader.finishWhenDrained(),
+    close,
   };
 }
 
@@ -168,7 +177,7 @@ export async function openHostIo(p: StdioPaths, who: IoIdentity): Promise<HostIo
     stdout,
     stderr,
     stdin: input?.iterable,
-    closeStdin: () => input?.close(),
+    closeStdin: () => input?.end(),
     closeOutput,
     async close() {
       input?.close();

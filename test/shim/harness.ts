@@ -44,7 +44,9 @@ export interface CtrProcess {
   pid: number;
   output(): string;
   done: Promise<CtrResult>;
-  write(s: string): void;
+  write(s: string | Uint8Array): void;
+  /** Close ctr's stdin (its end of file reaches the container through CloseIO). */
+  end(): void;
   kill(sig?: NodeJS.Signals): void;
 }
 
@@ -96,6 +98,7 @@ export async function startHarness(o: { containerd?: string; ctr?: string } = {}
         p.stdin.write(s);
         p.stdin.flush();
       },
+      end: () => void p.stdin.end(),
       kill: (sig = "SIGKILL") => p.kill(sig),
     };
   };

@@ -1,6 +1,7 @@
 // The "Done when" list of issue 5, run against one containerd binary. Imported by one test file
 // per containerd version (containerd-1.6.test.ts, containerd-1.7.test.ts).
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -100,6 +101,33 @@ export function shimSuite(
         expect(r.code).toBe(42);
         expect(r.stderr).toContain("bye");
         await clean("exit42");
+      },
+      T,
+    );
+
+    test(
+      "stdin: 16 MiB piped into ctr run reach the container byte-exact, then its end of file",
+      async () => {
+        // ctr asks CloseIO right after its last write into the FIFO: the bytes the shim has not
+        // read by then must still go in (they were lost before, ~1 run in 3 at 50 MiB).
+        const data = randomBytes(16 * 2 ** 20);
+        const p = h.spawnCtr([
+          "run",
+          "--rm",
+          "--runtime",
+          RUNM_RUNTIME_NAME,
+          h.image,
+          id("stdin"),
+          "sh",
+          "-c",
+          "sha256sum; echo done",
+        ]);
+        p.write(data);
+        p.end();
+        const r = await p.done;
+        expect(r.stdout).toBe(`${createHash("sha256").update(data).digest("hex")}  -\ndone\n`);
+        expect(r.code).toBe(0);
+        await clean("stdin");
       },
       T,
     );
