@@ -359,6 +359,18 @@ export class TaskService {
     }
   }
 
+  /** The guest's part of a Delete: its answer, or the exit already known when it need not be asked. */
+  private async deleteInGuest(c: Container, p: ShimProcess): Promise<Exit & { pid: number }> {
+    if (c.lost) return { pid: p.pid, ...c.lost };
+    // The init of the VM's only container has exited: `runc delete` in a guest about to be
+    // destroyed frees nothing the VM's teardown does not, so that teardown is the whole delete. A
+    // created, never started init still goes through runc, whose forced delete collects its status.
+    const last = this.containers.size === 1 && this.containers.has(c.id);
+    if (!p.execId && last && p.exit) return { pid: p.pid, ...p.exit };
+    if (p.execId) return c.sandbox.agent.delete(p.ref);
+    return { pid: p.pid, ...(await this.orLost(c, "Delete", (t) => c.sandbox.agent.delete(p.ref, t))) };
+  }
+
   private publishExit(c: Container, p: ShimProcess, x: Exit): void {
     this.publish("containerd.events.TaskExit", {
       containerId: c.id,
@@ -432,14 +444,7 @@ export class TaskService {
   private async delete(r: Msg): Promise<Msg> {
     const c = this.get(r.id);
     const p = this.proc(r.id, r.execId);
-    const d = c.lost
-      ? { pid: p.pid, ...c.lost }
-      : p.execId
-        ? await c.sandbox.agent.delete(p.ref)
-        : await this.orLost(c, "Delete", (t) => c.sandbox.agent.delete(p.ref, t)).then((x) => ({
-            pid: p.pid,
-            ...x,
-          }));
+    const d = await this.deleteInGuest(c, p);
     await p.exited();
     await p.io.close();
     const out = { pid: d.pid, exitStatus: d.exitStatus, exitedAt: ts(d.exitedAt) };
