@@ -43,7 +43,11 @@ async function compileOnce(o: {
   if (existsSync(out)) return out;
   mkdirSync(dirname(out), { recursive: true });
   const tmp = tempSibling(out);
-  await run(process.execPath, ["build", "--compile", join(REPO_ROOT, o.entry), "--outfile", tmp], {
+  // --bytecode: the binary carries JavaScriptCore bytecode instead of source to parse at every
+  // start; the shim starts three times per container (start, serve, delete), and `shim -v` went
+  // from 0.11 s to 0.065 s with it.
+  const args = ["build", "--compile", "--bytecode", join(REPO_ROOT, o.entry), "--outfile", tmp];
+  await run(process.execPath, args, {
     cwd: REPO_ROOT,
     what: `compiling ${o.name}`,
     timeout: 300_000,
