@@ -11,11 +11,22 @@ import taskV2 from "./proto/task-v2.proto" with { type: "text" };
 import ttrpcEvents from "./proto/ttrpc-events.proto" with { type: "text" };
 import types from "./proto/types.proto" with { type: "text" };
 
-const root = new protobuf.Root();
-for (const text of [google, types, taskTypes, taskV2, events, ttrpcEvents, runtime, bootstrap, cgroups]) {
-  protobuf.parse(text, root, { keepCase: false });
+let parsed: protobuf.Root | undefined;
+
+/**
+ * Parsed on first use, not at import: the shim's `start` (without containerd 2.3's bootstrap
+ * params) never needs a message, and it runs once per container start.
+ */
+function root(): protobuf.Root {
+  if (parsed) return parsed;
+  const r = new protobuf.Root();
+  for (const text of [google, types, taskTypes, taskV2, events, ttrpcEvents, runtime, bootstrap, cgroups]) {
+    protobuf.parse(text, r, { keepCase: false });
+  }
+  r.resolveAll();
+  parsed = r;
+  return r;
 }
-root.resolveAll();
 
 // biome-ignore lint/suspicious/noExplicitAny: decoded protobuf objects are plain data.
 export type Msg = Record<string, any>;
@@ -28,16 +39,23 @@ export interface Codec {
 
 const cache = new Map<string, Codec>();
 
-/** Encoder/decoder for a fully qualified message name, e.g. "containerd.task.v2.CreateTaskRequest". */
+/**
+ * Encoder/decoder for a fully qualified message name, e.g. "containerd.task.v2.CreateTaskRequest"
+ * (looked up at its first use: an unknown name fails there).
+ */
 export function codec(name: string): Codec {
   const hit = cache.get(name);
   if (hit) return hit;
-  const t = root.lookupType(name);
+  let found: protobuf.Type | undefined;
+  const type = () => {
+    found ??= root().lookupType(name);
+    return found;
+  };
   const c: Codec = {
     name,
-    encode: (obj) => t.encode(t.fromObject(obj)).finish(),
+    encode: (obj) => type().encode(type().fromObject(obj)).finish(),
     decode: (bytes) =>
-      t.toObject(t.decode(bytes), {
+      type().toObject(type().decode(bytes), {
         longs: Number,
         enums: Number,
         bytes: Uint8Array,
