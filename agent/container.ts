@@ -190,7 +190,7 @@ export class Container {
 
   private async startInit(): Promise<number> {
     this.sm.assert("start");
-    await this.ctx.runc.start(this.id);
+    await this.ctx.runc.start(this.id, this.init.wait());
     if (this.sm.is("created")) this.sm.transition("running");
     this.ctx.events.publish({ type: "start", containerId: this.id, pid: this.init.pid });
     return this.init.pid;

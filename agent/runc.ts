@@ -4,8 +4,9 @@
 
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { failedPrecondition, RunmError } from "../lib/errors.ts";
+import { startThroughExecFifo } from "./exec-fifo.ts";
 import type { Reaper } from "./sys/reaper.ts";
 
 export interface RuncOptions {
@@ -60,8 +61,15 @@ export class Runc {
     return this.run(["create", "--bundle", bundle, "--pid-file", pidFile, ...tty, id], stdio);
   }
 
-  start(id: string) {
-    return this.run(["start", id]);
+  /**
+   * Let a created container's process run. runc's is started through its exec FIFO, as `runc start`
+   * itself does, without the cost of a runc process (agent/exec-fifo.ts); other runtimes (crun)
+   * are asked. `initExited` resolves when the container's init exits.
+   */
+  async start(id: string, initExited: Promise<unknown>): Promise<void> {
+    if (basename(this.opts.binary) === "runc")
+      return startThroughExecFifo(id, join(this.opts.root, id, "exec.fifo"), initExited);
+    await this.run(["start", id]);
   }
 
   execDetached(id: string, processJson: string, pidFile: string, stdio: ChildStdio, consoleSocket?: string) {

@@ -36,6 +36,11 @@ test("--cold boots the kernel (the path every VM took before templates, and the 
   expect(r.stderr).toMatch(/^init +\d+ ms/m);
 });
 
+test("--guest-runtime crun: the guest's crun runs the container (started by its own CLI; runc through its exec FIFO)", async () => {
+  const r = await vmRun(["--guest-runtime", "crun"], ["sh", "-c", "echo via crun; exit 5"]);
+  expect([r.stdout, r.code]).toEqual(["via crun\n", 5]);
+});
+
 test("exit 42 gives 42; stderr is kept apart from stdout; a relative --rootfs (as in the demo)", async () => {
   const cmd = ["sh", "-c", "echo out; echo err >&2; exit 42"];
   const r = await runm(env, ["vm", "run", "--rootfs", "rootfs", "--", ...cmd], undefined, work);
