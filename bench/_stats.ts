@@ -1,5 +1,5 @@
 // Small helpers every bench suite shares.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -28,6 +28,31 @@ export function pssMiB(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/**
+ * `pids` and every process below them: a VM's host pid is its jail's, and QEMU runs as a child in
+ * the jail's own PID namespace, whose CPU time the jail's own /proc/PID/stat never shows.
+ */
+export function withDescendants(pids: number[]): number[] {
+  const children = new Map<number, number[]>();
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(d)]);
+    } catch {
+      // gone
+    }
+  }
+  const out: number[] = [];
+  const walk = (pid: number) => {
+    out.push(pid);
+    for (const c of children.get(pid) ?? []) walk(c);
+  };
+  for (const p of pids) walk(p);
+  return out;
 }
 
 /** The share of a core a process used over `ms` (1 = one core busy). */

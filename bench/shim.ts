@@ -158,9 +158,15 @@ async function stdinRate(h: Harness): Promise<{ mibps: number; exact: boolean }>
     if (done) break;
     text += new TextDecoder().decode(value);
   }
-  await p.exited;
+  const code = await p.exited;
   const want = sha256(data);
-  return { mibps: STDIO_BYTES / MIB / ((t1 - t0) / 1000), exact: text.includes(want) };
+  const exact = code === 0 && text.includes(want);
+  // Say what arrived: a 0 here is a lost or changed byte, the one thing this bench must not hide.
+  if (!exact)
+    console.error(
+      `bench: stdin not byte-exact (exit ${code}): want ${want}, the container said ${JSON.stringify(text)}`,
+    );
+  return { mibps: STDIO_BYTES / MIB / ((t1 - t0) / 1000), exact };
 }
 
 export async function benchShim(): Promise<Record<string, number>> {

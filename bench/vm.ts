@@ -22,7 +22,7 @@ import { hostDriver } from "../lib/vm/select-driver.ts";
 import { type BootTimeline, PHASES } from "../lib/vm/timeline.ts";
 import { hasHostPids, type ShareKind } from "../lib/vm/vm-interface.ts";
 import { buildBusyboxRootfs } from "../test/fixtures/busybox-rootfs.ts";
-import { cpuShare, median, round } from "./_stats.ts";
+import { cpuShare, median, round, withDescendants } from "./_stats.ts";
 
 class Collect extends Writable {
   text = "";
@@ -121,7 +121,10 @@ export async function benchIdle(settleMs = 20_000, windowMs = 10_000): Promise<R
   let bareShare: number;
   try {
     await Bun.sleep(settleMs);
-    bareShare = await cpuShare(() => (hasHostPids(bare.vm) ? bare.vm.hostPids() : []), windowMs);
+    bareShare = await cpuShare(
+      () => withDescendants(hasHostPids(bare.vm) ? bare.vm.hostPids() : []),
+      windowMs,
+    );
   } finally {
     await bare.vm.shutdown();
   }
@@ -140,7 +143,7 @@ export async function benchIdle(settleMs = 20_000, windowMs = 10_000): Promise<R
       await s.agent.start({ containerId: "idle" });
       await Bun.sleep(settleMs);
       const a = await s.agent.hello();
-      const vmm = await cpuShare(() => s.hostPids(), windowMs);
+      const vmm = await cpuShare(() => withDescendants(s.hostPids()), windowMs);
       const b = await s.agent.hello();
       await s.agent.kill({ containerId: "idle" }, 9);
       await s.agent.wait({ containerId: "idle" });
