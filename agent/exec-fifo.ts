@@ -40,6 +40,7 @@ export async function startThroughExecFifo(
   }
   const first = new FdReader(both);
   let readOnly: number | undefined;
+  let rest: FdReader | undefined;
   try {
     const byte = await readOrExit(first, exited);
     if (!byte?.length) throw failedPrecondition(`container ${id}: its process is already dead`);
@@ -48,12 +49,13 @@ export async function startThroughExecFifo(
     first.finish();
     closeSync(both);
     both = -1;
-    const rest = new FdReader(readOnly);
+    rest = new FdReader(readOnly);
     while ((await readOrExit(rest, exited))?.length);
-    rest.finish();
     rmSync(fifo, { force: true });
   } finally {
+    // A read still pending (the init's exit won the race) ends before its fd is closed.
     first.finish();
+    rest?.finish();
     for (const fd of [both, readOnly]) {
       if (fd === undefined || fd < 0) continue;
       try {

@@ -1,5 +1,6 @@
 // Small helpers every bench suite shares.
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { descendants } from "../test/fixtures/agent-harness.ts";
 
 export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -35,24 +36,7 @@ export function pssMiB(pid: number): number {
  * the jail's own PID namespace, whose CPU time the jail's own /proc/PID/stat never shows.
  */
 export function withDescendants(pids: number[]): number[] {
-  const children = new Map<number, number[]>();
-  for (const d of readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(d)]);
-    } catch {
-      // gone
-    }
-  }
-  const out: number[] = [];
-  const walk = (pid: number) => {
-    out.push(pid);
-    for (const c of children.get(pid) ?? []) walk(c);
-  };
-  for (const p of pids) walk(p);
-  return out;
+  return pids.flatMap((p) => [p, ...descendants(p).map((d) => d.pid)]);
 }
 
 /** The share of a core a process used over `ms` (1 = one core busy). */

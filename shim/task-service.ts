@@ -362,12 +362,12 @@ export class TaskService {
   /** The guest's part of a Delete: its answer, or the exit already known when it need not be asked. */
   private async deleteInGuest(c: Container, p: ShimProcess): Promise<Exit & { pid: number }> {
     if (c.lost) return { pid: p.pid, ...c.lost };
+    if (p.execId) return c.sandbox.agent.delete(p.ref);
     // The init of the VM's only container has exited: `runc delete` in a guest about to be
     // destroyed frees nothing the VM's teardown does not, so that teardown is the whole delete. A
     // created, never started init still goes through runc, whose forced delete collects its status.
     const last = this.containers.size === 1 && this.containers.has(c.id);
-    if (!p.execId && last && p.exit) return { pid: p.pid, ...p.exit };
-    if (p.execId) return c.sandbox.agent.delete(p.ref);
+    if (last && p.exit) return { pid: p.pid, ...p.exit };
     return { pid: p.pid, ...(await this.orLost(c, "Delete", (t) => c.sandbox.agent.delete(p.ref, t))) };
   }
 

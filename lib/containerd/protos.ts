@@ -53,15 +53,20 @@ export function codec(name: string): Codec {
   };
   const c: Codec = {
     name,
-    encode: (obj) => type().encode(type().fromObject(obj)).finish(),
-    decode: (bytes) =>
-      type().toObject(type().decode(bytes), {
+    encode: (obj) => {
+      const t = type();
+      return t.encode(t.fromObject(obj)).finish();
+    },
+    decode: (bytes) => {
+      const t = type();
+      return t.toObject(t.decode(bytes), {
         longs: Number,
         enums: Number,
         bytes: Uint8Array,
         defaults: true,
         arrays: true,
-      }),
+      });
+    },
   };
   cache.set(name, c);
   return c;
