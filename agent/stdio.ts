@@ -5,15 +5,16 @@
 import { failedPrecondition, invalidArgument } from "../lib/errors.ts";
 import { FdReader, FdWriter } from "../lib/fd-io.ts";
 import { closeFd, hungUp, pipe, readableBytes, setPipeSize } from "../lib/sys/libc.ts";
-import { awaitReadiness, type ReadinessWait, setSignalDriven } from "../lib/sys/readiness.ts";
+import { awaitReadiness, OnDemandSignal, type ReadinessWait } from "../lib/sys/readiness.ts";
 import type { ChildStdio } from "./runc.ts";
 import { resizePty } from "./sys/pty.ts";
 
 /**
- * Output pipes hold 1 MiB (Linux's default pipe-max-size) rather than 64 KiB: the agent then takes
- * up to 1 MiB per read when the process writes faster than the host drains.
+ * Pipes hold 1 MiB (Linux's default pipe-max-size) rather than 64 KiB: the agent then takes up to
+ * 1 MiB per read of output when the process writes faster than the host drains, and puts a whole
+ * stdio frame (256 KiB) into stdin in one write instead of a wake-up per 4 KiB the process reads.
  */
-const OUTPUT_PIPE_BYTES = 1024 * 1024;
+const PIPE_BYTES = 1024 * 1024;
 
 /** The part of a ReadableStream reader used here (Bun's types and Node's differ). */
 type ByteReader = { read(): Promise<{ done: boolean; value?: Uint8Array }>; cancel(): Promise<void> };
@@ -55,11 +56,13 @@ class OutputFd {
 
   /**
    * `charDevice`: a pty master, polled non-blocking (lib/fd-io.ts) and left open at end of file,
-   * because TtyIo still owns it for writes and resizes until close(); else a pipe.
+   * because TtyIo still owns it for writes and resizes until close(); else a pipe. `signal`: the
+   * fd's SIGIO switch, shared with its writer (a pty master).
    */
   constructor(
     private fd: number,
     private readonly charDevice = false,
+    private readonly signal?: OnDemandSignal,
   ) {}
 
   async *chunks(): AsyncGenerator<Uint8Array> {
@@ -68,7 +71,7 @@ class OutputFd {
     this.busy = true;
     try {
       if (!this.reader && this.charDevice) {
-        this.fdReader = new FdReader(this.fd);
+        this.fdReader = new FdReader(this.fd, this.signal);
         if (this.recheckMs) this.fdReader.recheckEvery(this.recheckMs);
       }
       this.reader ??= this.fdReader
@@ -100,16 +103,18 @@ class OutputFd {
     if (this.busy) throw failedPrecondition("this output is already being read by another stream");
     if (this.done) return;
     this.busy = true;
+    const signal = this.signal ?? new OnDemandSignal(this.fd);
     try {
-      setSignalDriven(this.fd);
       while (!this.done) {
         const available = readableBytes(this.fd);
         if (available > 0) {
+          signal.disarm(this);
           if ((await send(this.fd, available)) === 0) return;
           continue;
         }
         // Empty, and no writer left: end of file (bytes written before the last close come first).
         if (hungUp(this.fd) && readableBytes(this.fd) === 0) break;
+        if (signal.arm(this)) continue; // written before it was armed: no signal said so
         // Registered with no await since the checks: the SIGIO of the next write cannot be missed.
         this.waiting = awaitReadiness();
         await this.waiting.promise;
@@ -170,14 +175,15 @@ export class PipeIo implements ProcessIo {
   private readonly err: [number, number];
   private readonly readers: Record<OutputName, OutputFd>;
   private stdinClosed = false;
-  /** Writes block in a worker: a process that does not read its stdin must not stall the agent. */
+  /** Non-blocking and signal-driven: a process that does not read its stdin must not stall the agent. */
   private stdinWriter: FdWriter | undefined;
 
   constructor(withStdin: boolean) {
     this.stdin = withStdin ? pipe() : undefined;
     this.out = pipe();
     this.err = pipe();
-    for (const [readEnd] of [this.out, this.err]) setPipeSize(readEnd, OUTPUT_PIPE_BYTES);
+    for (const [readEnd] of [this.out, this.err]) setPipeSize(readEnd, PIPE_BYTES);
+    if (this.stdin) setPipeSize(this.stdin[1], PIPE_BYTES);
     this.readers = { stdout: new OutputFd(this.out[0]), stderr: new OutputFd(this.err[0]) };
   }
 
@@ -256,9 +262,11 @@ export class TtyIo implements ProcessIo {
   attachMaster(fd: number): void {
     this.master = fd;
     // Closed only in close(): a number closed early could be reused and get our writes.
-    this.reader = new OutputFd(fd, true);
+    // The master is read and written: one SIGIO switch, armed while either side waits.
+    const signal = new OnDemandSignal(fd);
+    this.reader = new OutputFd(fd, true, signal);
     if (this.exited) this.reader.recheckEvery(PTY_EOF_RECHECK_MS);
-    this.writer = new FdWriter(fd);
+    this.writer = new FdWriter(fd, signal);
   }
 
   spliceOutput(): Promise<void> {

@@ -1,7 +1,8 @@
 // I/O on character devices, pipes, FIFOs and sockets that Bun cannot drive itself: the agent's pty
 // masters, virtio-serial port, vsock connections and stdin pipes, and the shim's stdio FIFOs. Each
-// fd is made non-blocking and signal-driven (lib/sys/libc.ts setSignalDriven), and a call that
-// would block waits for the kernel's SIGIO (lib/sys/readiness.ts), so an idle fd costs nothing.
+// fd is non-blocking, and a call that would block arms it for SIGIO and waits for the kernel's
+// signal (lib/sys/readiness.ts OnDemandSignal), so an idle fd costs nothing, and a busy one no
+// signal per operation of its peer.
 // Why not Bun's own I/O:
 // - Bun.file(fd).stream() uses pread on a character device (ESPIPE);
 // - a blocking fs.read parks a thread-pool worker per fd (a few starve every other fs call on 2
@@ -12,11 +13,16 @@
 //   #35956, #35993, #41709).
 // Reads are pull-based: nothing is read until the consumer asks, so a slow consumer leaves data in
 // the kernel (and the writer blocks), which is the flow control end to end.
-import { readSync, writeSync } from "node:fs";
-import { closeFd, pipe, setPipeSize, splicePipe } from "./sys/libc.ts";
-import { awaitReadiness, type ReadinessWait, setSignalDriven } from "./sys/readiness.ts";
+import { writeSync } from "node:fs";
+import { closeFd, iovecs, pipe, readInto, SysError, setPipeSize, splicePipe } from "./sys/libc.ts";
+import { awaitReadiness, OnDemandSignal, type ReadinessWait } from "./sys/readiness.ts";
 
 const CHUNK = 256 * 1024;
+/** A virtio-serial port's receive buffer: one page (lib/sys/libc.ts readInto). */
+const PORT_BUFFER = 4096;
+/** The errnos that end a read as end of file: a pty master whose slave is gone, a closed fd. */
+const EIO = 5;
+const EBADF = 9;
 /**
  * A virtio-serial port does not signal when room frees up in its send queue (pipes, FIFOs, ptys
  * and sockets do): a blocked write also retries on a short backoff. It only runs while a write is
@@ -38,12 +44,15 @@ export class FdReader {
   /** End of file as soon as nothing is readable (finishWhenDrained). */
   private draining = false;
   private readonly buf = Buffer.allocUnsafe(CHUNK);
+  private readonly iov = iovecs(this.buf, PORT_BUFFER);
   private waiting: ReadinessWait | undefined;
   private recheckMs: number | undefined;
 
-  constructor(readonly fd: number) {
-    setSignalDriven(fd);
-  }
+  /** `signal`: shared with a writer of the same fd (lib/sys/readiness.ts OnDemandSignal). */
+  constructor(
+    readonly fd: number,
+    private readonly signal = new OnDemandSignal(fd),
+  ) {}
 
   /**
    * From now on also retry every `ms` while waiting: for a pty master whose process has exited,
@@ -57,8 +66,12 @@ export class FdReader {
   async read(): Promise<Uint8Array> {
     while (!this.done) {
       const got = this.readAvailable();
-      if (got > 0 || this.done) return new Uint8Array(this.buf.subarray(0, got));
+      if (got > 0 || this.done) {
+        this.signal.disarm(this);
+        return new Uint8Array(this.buf.subarray(0, got));
+      }
       if (this.draining) break;
+      if (this.signal.arm(this)) continue; // readable before it was armed: no signal said so
       this.waiting = awaitReadiness(this.recheckMs);
       await this.waiting.promise;
       this.waiting = undefined;
@@ -68,31 +81,24 @@ export class FdReader {
   }
 
   /**
-   * Everything readable now, up to CHUNK, in as many read(2)s as it takes: a virtio-serial port
-   * hands out one receive buffer (4 KiB) per read, and each chunk returned costs the JavaScript
-   * around it (framing, streams) far more than a read does. An end of file or error that follows
-   * data is reported by the next call.
+   * Everything readable now, up to CHUNK, in one readv(2) of page-sized pieces (a virtio-serial
+   * port fills one page per piece: lib/sys/libc.ts readInto). 0 when nothing is readable; end of
+   * file (or EIO/EBADF) sets `done`.
    */
   private readAvailable(): number {
-    let got = 0;
-    while (got < CHUNK) {
-      try {
-        const n = readSync(this.fd, this.buf, got, CHUNK - got, null);
-        if (n === 0) {
-          if (got === 0) this.done = true;
-          break;
-        }
-        got += n;
-      } catch (e) {
-        if (got > 0 || wouldBlock(e)) break;
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === "EIO" || code === "EBADF") {
-          this.done = true; // a pty master whose slave is gone, or the fd was closed: end of file
-          break;
-        }
-        throw Object.assign(new Error(`read fd ${this.fd}: ${code ?? e}`), { code });
+    let got: number | "again";
+    try {
+      got = readInto(this.fd, this.iov);
+    } catch (e) {
+      const errno = e instanceof SysError ? e.errno : 0;
+      if (errno === EIO || errno === EBADF) {
+        this.done = true;
+        return 0;
       }
+      throw Object.assign(new Error(`read fd ${this.fd}: ${(e as Error).message}`), { errno });
     }
+    if (got === "again") return 0;
+    if (got === 0) this.done = true;
     return got;
   }
 
@@ -120,9 +126,11 @@ export class FdWriter {
   /** splice()'s private pipe [read end, write end], made on first use. */
   private staging: [number, number] | undefined;
 
-  constructor(readonly fd: number) {
-    setSignalDriven(fd);
-  }
+  /** `signal`: shared with a reader of the same fd (lib/sys/readiness.ts OnDemandSignal). */
+  constructor(
+    readonly fd: number,
+    private readonly signal = new OnDemandSignal(fd),
+  ) {}
 
   write(data: Uint8Array): Promise<number> {
     return this.enqueue(() =>
@@ -187,10 +195,12 @@ export class FdWriter {
       if (this.closed) throw new Error(`write fd ${this.fd}: closed`);
       const moved = step(off);
       if (moved !== "again") {
+        this.signal.disarm(this);
         off += moved;
         wait = 1;
         continue;
       }
+      if (this.signal.arm(this)) continue; // room freed before it was armed: no signal said so
       await awaitReadiness(wait).promise;
       wait = Math.min(wait * 2, WRITE_BACKOFF_MAX_MS);
     }

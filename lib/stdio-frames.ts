@@ -7,7 +7,7 @@
 //   CREDIT  the receiver can take `length` more bytes of this stream (no payload)
 //   RESET   the receiver wants no more of this stream (no payload)
 // Each side sends DATA only within the credit the other side granted (INITIAL_CREDIT to start),
-// so a slow consumer holds back its own stream and no other. Pure: bytes in, frames out.
+// so a slow consumer holds back its own stream and no other. Pure: bytes in, frames out; pushed chunks must not change afterwards (frames are views of them).
 import { internal } from "./errors.ts";
 
 export const FrameKind = { DATA: 1, END: 2, CREDIT: 3, RESET: 4 } as const;
@@ -85,16 +85,25 @@ export class FrameDecoder {
   private take(n: number): Uint8Array {
     const first = this.pending[0] as Uint8Array;
     if (first.length >= n) {
-      // A copy: the caller keeps the bytes while the stream's buffer is reused.
-      const out = first.slice(0, n);
+      // A view, not a copy: every chunk pushed is the pusher's to give (a stream's chunk is never
+      // reused; lib/fd-io.ts FdReader hands each read over), and under TCG each copy costs.
+      const out = first.subarray(0, n);
       if (first.length === n) this.pending.shift();
       else this.pending[0] = first.subarray(n);
       this.size -= n;
       return out;
     }
-    const all = Buffer.concat(this.pending, this.size);
-    const out = new Uint8Array(all.subarray(0, n));
-    this.pending = all.length > n ? [all.subarray(n)] : [];
+    // The bytes span several chunks: copied once, straight into the frame's own buffer.
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const piece = this.pending[0] as Uint8Array;
+      const take = Math.min(piece.length, n - filled);
+      out.set(take === piece.length ? piece : piece.subarray(0, take), filled);
+      filled += take;
+      if (take === piece.length) this.pending.shift();
+      else this.pending[0] = piece.subarray(take);
+    }
     this.size -= n;
     return out;
   }

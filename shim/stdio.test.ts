@@ -111,11 +111,11 @@ test("a FIFO nobody reads: output past the pipe buffer waits, and close still en
   Bun.spawnSync(["mkfifo", o]);
   const io = await openHostIo({ stdin: "", stdout: o, stderr: "", terminal: false }, who);
   let written = false;
-  const big = io.stdout?.write(new Uint8Array(256 * 1024)).then(() => {
+  const big = io.stdout?.write(new Uint8Array(2 * 1024 * 1024)).then(() => {
     written = true;
   });
   await Bun.sleep(100);
-  expect(written).toBe(false); // 64 KiB in the pipe, the rest waits for a reader
+  expect(written).toBe(false); // 1 MiB in the FIFO (shim/stdio.ts growFifo), the rest waits for a reader
   await io.close(); // gives up on the unread rest after the drain window instead of hanging
   await big;
   expect(written).toBe(true);

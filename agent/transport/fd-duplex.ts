@@ -5,6 +5,7 @@
 import { closeSync } from "node:fs";
 import { Duplex } from "node:stream";
 import { FdReader, FdWriter } from "../../lib/fd-io.ts";
+import { OnDemandSignal } from "../../lib/sys/readiness.ts";
 
 export class FdDuplex extends Duplex {
   private readonly reader: FdReader;
@@ -18,8 +19,10 @@ export class FdDuplex extends Duplex {
     private readonly writeFd: number,
   ) {
     super();
-    this.reader = new FdReader(readFd);
-    this.writer = new FdWriter(writeFd);
+    // One fd both ways (a virtio-serial port): one signal switch, armed while either side waits.
+    const shared = readFd === writeFd ? new OnDemandSignal(readFd) : undefined;
+    this.reader = new FdReader(readFd, shared);
+    this.writer = new FdWriter(writeFd, shared);
   }
 
   override _read(): void {

@@ -2,7 +2,7 @@
 // Loaded lazily so that importing a module that uses it costs nothing until the first call.
 // Struct layouts are LP64 Linux's (identical on x86_64 and arm64); the flag numbers that differ on
 // macOS (the shim's FIFOs there) come from PLATFORM below.
-import { dlopen, FFIType, read } from "bun:ffi";
+import { ptr as addressOf, dlopen, FFIType, read } from "bun:ffi";
 
 const { i32, u64, ptr, u32 } = FFIType;
 
@@ -29,6 +29,7 @@ const symbols = {
   inotify_init1: { args: [i32], returns: i32 },
   inotify_add_watch: { args: [i32, ptr, u32], returns: i32 },
   splice: { args: [i32, ptr, i32, ptr, u64, u32], returns: FFIType.i64 },
+  readv: { args: [i32, ptr, i32], returns: FFIType.i64 },
   syscall: { args: [FFIType.i64, FFIType.i64, FFIType.i64, FFIType.i64, FFIType.i64], returns: FFIType.i64 },
 } as const;
 
@@ -49,7 +50,7 @@ export function libc(): Lib {
     const wanted = darwin
       ? Object.fromEntries(
           Object.entries(symbols).filter(([k]) =>
-            ["strerror", "getpid", "fcntl", "flock", "close"].includes(k),
+            ["strerror", "getpid", "fcntl", "flock", "close", "readv"].includes(k),
           ),
         )
       : symbols;
@@ -152,6 +153,41 @@ export function splicePipe(fromPipe: number, to: number, n: number): number | "a
     const e = errno();
     if (e === EAGAIN) return "again";
     if (e !== EINTR) throw new SysError("splice", e);
+  }
+}
+
+/**
+ * An iovec array (struct iovec { void *base; size_t len; }) cutting `buf` into `piece`-byte
+ * pieces, for readInto. `buf` must outlive it (its address is taken once).
+ */
+export function iovecs(buf: Uint8Array, piece: number): BigUint64Array {
+  const count = Math.floor(buf.length / piece);
+  const v = new BigUint64Array(count * 2);
+  const base = BigInt(addressOf(buf));
+  for (let i = 0; i < count; i++) {
+    v[2 * i] = base + BigInt(i * piece);
+    v[2 * i + 1] = BigInt(piece);
+  }
+  return v;
+}
+
+/**
+ * readv(2) into the buffer behind `iov` (iovecs) without blocking: bytes read, 0 at end of file,
+ * "again" when nothing is readable now. A failure throws SysError.
+ *
+ * Why a vector of pages: a virtio-serial port hands out one receive buffer (a page) per read(2),
+ * and a driver without read_iter serves readv as one read per iovec, going on while each is filled
+ * whole. So one call takes up to every page the port holds, where read(2) would take one per call,
+ * each with the JavaScript around it (the cost under TCG). Pipes, FIFOs, sockets and ptys fill the
+ * vector as one buffer.
+ */
+export function readInto(fd: number, iov: BigUint64Array): number | "again" {
+  for (;;) {
+    const rc = Number(libc().readv(fd, iov, iov.length / 2));
+    if (rc >= 0) return rc;
+    const e = errno();
+    if (e === EAGAIN) return "again";
+    if (e !== EINTR) throw new SysError("read", e);
   }
 }
 

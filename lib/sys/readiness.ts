@@ -1,6 +1,7 @@
 // Readiness from the kernel, without polling: every fd runm reads or writes through lib/fd-io.ts
-// is signal-driven (O_ASYNC, owned by this process: lib/sys/libc.ts setSignalDriven), so the kernel
-// sends SIGIO when one becomes readable or writable, or when its peer connects or hangs up. Bun
+// is signal-driven while a call on it waits (O_ASYNC, owned by this process: OnDemandSignal), so
+// the kernel sends SIGIO when one becomes readable or writable, or when its peer connects or hangs
+// up. Bun
 // runs the handler on its event loop; it wakes every waiter and each retries its non-blocking
 // call. SIGIO does not say which fd, and pending signals coalesce, so a wake-up is a hint to retry,
 // never a count; a waiter registers synchronously after its call failed with EAGAIN, so a signal
@@ -91,6 +92,48 @@ export function onChildExit(fn: () => void): () => void {
   installChild();
   childListeners.add(fn);
   return () => childListeners.delete(fn);
+}
+
+/**
+ * SIGIO from one fd only while someone waits on it. O_ASYNC left on costs a signal per operation
+ * of the peer, wanted or not: every read of a pipe signals its writers and every write its readers
+ * (fs/pipe.c kill_fasync), so a container reading its stdin 4 KiB at a time sent the agent a
+ * SIGIO per 4 KiB (a signal delivery and a JavaScript handler each, under TCG) while the agent
+ * never waited, and the same per write of its output. So a caller arms the fd after a call failed
+ * with EAGAIN, retries once (readiness that came before arming raised no signal), then waits; and
+ * disarms it once a call succeeds. A reader and a writer of one fd (a virtio-serial port) share one
+ * OnDemandSignal: it stays armed while either waits.
+ */
+export class OnDemandSignal {
+  private readonly flags: number;
+  private readonly waiting = new Set<object>();
+
+  constructor(readonly fd: number) {
+    install();
+    check("fcntl(F_SETOWN)", libc().fcntl(fd, PLATFORM.F_SETOWN, process.pid));
+    const flags = check("fcntl(F_GETFL)", libc().fcntl(fd, PLATFORM.F_GETFL, 0));
+    this.flags = (flags | PLATFORM.O_NONBLOCK) & ~PLATFORM.O_ASYNC;
+    if (flags !== this.flags) this.setFlags(this.flags);
+  }
+
+  /** `who` is about to wait: true when this armed the fd, and the caller must retry first. */
+  arm(who: object): boolean {
+    if (this.waiting.has(who)) return false;
+    if (this.waiting.size === 0) this.setFlags(this.flags | PLATFORM.O_ASYNC);
+    this.waiting.add(who);
+    return true;
+  }
+
+  /** `who` no longer waits (its call succeeded). */
+  disarm(who: object): void {
+    if (!this.waiting.delete(who)) return;
+    if (this.waiting.size === 0) this.setFlags(this.flags);
+  }
+
+  private setFlags(flags: number): void {
+    // A closed fd (the owner finished under a waiter) has nothing left to signal.
+    libc().fcntl(this.fd, PLATFORM.F_SETFL, flags);
+  }
 }
 
 /**
