@@ -101,8 +101,9 @@ async function stdoutVsGuestPipe(h: Harness): Promise<{ pipe: number; stdout: nu
     "b-stdout",
     [
       `head -c ${STDIO_BYTES} /dev/urandom >/tmp/f`,
-      `a=$(${UPTIME}); cat /tmp/f | cat >/dev/null; b=$(${UPTIME})`,
-      `echo "pipe $a $b" >&2`,
+      // Three times, the median taken: one run of 0.2-0.35 s read 139 in one bench and 227 MiB/s in
+      // the next (the guest clock's 10 ms steps, and the first run's fresh translation).
+      `for i in 1 2 3; do a=$(${UPTIME}); cat /tmp/f | cat >/dev/null; b=$(${UPTIME}); echo "pipe $a $b" >&2; done`,
       "sha256sum /tmp/f >&2",
       "cat /tmp/f",
     ].join("; "),
@@ -117,11 +118,13 @@ async function stdoutVsGuestPipe(h: Harness): Promise<{ pipe: number; stdout: nu
   }
   const err = await new Response(p.stderr).text();
   if ((await p.exited) !== 0) throw new Error(`the stdout bench container failed: ${err}`);
-  const m = err.match(/pipe ([\d.]+) ([\d.]+)/);
-  if (!m) throw new Error(`no in-guest pipe timing in: ${err}`);
+  const pipes = [...err.matchAll(/pipe ([\d.]+) ([\d.]+)/g)].map(
+    (m) => STDIO_BYTES / MIB / Math.max(Number(m[2]) - Number(m[1]), 0.01),
+  );
+  if (pipes.length !== 3) throw new Error(`no in-guest pipe timing in: ${err}`);
   const got = Buffer.concat(chunks);
   return {
-    pipe: STDIO_BYTES / MIB / Math.max(Number(m[2]) - Number(m[1]), 0.01),
+    pipe: median(pipes),
     stdout: got.length / MIB / ((last - first) / 1000),
     exact: got.length === STDIO_BYTES && err.includes(sha256(got)),
   };
