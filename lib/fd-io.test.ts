@@ -87,3 +87,38 @@ test("a writer blocked on a full socket resumes when the reader drains it; bytes
   closeFd(a);
   closeFd(b);
 });
+
+test("a pipe signals only while a call on it waits: no SIGIO per operation of a busy peer", async () => {
+  // Left on, O_ASYNC made every write of a container's output (and every read of its stdin) a
+  // signal to the agent: one per 4 KiB that busybox moves. Here 2000 one-byte writes, and then
+  // 2000 one-byte reads of what FdWriter put in, each while nothing here waits.
+  const [r, w] = pipe();
+  const reader = new FdReader(r);
+  await Bun.sleep(200); // earlier tests' signals are handled first (Bun queues them to the loop)
+  const before = readinessSignals();
+  const writes = Bun.spawn(["sh", "-c", "i=0; while [ $i -lt 2000 ]; do printf x; i=$((i + 1)); done"], {
+    stdout: w,
+    stdin: "ignore",
+  });
+  expect(await writes.exited).toBe(0);
+  expect(readinessSignals() - before).toBeLessThan(5);
+  expect((await reader.read()).length).toBe(2000);
+
+  const [r2, w2] = pipe();
+  const writer = new FdWriter(w2);
+  expect(await writer.write(new Uint8Array(2000))).toBe(2000);
+  const mid = readinessSignals();
+  const reads = Bun.spawn(["dd", "bs=1", "count=2000", "of=/dev/null", "status=none"], {
+    stdin: r2,
+    stdout: "ignore",
+  });
+  expect(await reads.exited).toBe(0);
+  expect(readinessSignals() - mid).toBeLessThan(5);
+  // And a read that waits is still woken by the next write.
+  const next = reader.read();
+  const one = Bun.spawn(["sh", "-c", "sleep 0.2; printf y"], { stdout: w, stdin: "ignore" });
+  expect(new TextDecoder().decode(await next)).toBe("y");
+  expect(await one.exited).toBe(0);
+  writer.finish();
+  for (const fd of [r, w, r2, w2]) closeFd(fd);
+});
