@@ -4,17 +4,10 @@
 // it is full, as with containerd's fifos) and nothing is lost before the host attaches.
 import { failedPrecondition, invalidArgument } from "../lib/errors.ts";
 import { FdReader, FdWriter } from "../lib/fd-io.ts";
-import { closeFd, hungUp, pipe, readableBytes, setPipeSize } from "../lib/sys/libc.ts";
+import { closeFd, hungUp, PIPE_MAX_BYTES, pipe, readableBytes, setPipeSize } from "../lib/sys/libc.ts";
 import { awaitReadiness, OnDemandSignal, type ReadinessWait } from "../lib/sys/readiness.ts";
 import type { ChildStdio } from "./runc.ts";
 import { resizePty } from "./sys/pty.ts";
-
-/**
- * Pipes hold 1 MiB (Linux's default pipe-max-size) rather than 64 KiB: the agent then takes up to
- * 1 MiB per read of output when the process writes faster than the host drains, and puts a whole
- * stdio frame (256 KiB) into stdin in one write instead of a wake-up per 4 KiB the process reads.
- */
-const PIPE_BYTES = 1024 * 1024;
 
 /** The part of a ReadableStream reader used here (Bun's types and Node's differ). */
 type ByteReader = { read(): Promise<{ done: boolean; value?: Uint8Array }>; cancel(): Promise<void> };
@@ -182,8 +175,11 @@ export class PipeIo implements ProcessIo {
     this.stdin = withStdin ? pipe() : undefined;
     this.out = pipe();
     this.err = pipe();
-    for (const [readEnd] of [this.out, this.err]) setPipeSize(readEnd, PIPE_BYTES);
-    if (this.stdin) setPipeSize(this.stdin[1], PIPE_BYTES);
+    // 1 MiB rather than 64 KiB: the agent takes up to 1 MiB per read of output when the process
+    // writes faster than the host drains, and puts a whole stdio frame (256 KiB) into stdin in one
+    // write instead of a wake-up per 4 KiB the process reads.
+    for (const [readEnd] of [this.out, this.err]) setPipeSize(readEnd, PIPE_MAX_BYTES);
+    if (this.stdin) setPipeSize(this.stdin[1], PIPE_MAX_BYTES);
     this.readers = { stdout: new OutputFd(this.out[0]), stderr: new OutputFd(this.err[0]) };
   }
 

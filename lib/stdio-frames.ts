@@ -7,7 +7,8 @@
 //   CREDIT  the receiver can take `length` more bytes of this stream (no payload)
 //   RESET   the receiver wants no more of this stream (no payload)
 // Each side sends DATA only within the credit the other side granted (INITIAL_CREDIT to start),
-// so a slow consumer holds back its own stream and no other. Pure: bytes in, frames out; pushed chunks must not change afterwards (frames are views of them).
+// so a slow consumer holds back its own stream and no other. Pure: bytes in, frames out; pushed
+// chunks must not change afterwards (frames are views of them).
 import { internal } from "./errors.ts";
 
 export const FrameKind = { DATA: 1, END: 2, CREDIT: 3, RESET: 4 } as const;

@@ -135,12 +135,12 @@ export class ShimProcess {
     }
   }
 
-  /** Resolves once the exit was handled (for Delete: TaskExit goes out before TaskDelete). */
   /** Resolves once this process's exit is known and published, whichever way it came. */
   get exitPublished(): Promise<Exit> {
     return this.exitDone.promise;
   }
 
+  /** Resolves once the exit was handled (for Delete: TaskExit goes out before TaskDelete). */
   exited(timeoutMs = OUTPUT_DRAIN_MS * 2): Promise<Exit | undefined> {
     return Promise.race([this.exitDone.promise, Bun.sleep(timeoutMs).then(() => undefined)]);
   }

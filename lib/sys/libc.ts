@@ -108,6 +108,9 @@ export function pipe(): [number, number] {
   return [fds[0] ?? -1, fds[1] ?? -1];
 }
 
+/** Linux's default pipe-max-size: the largest pipe an unprivileged process may ask for. */
+export const PIPE_MAX_BYTES = 1024 * 1024;
+
 /**
  * Grow a pipe's buffer (Linux F_SETPIPE_SZ) to `bytes`; returns the size the kernel gave. A bigger
  * pipe lets its reader take more per wake-up, which is what a reader whose every read costs (the

@@ -1,11 +1,11 @@
 // Readiness from the kernel, without polling: every fd runm reads or writes through lib/fd-io.ts
 // is signal-driven while a call on it waits (O_ASYNC, owned by this process: OnDemandSignal), so
 // the kernel sends SIGIO when one becomes readable or writable, or when its peer connects or hangs
-// up. Bun
-// runs the handler on its event loop; it wakes every waiter and each retries its non-blocking
-// call. SIGIO does not say which fd, and pending signals coalesce, so a wake-up is a hint to retry,
-// never a count; a waiter registers synchronously after its call failed with EAGAIN, so a signal
-// that arrives in between is handled after the registration and cannot be missed.
+// up. Bun runs the handler on its event loop; it wakes every waiter and each retries its
+// non-blocking call. SIGIO does not say which fd, and pending signals coalesce, so a wake-up is a
+// hint to retry, never a count; a waiter registers synchronously after its call failed with
+// EAGAIN, so a signal that arrives in between is handled after the registration and cannot be
+// missed.
 //
 // Two events have no SIGIO: a pty master's end of file (the kernel only wakes its poll queue when
 // the slave closes) and room freed in a virtio-serial port's send queue. The first follows a

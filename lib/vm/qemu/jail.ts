@@ -111,11 +111,8 @@ mount -a -T "$root/.old/mounts"
 mount --make-rprivate "$root"
 # Hot shares: the host's two roots, bound as slaves (the only mounts that stay connected to the
 # host's): what the host mounts under them later appears here (lib/vm/qemu/hot-shares.ts).
-: >"$root/.old/hot"
-if [ -n "$hot" ]; then
-	printf '%s\n' "$hot" >"$root/.old/hot"
-	mount -a -T "$root/.old/hot"
-fi
+printf '%s\n' "$hot" >"$root/.old/hot"
+[ -z "$hot" ] || mount -a -T "$root/.old/hot"
 mount -o remount,ro,nosuid,nodev runm-share "$root${JAIL.shareRoot}"
 n=$1; shift
 fsd=""
