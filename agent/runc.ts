@@ -6,12 +6,8 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { failedPrecondition, RunmError } from "../lib/errors.ts";
-import { logger } from "../lib/log.ts";
 import { startThroughExecFifo } from "./exec-fifo.ts";
 import type { Reaper } from "./sys/reaper.ts";
-import { sealedCopy } from "./sys/sealed-binary.ts";
-
-const log = logger("runc");
 
 export interface RuncOptions {
   binary: string;
@@ -43,34 +39,15 @@ export function resolveRunc(runc: string): string {
   });
 }
 
-/**
- * What to execute for the runtime at `binary`: its sealed copy (agent/sys/sealed-binary.ts), or,
- * when that cannot be made, the binary itself, which then copies itself for every container.
- */
-function executableFor(binary: string): string {
-  try {
-    return sealedCopy(binary);
-  } catch (e) {
-    log.warn(`running ${binary} unsealed (slower: it copies itself at every start): ${(e as Error).message}`);
-    return binary;
-  }
-}
-
 let seq = 0;
 
 export class Runc {
-  /** The file executed: the sealed copy of opts.binary. */
-  private exe: string;
-
-  constructor(readonly opts: RuncOptions) {
-    this.exe = executableFor(opts.binary);
-  }
+  constructor(readonly opts: RuncOptions) {}
 
   /** Drive another OCI runtime binary (crun speaks runc's CLI), with a state dir of its own. */
   use(binary: string): void {
     if (binary === this.opts.binary) return;
     this.opts.binary = binary;
-    this.exe = executableFor(binary);
     this.opts.root = `${this.opts.root}-${binary.split("/").pop()}`;
   }
 
@@ -132,11 +109,11 @@ export class Runc {
 
   /** Run runc to completion. With `stdio` the child gets those fds and output is not captured. */
   private async run(args: string[], stdio?: ChildStdio, input?: string): Promise<{ stdout: string }> {
-    const { root, logDir, reaper } = this.opts;
+    const { binary, root, logDir, reaper } = this.opts;
     await mkdir(logDir, { recursive: true });
     seq += 1;
     const logFile = join(logDir, `runc-${process.pid}-${seq}.log`);
-    const argv = [this.exe, "--root", root, "--log", logFile, "--log-format", "json", ...args];
+    const argv = [binary, "--root", root, "--log", logFile, "--log-format", "json", ...args];
     const capture = stdio === undefined || input !== undefined;
     const proc = Bun.spawn(argv, {
       stdin: input !== undefined ? new TextEncoder().encode(input) : (stdio?.[0] ?? "ignore"),

@@ -30,7 +30,6 @@ const symbols = {
   inotify_add_watch: { args: [i32, ptr, u32], returns: i32 },
   splice: { args: [i32, ptr, i32, ptr, u64, u32], returns: FFIType.i64 },
   readv: { args: [i32, ptr, i32], returns: FFIType.i64 },
-  memfd_create: { args: [ptr, u32], returns: i32 },
   syscall: { args: [FFIType.i64, FFIType.i64, FFIType.i64, FFIType.i64, FFIType.i64], returns: FFIType.i64 },
 } as const;
 
