@@ -14,24 +14,29 @@
 // Reads are pull-based: nothing is read until the consumer asks, so a slow consumer leaves data in
 // the kernel (and the writer blocks), which is the flow control end to end.
 import { writeSync } from "node:fs";
-import { closeFd, iovecs, pipe, readInto, SysError, setPipeSize, splicePipe } from "./sys/libc.ts";
+import {
+  closeFd,
+  EBADF,
+  EIO,
+  iovecs,
+  PIPE_MAX_BYTES,
+  pipe,
+  readInto,
+  SysError,
+  setPipeSize,
+  splicePipe,
+} from "./sys/libc.ts";
 import { awaitReadiness, OnDemandSignal, type ReadinessWait } from "./sys/readiness.ts";
 
 const CHUNK = 256 * 1024;
 /** A virtio-serial port's receive buffer: one page (lib/sys/libc.ts readInto). */
 const PORT_BUFFER = 4096;
-/** The errnos that end a read as end of file: a pty master whose slave is gone, a closed fd. */
-const EIO = 5;
-const EBADF = 9;
 /**
  * A virtio-serial port does not signal when room frees up in its send queue (pipes, FIFOs, ptys
  * and sockets do): a blocked write also retries on a short backoff. It only runs while a write is
  * blocked, never on an idle fd.
  */
 const WRITE_BACKOFF_MAX_MS = 8;
-
-/** splice()'s private pipe holds a whole frame (lib/stdio-frames.ts MAX_PAYLOAD) in one step. */
-const STAGING_PIPE_BYTES = 1024 * 1024;
 
 const wouldBlock = (e: unknown) => {
   const code = (e as NodeJS.ErrnoException).code;
@@ -91,6 +96,7 @@ export class FdReader {
       got = readInto(this.fd, this.iov);
     } catch (e) {
       const errno = e instanceof SysError ? e.errno : 0;
+      // A pty master whose slave is gone, or a closed fd: end of file.
       if (errno === EIO || errno === EBADF) {
         this.done = true;
         return 0;
@@ -161,7 +167,8 @@ export class FdWriter {
     return this.enqueue(async () => {
       if (!this.staging) {
         this.staging = pipe();
-        setPipeSize(this.staging[1], STAGING_PIPE_BYTES);
+        // Room for a whole frame (lib/stdio-frames.ts MAX_PAYLOAD) in one step.
+        setPipeSize(this.staging[1], PIPE_MAX_BYTES);
       }
       const [stageOut, stageIn] = this.staging;
       // A prefix (a frame header) rides in the same splice as the first bytes: one write, and on a

@@ -72,6 +72,8 @@ export function errno(): number {
 export const EAGAIN = PLATFORM.EAGAIN;
 export const ECHILD = 10;
 export const EINTR = 4;
+export const EIO = 5;
+export const EBADF = 9;
 
 export class SysError extends Error {
   constructor(

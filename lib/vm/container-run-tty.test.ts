@@ -15,6 +15,21 @@ const tmux = (...args: string[]) => Bun.spawnSync(["tmux", "-L", tmuxSocket, "-f
 beforeAll(() => mkdirSync(out));
 afterAll(() => tmux("kill-server")); // our private tmux server, by its socket
 
+/** A shell word holding `s` exactly. */
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * `runm vm run -t ARGS` under util-linux `script` (a real pty, no tmux), then `after` in the same
+ * shell: its exit status and everything the pty showed.
+ */
+async function underScript(runArgs: string[], after = ""): Promise<{ code: number; text: string }> {
+  const runmCmd = [...RUNM, "vm", "run", "-t", "--rootfs", rootfs, ...runArgs];
+  const inner = `RUNM_STATE_DIR=${q(env.stateDir)} ${runmCmd.map(q).join(" ")}${after}`;
+  const p = Bun.spawn(["script", "-qfec", inner, "/dev/null"], { stdin: "ignore", stdout: "pipe" });
+  const text = await new Response(p.stdout).text();
+  return { code: await p.exited, text };
+}
+
 async function waitFile(path: string, ms: number): Promise<string> {
   const until = Date.now() + ms;
   while (!existsSync(path) || readFileSync(path, "utf8") === "") {
@@ -26,7 +41,6 @@ async function waitFile(path: string, ms: number): Promise<string> {
 }
 
 test("-t gives a tty whose size follows the host terminal's resize", async () => {
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const script =
     "tty > /out/tty; stty size > /out/s1; while [ ! -e /out/go ]; do sleep 0.1; done; stty size > /out/s2";
   const runmCmd = [
@@ -60,12 +74,8 @@ test("-t gives a tty whose size follows the host terminal's resize", async () =>
 });
 
 test("-t passes the guest's bytes through untranslated, and gives the terminal back as it was", async () => {
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const runmCmd = [...RUNM, "vm", "run", "-t", "--rootfs", rootfs, "--", "printf", "a\\nb\\n"];
-  const inner = `RUNM_STATE_DIR=${q(env.stateDir)} ${runmCmd.map(q).join(" ")}; stty -a`;
-  const p = Bun.spawn(["script", "-qfec", inner, "/dev/null"], { stdin: "ignore", stdout: "pipe" });
-  const text = await new Response(p.stdout).text();
-  expect(await p.exited).toBe(0);
+  const { code, text } = await underScript(["--", "printf", "a\\nb\\n"], "; stty -a");
+  expect(code).toBe(0);
   // The guest's terminal turns LF into CR LF once; the host terminal must not add another CR.
   expect(text).toContain("a\r\nb\r\n");
   expect(text).not.toContain("\r\r\n");
@@ -78,13 +88,9 @@ test("-t output batches: a line written to the terminal costs no context switche
   // `seq` wrote woke the pty's flush worker, which preempted seq and then handed back, two
   // context switches a line (measured: 2.0). The guest counts them in /proc/stat's ctxt.
   const lines = 20000;
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const script = `a=$(grep ctxt /proc/stat); seq 1 ${lines}; b=$(grep ctxt /proc/stat); echo "CTXT \${a#ctxt } \${b#ctxt }"`;
-  const runmCmd = [...RUNM, "vm", "run", "-t", "--rootfs", rootfs, "--", "sh", "-c", script];
-  const inner = `RUNM_STATE_DIR=${q(env.stateDir)} ${runmCmd.map(q).join(" ")}`;
-  const p = Bun.spawn(["script", "-qfec", inner, "/dev/null"], { stdin: "ignore", stdout: "pipe" });
-  const text = await new Response(p.stdout).text();
-  expect(await p.exited).toBe(0);
+  const { code, text } = await underScript(["--", "sh", "-c", script]);
+  expect(code).toBe(0);
   expect(text).toContain(`\r\n${lines}\r\n`);
   const m = /CTXT (\d+) (\d+)/.exec(text);
   expect(m).not.toBeNull();
