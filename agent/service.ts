@@ -14,6 +14,7 @@ import {
 import { isLogLevelName, type LogLevelName, logger, setLogLevel } from "../lib/log.ts";
 import type { GuestNetwork } from "../lib/net/guest-network.ts";
 import { StdioMux } from "../lib/stdio-mux.ts";
+import { GuestRingFile } from "../lib/stdio-ring-file.ts";
 import { readinessSignals } from "../lib/sys/readiness.ts";
 import pkg from "../package.json" with { type: "json" };
 import { type CgroupStats, readStats } from "./cgroup.ts";
@@ -78,6 +79,8 @@ export class AgentService {
   private readonly creating = new Set<string>();
   private runcVersion: string | undefined;
   private stdio: StdioMux | undefined;
+  /** The stdio channel's bulk ring on the writable share (lib/stdio-ring-file.ts). */
+  private readonly ring = new GuestRingFile();
   private stdioReady = Promise.withResolvers<StdioMux>();
   /** Host-loopback ports forwarded through the agent channel. */
   readonly hostPorts = new HostPorts();
@@ -172,10 +175,12 @@ export class AgentService {
         cause: e,
       });
     }
+    this.ring.mounted();
     log.debug(`mounted ${fstype} ${tag} at ${target}${readOnly ? " (ro)" : ""}`);
   }
 
   unmount(target: string): void {
+    this.ring.unmounting(this.confined(target));
     try {
       unmountFs(this.confined(target));
     } catch (e) {
@@ -266,7 +271,7 @@ export class AgentService {
   /** The host's stdio channel (a new connection replaces the old one, whose streams end). */
   attachStdio(conn: Duplex): void {
     this.stdio?.close();
-    const mux = new StdioMux(conn);
+    const mux = new StdioMux(conn, { ringOut: () => this.ring.get() });
     this.stdio = mux;
     this.stdioReady.resolve(mux);
     void mux.closed.then(() => {

@@ -6,12 +6,15 @@
 //   END     the sender has sent everything on this stream (no payload)
 //   CREDIT  the receiver can take `length` more bytes of this stream (no payload)
 //   RESET   the receiver wants no more of this stream (no payload)
+//   RING    `length` bytes of this stream's data wait in the bulk ring at the reader's position
+//           (no payload here: lib/stdio-mux.ts StdioRing, docs/WIRE.md "bulk ring")
 // Each side sends DATA only within the credit the other side granted (INITIAL_CREDIT to start),
-// so a slow consumer holds back its own stream and no other. Pure: bytes in, frames out; pushed
+// so a slow consumer holds back its own stream and no other; RING frames count against it as DATA does. Stream 0 is
+// the ring's own: its CREDIT frames give back ring space the reader has taken. Pure: bytes in, frames out; pushed
 // chunks must not change afterwards (frames are views of them).
 import { internal } from "./errors.ts";
 
-export const FrameKind = { DATA: 1, END: 2, CREDIT: 3, RESET: 4 } as const;
+export const FrameKind = { DATA: 1, END: 2, CREDIT: 3, RESET: 4, RING: 5 } as const;
 export type FrameKindName = keyof typeof FrameKind;
 
 export interface Frame {
@@ -19,13 +22,18 @@ export interface Frame {
   kind: number;
   /** DATA: the payload; other kinds: empty. */
   data: Uint8Array;
-  /** CREDIT: the bytes granted. */
-  credit: number;
+  /** The header's length: DATA's payload size, CREDIT's bytes granted, RING's bytes in the ring. */
+  length: number;
 }
 
 export const HEADER_BYTES = 12;
 /** Largest DATA payload a sender puts in one frame. */
 export const MAX_PAYLOAD = 256 * 1024;
+/**
+ * Largest RING frame: a container's whole output pipe (1 MiB) per frame, as one positional write
+ * that the guest kernel cuts into msize-sized 9p requests itself (lib/stdio-mux.ts StdioRing).
+ */
+export const MAX_RING_CHUNK = 1024 * 1024;
 /** Credit each stream starts with, in each direction. */
 export const INITIAL_CREDIT = 4 * 1024 * 1024;
 
@@ -47,8 +55,8 @@ export function dataFrame(stream: number, payload: Uint8Array): Uint8Array {
   return f;
 }
 
-export const controlFrame = (stream: number, kind: "END" | "CREDIT" | "RESET", credit = 0) =>
-  header(stream, FrameKind[kind], credit);
+export const controlFrame = (stream: number, kind: "END" | "CREDIT" | "RESET" | "RING", length = 0) =>
+  header(stream, FrameKind[kind], length);
 
 /** Turns a byte stream into frames, however the bytes were split. */
 export class FrameDecoder {
@@ -68,10 +76,11 @@ export class FrameDecoder {
         const h = this.take(HEADER_BYTES);
         const v = new DataView(h.buffer, h.byteOffset, HEADER_BYTES);
         const head = { stream: v.getUint32(0), length: v.getUint32(4), kind: v.getUint8(8) };
-        if (head.kind < FrameKind.DATA || head.kind > FrameKind.RESET)
+        if (head.kind < FrameKind.DATA || head.kind > FrameKind.RING)
           throw internal(`stdio frame of unknown kind ${head.kind}`);
-        if (head.kind === FrameKind.DATA && head.length > MAX_PAYLOAD)
-          throw internal(`stdio frame of ${head.length} bytes > ${MAX_PAYLOAD}`);
+        const max = head.kind === FrameKind.RING ? MAX_RING_CHUNK : MAX_PAYLOAD;
+        if ((head.kind === FrameKind.DATA || head.kind === FrameKind.RING) && head.length > max)
+          throw internal(`stdio frame of ${head.length} bytes > ${max}`);
         this.head = head;
       }
       const { stream, kind, length } = this.head;
@@ -79,7 +88,7 @@ export class FrameDecoder {
       if (this.size < payload) return out;
       this.head = undefined;
       const data = payload ? this.take(payload) : new Uint8Array(0);
-      out.push({ stream, kind, data, credit: kind === FrameKind.CREDIT ? length : 0 });
+      out.push({ stream, kind, data, length });
     }
   }
 

@@ -3,6 +3,9 @@
 // stream stops its sender.
 import { expect, test } from "bun:test";
 import { createHash } from "node:crypto";
+import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { PipeIo } from "../agent/stdio.ts";
 import { FdDuplex } from "../agent/transport/fd-duplex.ts";
 import { controlFrame, dataFrame, FrameDecoder, FrameKind, INITIAL_CREDIT } from "./stdio-frames.ts";
@@ -20,10 +23,10 @@ test("frames decode the same however the bytes are split", () => {
     const d = new FrameDecoder();
     const frames = [];
     for (let off = 0; off < wire.length; off += step) frames.push(...d.push(wire.subarray(off, off + step)));
-    expect(frames.map((f) => [f.stream, f.kind, f.data.length, f.credit])).toEqual([
-      [7, FrameKind.DATA, 3, 0],
+    expect(frames.map((f) => [f.stream, f.kind, f.data.length, f.length])).toEqual([
+      [7, FrameKind.DATA, 3, 3],
       [7, FrameKind.CREDIT, 0, 4096],
-      [9, FrameKind.DATA, 70_000, 0],
+      [9, FrameKind.DATA, 70_000, 70_000],
       [9, FrameKind.END, 0, 0],
     ]);
   }
@@ -32,15 +35,47 @@ test("frames decode the same however the bytes are split", () => {
   );
 });
 
-function pair(): [StdioMux, StdioMux, () => void] {
+function pair(ring?: ReturnType<typeof ringFile>): [StdioMux, StdioMux, () => void] {
   const [a, b] = socketPair();
-  const ma = new StdioMux(new FdDuplex(a, a));
-  const mb = new StdioMux(new FdDuplex(b, b));
+  const ma = new StdioMux(new FdDuplex(a, a), ring && { ringOut: () => ring.guest });
+  const mb = new StdioMux(new FdDuplex(b, b), ring && { ringIn: ring.host });
   const close = () => {
     ma.close();
     mb.close();
   };
   return [ma, mb, close];
+}
+
+/** A ring file as the guest (read-write) and the host (read-only) each hold it. */
+function ringFile(size: number) {
+  const dir = mkdtempSync(join(tmpdir(), "ring-"));
+  const path = join(dir, "ring");
+  const guestFd = openSync(path, "w+");
+  ftruncateSync(guestFd, size);
+  const hostFd = openSync(path, "r");
+  return {
+    guestFd,
+    guest: { fd: guestFd, size },
+    host: { fd: hostFd, size },
+    close: () => {
+      closeSync(guestFd);
+      closeSync(hostFd);
+      rmSync(dir, { recursive: true });
+    },
+  };
+}
+
+/** A child writing `bytes` of 'x' then "tail" into the agent's stdout pipe, spliced on `stream`. */
+function splicedChild(agent: StdioMux, stream: number, bytes: number) {
+  const io = new PipeIo(false);
+  const [, out, err] = io.childStdio();
+  const child = Bun.spawn(["sh", "-c", `head -c ${bytes} /dev/zero | tr '\\0' 'x'; printf tail`], {
+    stdio: ["ignore", out as number, err as number],
+  });
+  io.afterSpawn();
+  const tx = agent.sender(stream);
+  const pumping = io.spliceOutput("stdout", tx.sendPipe).finally(() => tx.end());
+  return { io, done: Promise.all([pumping, child.exited]) };
 }
 
 const sha = (chunks: Uint8Array[]) => {
@@ -97,22 +132,18 @@ test("leaving a stream resets it: the sender stops", async () => {
   }
 });
 
-test("output spliced from a process's pipe arrives exact, in order with frames sent alongside, through a slow reader", async () => {
-  const [agent, host, close] = pair();
+/**
+ * The agent's own stdio (agent/stdio.ts): a child writes 6 MiB into its stdout pipe, in writes of
+ * every size, spliced out while another stream sends small frames through the same channel and
+ * the host reads slowly at first. Returns how many bytes came through the ring.
+ */
+async function splicedOutputArrivesExact(ring?: ReturnType<typeof ringFile>): Promise<number> {
+  const [agent, host, close] = pair(ring);
   try {
     expect(agent.splices).toBe(true);
-    // The agent's own stdio (agent/stdio.ts): a child writes 6 MiB into its stdout pipe, in
-    // writes of every size, while another stream sends small frames through the same channel.
-    const io = new PipeIo(false);
-    const [, out, err] = io.childStdio();
-    const child = Bun.spawn(["sh", "-c", "head -c 6291456 /dev/zero | tr '\\0' 'x'; printf tail"], {
-      stdio: ["ignore", out as number, err as number],
-    });
-    io.afterSpawn();
     const rx = host.receive(1);
     const side = host.receive(2);
-    const tx = agent.sender(1);
-    const pumping = io.spliceOutput("stdout", tx.sendPipe).finally(() => tx.end());
+    const { io, done } = splicedChild(agent, 1, 6291456);
     const small = agent.sender(2);
     const sideSending = (async () => {
       for (let i = 0; i < 200; i++) await small.send(new TextEncoder().encode(`${i},`));
@@ -127,12 +158,56 @@ test("output spliced from a process's pipe arrives exact, in order with frames s
     }
     let sideText = "";
     for await (const c of side) sideText += new TextDecoder().decode(c);
-    await Promise.all([pumping, sideSending, child.exited]);
+    await Promise.all([done, sideSending]);
     expect(n).toBe(6291456 + 4);
     expect(sha(got)).toBe(sha([new Uint8Array(6291456).fill(120), new TextEncoder().encode("tail")]));
     expect(sideText).toBe(Array.from({ length: 200 }, (_, i) => `${i},`).join(""));
     io.close();
+    return host.ringBytes;
   } finally {
     close();
+  }
+}
+
+test("output spliced from a process's pipe arrives exact, in order with frames sent alongside, through a slow reader", async () => {
+  expect(await splicedOutputArrivesExact()).toBe(0);
+});
+
+test("output through the bulk ring arrives exact, in order with channel frames, wrapping its end many times", async () => {
+  // An odd size: frames end at every kind of offset, and the ring wraps about 90 times.
+  const f = ringFile(70_001);
+  try {
+    // Most of it came through the ring (chunks under RING_MIN_BYTES ride the channel).
+    expect(await splicedOutputArrivesExact(f)).toBeGreaterThan(4 << 20);
+  } finally {
+    f.close();
+  }
+});
+
+test("a RING frame the ring cannot back ends the channel with a clear error, not wrong bytes", async () => {
+  // A guest is not trusted: frames forged on a raw channel, against a ring emptied under the host.
+  for (const [length, want] of [
+    [1000, /stdio ring held 0 of 1000 bytes/],
+    [70_000, /RING frame of 70000 bytes at 0 does not fit the 65536-byte ring/],
+  ] as const) {
+    const f = ringFile(65_536);
+    ftruncateSync(f.guestFd, 0);
+    const [guest, hostEnd] = socketPair();
+    const host = new StdioMux(new FdDuplex(hostEnd, hostEnd), { ringIn: f.host });
+    try {
+      const rx = host.receive(1);
+      writeSync(guest, controlFrame(1, "RING", length));
+      let err: unknown;
+      try {
+        for await (const _ of rx) throw new Error("bytes arrived");
+      } catch (e) {
+        err = e;
+      }
+      expect(String(err)).toMatch(want);
+    } finally {
+      host.close();
+      closeSync(guest);
+      f.close();
+    }
   }
 });

@@ -14,6 +14,14 @@ import {
   INITIAL_CREDIT,
   MAX_PAYLOAD,
 } from "./stdio-frames.ts";
+import { RING_MIN_BYTES, RING_STREAM, RingReader, RingWriter, type StdioRing } from "./stdio-ring.ts";
+
+export interface StdioMuxOptions {
+  /** Guest: the bulk ring to send output through (lib/stdio-ring.ts), when it is open now. */
+  ringOut?: () => StdioRing | undefined;
+  /** Host: the bulk ring that RING frames' bytes are read from. */
+  ringIn?: StdioRing;
+}
 
 /**
  * A channel end that can move bytes waiting in a pipe into itself with splice(2) (the guest's
@@ -63,14 +71,20 @@ export class StdioMux {
   private closedWith: Error | undefined;
   private readonly done = Promise.withResolvers<void>();
   private readonly splicer: PipeSplicer | undefined;
+  private readonly ringWriter = new RingWriter();
+  private readonly ringReader = new RingReader();
 
-  constructor(private readonly conn: Duplex) {
+  constructor(
+    private readonly conn: Duplex,
+    private readonly opts: StdioMuxOptions = {},
+  ) {
     this.splicer = splicerOf(conn);
     conn.on("data", (chunk: Uint8Array) => {
       try {
-        for (const f of this.decoder.push(chunk)) this.dispatch(f.stream, f.kind, f.data, f.credit);
+        for (const f of this.decoder.push(chunk)) this.dispatch(f.stream, f.kind, f.data, f.length);
       } catch (e) {
         this.fail(e as Error);
+        conn.destroy();
       }
     });
     conn.once("close", () => this.fail(unavailable("the stdio channel closed")));
@@ -82,20 +96,38 @@ export class StdioMux {
     return this.done.promise;
   }
 
-  private dispatch(stream: number, kind: number, data: Uint8Array, credit: number): void {
+  private dispatch(stream: number, kind: number, data: Uint8Array, length: number): void {
+    if (kind === FrameKind.CREDIT && stream === RING_STREAM) {
+      this.ringWriter.release(length);
+      return;
+    }
     if (kind === FrameKind.CREDIT || kind === FrameKind.RESET) {
       const o = this.out.get(stream);
       if (!o) return; // finished already
-      if (kind === FrameKind.CREDIT) o.credit += credit;
+      if (kind === FrameKind.CREDIT) o.credit += length;
       else o.reset = true;
       o.wake?.();
       return;
     }
+    // Taken from the ring whoever it is for: the position moves on and the space goes back.
+    const payload = kind === FrameKind.RING ? this.takeFromRing(length) : data;
     const i = this.in.get(stream);
     if (!i) return; // reset by us, or never opened: dropped
-    if (kind === FrameKind.DATA) i.queue.push(data);
-    else i.ended = true;
+    if (kind === FrameKind.END) i.ended = true;
+    else i.queue.push(payload);
     i.wake?.();
+  }
+
+  /** A RING frame's bytes, taken from the ring whoever they are for; their space goes back at once. */
+  private takeFromRing(length: number): Uint8Array {
+    const bytes = this.ringReader.take(this.opts.ringIn, length);
+    void this.write(controlFrame(RING_STREAM, "CREDIT", length));
+    return bytes;
+  }
+
+  /** The bytes that came through the ring (the client logs it). */
+  get ringBytes(): number {
+    return this.ringReader.bytes;
   }
 
   private fail(e: Error): void {
@@ -103,6 +135,7 @@ export class StdioMux {
     this.closedWith = e;
     for (const o of this.out.values()) o.wake?.();
     for (const i of this.in.values()) i.wake?.();
+    this.ringWriter.abort();
     this.done.resolve();
   }
 
@@ -111,20 +144,45 @@ export class StdioMux {
    * leaves the byte stream unframeable: the channel is over (every sender sees it, none throws).
    */
   private write(frame: Uint8Array): Promise<void> {
-    return this.enqueue(async () => {
-      if (this.splicer) return this.splicer.writeOrdered(frame);
-      await new Promise<void>((resolve) => {
-        if (this.conn.write(frame)) resolve();
-        else this.conn.once("drain", resolve);
-      });
+    return this.enqueue(() => this.rawWrite(frame));
+  }
+
+  /** One frame onto the connection, now: only from an op that enqueue() runs. */
+  private async rawWrite(frame: Uint8Array): Promise<void> {
+    if (this.splicer) return this.splicer.writeOrdered(frame);
+    await new Promise<void>((resolve) => {
+      if (this.conn.write(frame)) resolve();
+      else this.conn.once("drain", resolve);
     });
   }
 
-  /** A DATA frame whose payload is `n` bytes spliced from `pipe`, in order with every other frame. */
-  private writeSpliced(stream: number, pipe: number, n: number): Promise<void> {
+  /** The ring to send `n` bytes through, if they are many enough and there is one. */
+  private ringFor(n: number) {
+    return n >= RING_MIN_BYTES ? this.opts.ringOut?.() : undefined;
+  }
+
+  /**
+   * Up to `n` bytes waiting in `pipe` as one frame of `stream`, in order with every other frame:
+   * through the ring (a RING frame) when they are many and there is one, else spliced into the
+   * channel (DATA). Resolves how many bytes were sent.
+   */
+  private writeSpliced(stream: number, pipe: number, n: number): Promise<number> {
     const splicer = this.splicer;
     if (!splicer) throw new Error("this stdio channel cannot splice");
-    return this.enqueue(() => splicer.spliceFrom(header(stream, FrameKind.DATA, n), pipe, n));
+    let sent = 0;
+    return this.enqueue(async () => {
+      const ring = this.ringFor(n);
+      if (!ring) {
+        sent = Math.min(n, MAX_PAYLOAD);
+        await splicer.spliceFrom(header(stream, FrameKind.DATA, sent), pipe, sent);
+        return;
+      }
+      const take = this.ringWriter.fit(ring, n);
+      if (!(await this.ringWriter.room(ring, take, () => this.closedWith !== undefined))) return;
+      this.ringWriter.putFromPipe(ring, pipe, take);
+      await splicer.writeOrdered(controlFrame(stream, "RING", take));
+      sent = take;
+    }).then(() => sent);
   }
 
   private enqueue(op: () => Promise<void>): Promise<void> {
@@ -169,10 +227,11 @@ export class StdioMux {
       sendPipe: async (pipe, available) => {
         while (alive() && o.credit <= 0) await new Promise<void>((r) => (o.wake = r));
         if (!alive()) return 0;
-        const n = Math.min(o.credit, MAX_PAYLOAD, available);
+        const n = Math.min(o.credit, available);
         o.credit -= n;
-        await this.writeSpliced(stream, pipe, n);
-        return alive() ? n : 0;
+        const sent = await this.writeSpliced(stream, pipe, n);
+        o.credit += n - sent;
+        return alive() ? sent : 0;
       },
       end: async () => {
         this.out.delete(stream);

@@ -2,15 +2,18 @@
 // socket (QEMU's virtio-serial chardev, vfkit's vsock socket, or a test agent's --listen) and
 // returns plain TS types; every gRPC error becomes a RunmError in errors.ts.
 import { AsyncLocalStorage } from "node:async_hooks";
+import { closeSync, constants, fstatSync, openSync } from "node:fs";
 import { createConnection } from "node:net";
 import type { Duplex } from "node:stream";
 import { type Client, makeGenericClientConstructor, type ServiceError } from "@grpc/grpc-js";
 import { type GuestRuntime, stdioSocketFor } from "../constants.ts";
 import { deadlineExceeded, failedPrecondition, messageOf, unavailable } from "../errors.ts";
+import { logger } from "../log.ts";
 import { checkGuestNetwork, type GuestNetwork } from "../net/guest-network.ts";
 import { agentService } from "../proto/service.ts";
 import type * as W from "../proto/wire.ts";
 import { StdioMux } from "../stdio-mux.ts";
+import type { StdioRing } from "../stdio-ring.ts";
 import { fromStatus } from "./errors.ts";
 import { OwnedConnection } from "./owned-connection.ts";
 import type {
@@ -40,6 +43,14 @@ const ref = (p: ProcessId): W.ProcessRef => ({ containerId: p.containerId, execI
 const stdio = (s: StdioOptions = {}): W.Stdio => ({ terminal: !!s.terminal, stdin: !!s.stdin });
 const date = (ms: number) => new Date(ms);
 
+const log = logger("agent-client");
+
+/** The host's read-only handle on a VM's ring: the guest's writes land in it through the VMM. */
+function openRing(path: string): StdioRing {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  return { fd, size: fstatSync(fd).size };
+}
+
 /**
  * HTTP/2 receive window (per stream and connection): bytes in flight before the agent waits for a
  * WINDOW_UPDATE, which now matters for host-loopback tunnels (container stdio has its own channel).
@@ -55,14 +66,20 @@ export class AgentClient {
   private stdio: Promise<StdioMux> | undefined;
   private nextStream = 1;
 
+  readonly stdioPath: string;
+  private readonly stdioRing: string | undefined;
+
   /**
    * `socketPath`: a unix socket carrying the agent's HTTP/2 stream; `stdioPath`: the one carrying
-   * its stdio channel (beside it by default). Both connect lazily.
+   * its stdio channel (beside it by default). Both connect lazily. `stdioRing`: the VM's bulk ring
+   * (lib/stdio-ring-file.ts), read for the output the agent sends through it.
    */
   constructor(
     readonly socketPath: string,
-    readonly stdioPath = stdioSocketFor(socketPath),
+    opts: { stdioPath?: string; stdioRing?: string } = {},
   ) {
+    this.stdioPath = opts.stdioPath ?? stdioSocketFor(socketPath);
+    this.stdioRing = opts.stdioRing;
     this.grpc = new AgentClientCtor(`unix:${socketPath}`, this.connection, {
       "grpc.max_receive_message_length": 64 * 1024 * 1024,
       // A local socket that is not there yet (VM still starting) is worth retrying quickly:
@@ -229,9 +246,21 @@ export class AgentClient {
     this.stdio ??= new Promise<StdioMux>((resolve, reject) => {
       const sock = createConnection(this.stdioPath);
       sock.once("connect", () => {
-        const mux = new StdioMux(sock);
+        let ringIn: StdioRing | undefined;
+        try {
+          ringIn = this.stdioRing ? openRing(this.stdioRing) : undefined;
+        } catch (e) {
+          sock.destroy();
+          this.stdio = undefined;
+          reject(unavailable(`cannot open the VM's stdio ring ${this.stdioRing}`, { cause: e }));
+          return;
+        }
+        const mux = new StdioMux(sock, { ringIn });
         void mux.closed.then(() => {
           this.stdio = undefined;
+          if (!ringIn) return;
+          closeSync(ringIn.fd);
+          log.debug(`stdio channel closed: ${mux.ringBytes} bytes came through the ring`);
         });
         resolve(mux);
       });

@@ -27,7 +27,7 @@ export async function startAgentVm(
   const { onVm, runtime } = opts;
   const vm = driver.configure(config);
   onVm?.(vm);
-  const agent = new AgentClient(vm.agentSocket);
+  const agent = new AgentClient(vm.agentSocket, { stdioRing: vm.stdioRing });
   try {
     const timeline = await vm.start({
       kind: "agent",

@@ -138,6 +138,8 @@ export interface Vm {
   readonly consolePath: string;
   /** Host unix socket that carries the agent's byte stream (AgentClient connects here). */
   readonly agentSocket: string;
+  /** Host path of the stdio channel's bulk ring (lib/stdio-ring-file.ts), if the VM has one. */
+  readonly stdioRing?: string;
   start(ready: ReadyCheck): Promise<BootTimeline>;
   openAgentStream(): Promise<Duplex>;
   /** What the guest mounts so that each share appears at guestSharePath(). */

@@ -1,12 +1,13 @@
 // One QEMU micro-VM: launch (always inside its jail: jail.ts), readiness, pause, snapshot. The
 // lifecycle common to every driver (runtime dir, guards, agent socket, teardown) is ManagedVm's;
 // see vm-interface.ts for the contract.
-import { closeSync, existsSync, openSync } from "node:fs";
+import { chownSync, closeSync, existsSync, ftruncateSync, openSync } from "node:fs";
 import type { Subprocess } from "bun";
 import { GUEST_SHARE_ROOT, SHARE_TAGS } from "../../constants.ts";
 import { failedPrecondition } from "../../errors.ts";
 import { logger } from "../../log.ts";
 import type { GuestNetwork } from "../../net/guest-network.ts";
+import { RING_BYTES, RING_FILE_NAME } from "../../stdio-ring-file.ts";
 import { HostCgroup, joinCgroupArgv } from "../../sys/host-cgroup.ts";
 import { waitForBoot } from "../boot-wait.ts";
 import { runmCmdlineWords } from "../cmdline.ts";
@@ -88,6 +89,23 @@ export class QemuVm extends ManagedVm implements Pausable, Snapshottable, HotSha
     this.hot.remove(name);
   }
 
+  /** The stdio channel's bulk ring (lib/stdio-ring-file.ts): made at launch, in the runtime dir. */
+  get stdioRing(): string {
+    return this.rt.file("stdio.ring");
+  }
+
+  /** An empty ring the VMM's user can write, shown in the writable share (jailBinds). */
+  private makeStdioRing(): void {
+    const fd = openSync(this.stdioRing, "wx", 0o600);
+    try {
+      ftruncateSync(fd, RING_BYTES);
+      const u = vmmUser();
+      chownSync(this.stdioRing, u.uid, u.gid);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
   override guestNetwork(): GuestNetwork | undefined {
     return this.podNet?.guest;
   }
@@ -124,6 +142,7 @@ export class QemuVm extends ManagedVm implements Pausable, Snapshottable, HotSha
       { inner: JAIL.kernel, host: c.kernel, writable: false },
       { inner: JAIL.initrd, host: c.initrd, writable: false },
       { inner: JAIL.mbinDisk, host: c.mbinDisk, writable: false },
+      { inner: `${JAIL.shareRoot}/rw/${RING_FILE_NAME}`, host: this.stdioRing, writable: true },
     ];
     // QEMU 7.2 opens a file memory backend read-write even to map it privately (docs/SECURITY.md).
     if (c.boot && c.boot.kind !== "cold")
@@ -164,6 +183,7 @@ export class QemuVm extends ManagedVm implements Pausable, Snapshottable, HotSha
       runmWords: runmCmdlineWords(c),
       sandbox: true,
     });
+    this.makeStdioRing();
     if (c.hotShares) {
       const hot = new HotShares(this.rt.mkdir("hot"));
       hot.prepare();

@@ -1,0 +1,59 @@
+// Where the stdio channel's bulk ring (lib/stdio-ring.ts, docs/WIRE.md "bulk ring") lives:
+// one file per VM, made by the host beside the VM's runtime state and shown to the guest inside its
+// writable share under a name no share can take (share names never start with a dot).
+import { closeSync, fstatSync, openSync } from "node:fs";
+import { join } from "node:path";
+import { GUEST_SHARE_ROOT } from "./constants.ts";
+import type { StdioRing } from "./stdio-ring.ts";
+
+/** The ring's name in the writable share's root. */
+export const RING_FILE_NAME = ".stdio-ring";
+/** The guest's path to it, once the writable share is mounted (9p: rw/; virtio-fs: the root's rw/). */
+export const GUEST_RING_PATH = join(GUEST_SHARE_ROOT, "rw", RING_FILE_NAME);
+/**
+ * Its size: two of the largest frames in flight (the host gives space back as each frame arrives).
+ * Host memory (tmpfs) only as far as it has been written.
+ */
+export const RING_BYTES = 2 * 1024 * 1024;
+
+/**
+ * The guest's handle on the ring: opened on first use after the writable share is mounted, closed
+ * before that share is unmounted (an open file would keep it busy, and a template's 9p must be
+ * unmounted before its snapshot).
+ */
+export class GuestRingFile {
+  private ring: StdioRing | undefined;
+  /** Looked for since the last mount: a VM without a ring is asked once per mount, not per write. */
+  private looked = false;
+
+  constructor(private readonly path = GUEST_RING_PATH) {}
+
+  /** The ring, or undefined while the share is not mounted or the VM has none. */
+  get(): StdioRing | undefined {
+    if (this.ring || this.looked) return this.ring;
+    this.looked = true;
+    let fd: number | undefined;
+    try {
+      fd = openSync(this.path, "r+");
+      const st = fstatSync(fd);
+      if (!st.isFile() || st.size < 4096) throw new Error("not a ring");
+      this.ring = { fd, size: st.size };
+    } catch {
+      if (fd !== undefined) closeSync(fd);
+    }
+    return this.ring;
+  }
+
+  /** A share was mounted: look again on next use. */
+  mounted(): void {
+    this.looked = false;
+  }
+
+  /** Something is about to be unmounted: let go of the ring if it lies there. */
+  unmounting(target: string): void {
+    if (!this.ring || !`${this.path}/`.startsWith(`${target.replace(/\/+$/, "")}/`)) return;
+    closeSync(this.ring.fd);
+    this.ring = undefined;
+    this.looked = false;
+  }
+}
