@@ -90,7 +90,8 @@ test("promise 3: a single-file bind exposes that file alone, never its siblings"
   const sandbox = await Sandbox.start(defaultSandboxConfig(`boundary-${process.pid}`, plan.shares));
   try {
     // The container is given the VM's whole share tree, as the agent sees it: everything the host
-    // exposed to this VM is in there, and nothing else.
+    // exposed to this VM is in there, and nothing else (besides the shares, the VM's own stdio
+    // ring: a file runm made for it, docs/WIRE.md "Bulk ring").
     const spec = generateSpec({
       args: [
         "sh",
@@ -123,6 +124,7 @@ test("promise 3: a single-file bind exposes that file alone, never its siblings"
       "/shares/ro/l0",
       "/shares/ro/m0",
       "/shares/rw",
+      "/shares/rw/.stdio-ring",
       "searched",
       "",
     ]);
