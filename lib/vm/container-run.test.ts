@@ -10,6 +10,7 @@ import {
   TWO_CLIENTS_OUTPUT,
   TWO_CLIENTS_SCRIPT,
 } from "../../test/fixtures/unix-socket.ts";
+import { QemuDriver } from "./qemu/driver.ts";
 import { RUNM, runm, vmTestSuite } from "./testdata/vm-env.ts";
 
 // VM boots under TCG on a shared 2-core host take 10-30 s each (bunfig's timeout is not applied).
@@ -124,6 +125,26 @@ test("bulk output crosses through the VM's ring file; a line stays on the channe
     out: "one line\n",
     ring: 0,
   });
+});
+
+test("the guest's CPU is the model the driver names: under TCG, no fast-string copies (lib/vm/qemu/argv.ts cpuArg)", async () => {
+  const d = await QemuDriver.create("x86_64");
+  const r = await vmRun([], ["sh", "-c", "grep -m1 '^flags' /proc/cpuinfo"]);
+  expect(r.code).toBe(0);
+  const guest = new Set(r.stdout.trim().split(/\s+/));
+  const has = (f: string) => guest.has(f);
+  if (d.accel === "kvm") {
+    // `-cpu host`: the guest has the host's flags.
+    const host = new Set((readFileSync("/proc/cpuinfo", "utf8").match(/^flags.*$/m)?.[0] ?? "").split(/\s+/));
+    expect(has("erms")).toBe(host.has("erms"));
+  } else {
+    // The kernel then copies 8 bytes a step (rep_good) instead of one.
+    expect({ erms: has("erms"), fsrm: has("fsrm"), rep_good: has("rep_good") }).toEqual({
+      erms: false,
+      fsrm: false,
+      rep_good: true,
+    });
+  }
 });
 
 test("8 MiB of stdin arrive byte-exact (the port read in many 4 KiB buffers per call)", async () => {

@@ -6,6 +6,7 @@ import { invalidArgument } from "../../errors.ts";
 import { requireTool } from "../../tools.ts";
 import type { Vm, VmConfig, VmDriver } from "../vm-interface.ts";
 import { type Accel, detectAccel } from "./accel.ts";
+import { cpuArg } from "./argv.ts";
 import { checkShares } from "./jail.ts";
 import { QemuVm } from "./qemu-vm.ts";
 
@@ -32,9 +33,10 @@ export class QemuDriver implements VmDriver {
   }
 
   /** The emulator's path, size and mtime (a new QEMU package changes them) and the accelerator. */
+  /** The CPU model is part of it: a guest booted on one model must not be restored on another. */
   identity(): string {
     const st = statSync(this.qemu);
-    return `${this.qemu}:${st.size}:${st.mtimeMs}:${this.accel}`;
+    return `${this.qemu}:${st.size}:${st.mtimeMs}:${this.accel}:${cpuArg(this.arch, this.accel)}`;
   }
 
   configure(config: VmConfig): Vm {
