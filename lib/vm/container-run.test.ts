@@ -147,6 +147,21 @@ test("the guest's CPU is the model the driver names: under TCG, no fast-string c
   }
 });
 
+test("a reader that leaves (| head): the container is killed, runm exits 141 (as if SIGPIPE) quietly, nothing is left", async () => {
+  const p = Bun.spawn([...RUNM, "vm", "run", "--rootfs", rootfs, "--", "yes", "runm"], {
+    env: env.env,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const reader = p.stdout.getReader();
+  const first = await reader.read();
+  expect(new TextDecoder().decode(first.value).startsWith("runm\n")).toBe(true);
+  await reader.cancel(); // our end of runm's stdout closes: its next write fails with EPIPE
+  const code = await p.exited;
+  const stderr = await new Response(p.stderr).text();
+  expect({ code, stderr }).toEqual({ code: 141, stderr: "" });
+});
+
 test("8 MiB of stdin arrive byte-exact (the port read in many 4 KiB buffers per call)", async () => {
   const input = crypto.getRandomValues(new Uint8Array(8 << 20));
   const r = await vmRun(["-i"], ["sha256sum"], input);

@@ -64,11 +64,39 @@ function checkDir(path: string, what: string): void {
   }
 }
 
-/** Copy a chunk stream to a host stream; resolves at end of stream. */
-async function pump(src: AsyncIterable<Uint8Array>, dst: Writable, onFirst: () => void): Promise<void> {
-  for await (const chunk of src) {
-    onFirst();
-    if (!dst.write(chunk)) await new Promise((r) => dst.once("drain", r));
+/**
+ * What runm exits with once its output's reader is gone: what a shell reports for a process killed
+ * by SIGPIPE (128 + 13), which is what runm would be if Bun did not ignore that signal.
+ */
+const READER_GONE_EXIT = 141;
+
+/**
+ * Copy a chunk stream to a host stream. Resolves "end" at the end of the stream, or "closed" once
+ * the host stream fails (its reader is gone: `runm vm run ... | head -1`); leaving the loop then
+ * resets the guest's stream.
+ */
+async function pump(
+  src: AsyncIterable<Uint8Array>,
+  dst: Writable,
+  onFirst: () => void,
+): Promise<"end" | "closed"> {
+  const failed = Promise.withResolvers<"closed">();
+  const onError = (e: Error) => {
+    log.debug(`output: ${messageOf(e)}`);
+    failed.resolve("closed");
+  };
+  dst.on("error", onError);
+  try {
+    for await (const chunk of src) {
+      onFirst();
+      if (dst.destroyed || dst.errored) return "closed";
+      if (dst.write(chunk)) continue;
+      const drained = new Promise<"drain">((r) => dst.once("drain", () => r("drain")));
+      if ((await Promise.race([drained, failed.promise])) === "closed") return "closed";
+    }
+    return dst.errored ? "closed" : "end";
+  } finally {
+    dst.off("error", onError);
   }
 }
 
@@ -153,6 +181,16 @@ export async function runContainer(opts: ContainerRunOptions): Promise<Container
         .then(() => agent.closeStdin(proc))
         .catch((e) => log.debug(`stdin: ${messageOf(e)}`));
     }
+    // Whoever reads our output left (`| head`): nothing would read the container's output again,
+    // so it is killed (a SIGPIPE would not do: its init, PID 1 in its namespace, ignores it), and
+    // runm exits as if SIGPIPE had killed it.
+    let readerGone = false;
+    for (const out of outputs)
+      void out.then((how) => {
+        if (how !== "closed" || readerGone) return;
+        readerGone = true;
+        agent.kill(proc, 9).catch((e) => log.debug(`kill: ${messageOf(e)}`));
+      });
     const { exitStatus } = await agent.wait(proc);
     tl.mark("exit");
     // The output streams end when the pipes close; do not hang on a stuck one.
@@ -162,7 +200,7 @@ export async function runContainer(opts: ContainerRunOptions): Promise<Container
     ]);
     if (!drained) log.warn("container output did not end within 3 s of its exit");
     await agent.delete(proc).catch((e) => log.debug(`delete: ${messageOf(e)}`));
-    return { exitCode: exitStatus, timeline: tl, restored: sandbox.restored };
+    return { exitCode: readerGone ? READER_GONE_EXIT : exitStatus, timeline: tl, restored: sandbox.restored };
   } catch (e) {
     // Quote the guest console under any failure that does not already carry its own lines.
     if (e instanceof RunmError && e.details.length) throw e;
