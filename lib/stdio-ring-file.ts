@@ -4,7 +4,11 @@
 import { closeSync, fstatSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { GUEST_SHARE_ROOT } from "./constants.ts";
+import { messageOf } from "./errors.ts";
+import { logger } from "./log.ts";
 import type { StdioRing } from "./stdio-ring.ts";
+
+const log = logger("stdio-ring");
 
 /** The ring's name in the writable share's root. */
 export const RING_FILE_NAME = ".stdio-ring";
@@ -38,8 +42,11 @@ export class GuestRingFile {
       const st = fstatSync(fd);
       if (!st.isFile() || st.size < 4096) throw new Error("not a ring");
       this.ring = { fd, size: st.size };
-    } catch {
+    } catch (e) {
       if (fd !== undefined) closeSync(fd);
+      // A VM without one (vfkit) is normal; one that is there but unusable is worth a line.
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT")
+        log.debug(`stdio ring ${this.path} not used (output stays on the channel): ${messageOf(e)}`);
     }
     return this.ring;
   }
