@@ -377,7 +377,13 @@ export function criSuite(
         attached.write("ping\n");
         await attached.waitFor("got:ping\n");
         attached.close();
-        const log = readFileSync(join(config.logDirectory, "echoer.log"), "utf8");
+        // containerd writes the CRI log beside the attach stream, not before it: wait for the line.
+        const logPath = join(config.logDirectory, "echoer.log");
+        let log = "";
+        for (let i = 0; i < 50 && !/^\S+ stdout F got:ping$/m.test(log); i++) {
+          if (i) await Bun.sleep(100);
+          log = readFileSync(logPath, "utf8");
+        }
         expect(log).toMatch(/^\S+ stdout F got:ping$/m);
 
         const stats = await cri.call("PodSandboxStats", { podSandboxId: pod });
