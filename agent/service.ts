@@ -180,9 +180,10 @@ export class AgentService {
   }
 
   unmount(target: string): void {
-    this.ring.unmounting(this.confined(target));
+    const path = this.confined(target);
+    this.ring.unmounting(path);
     try {
-      unmountFs(this.confined(target));
+      unmountFs(path);
     } catch (e) {
       throw failedPrecondition(`cannot unmount ${target}: ${messageOf(e)}`, { cause: e });
     }

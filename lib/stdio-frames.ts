@@ -7,10 +7,11 @@
 //   CREDIT  the receiver can take `length` more bytes of this stream (no payload)
 //   RESET   the receiver wants no more of this stream (no payload)
 //   RING    `length` bytes of this stream's data wait in the bulk ring at the reader's position
-//           (no payload here: lib/stdio-mux.ts StdioRing, docs/WIRE.md "bulk ring")
+//           (no payload here: lib/stdio-ring.ts, docs/WIRE.md "Bulk ring")
 // Each side sends DATA only within the credit the other side granted (INITIAL_CREDIT to start),
-// so a slow consumer holds back its own stream and no other; RING frames count against it as DATA does. Stream 0 is
-// the ring's own: its CREDIT frames give back ring space the reader has taken. Pure: bytes in, frames out; pushed
+// so a slow consumer holds back its own stream and no other; RING frames count against it as DATA
+// does. Stream 0 is the ring's own: its CREDIT frames give back ring space the reader has taken.
+// Pure: bytes in, frames out; pushed
 // chunks must not change afterwards (frames are views of them).
 import { internal } from "./errors.ts";
 
@@ -31,7 +32,7 @@ export const HEADER_BYTES = 12;
 export const MAX_PAYLOAD = 256 * 1024;
 /**
  * Largest RING frame: a container's whole output pipe (1 MiB) per frame, as one positional write
- * that the guest kernel cuts into msize-sized 9p requests itself (lib/stdio-mux.ts StdioRing).
+ * that the guest kernel cuts into msize-sized 9p requests itself (lib/stdio-ring.ts).
  */
 export const MAX_RING_CHUNK = 1024 * 1024;
 /** Credit each stream starts with, in each direction. */

@@ -7,7 +7,7 @@
 // virtio-serial cost the guest's one vCPU thread a request per 4 KiB page. Filled in order and
 // never across its end. Its content comes from the guest and is read like any other guest bytes:
 // only at offsets and lengths the host checked. Input does not use it: measured, host-to-guest
-// through the ring moved no faster (the guest's vCPU bounds stdin, not the port).
+// through the ring moved no faster (the agent's own CPU bounds stdin, not the port).
 import { readSync, writeSync } from "node:fs";
 import { internal } from "./errors.ts";
 import { MAX_RING_CHUNK } from "./stdio-frames.ts";

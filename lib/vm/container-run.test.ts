@@ -17,8 +17,8 @@ import { RUNM, runm, vmTestSuite } from "./testdata/vm-env.ts";
 setDefaultTimeout(240_000);
 const { env, work, rootfs } = vmTestSuite("vmrun");
 
-const vmRun = (args: string[], cmd: string[], stdin?: string | Uint8Array) =>
-  runm(env, ["vm", "run", "--rootfs", rootfs, ...args, "--", ...cmd], stdin);
+const vmRun = (args: string[], cmd: string[], stdin?: string | Uint8Array, e = env) =>
+  runm(e, ["vm", "run", "--rootfs", rootfs, ...args, "--", ...cmd], stdin);
 
 test("output and exit code 0, with --timings: restored from the template, no kernel boot", async () => {
   const r = await vmRun(["--timings"], ["echo", "hello from the vm"]);
@@ -105,21 +105,11 @@ test("bulk output crosses through the VM's ring file; a line stays on the channe
   const debug = { ...env, env: { ...env.env, RUNM_LOG_LEVEL: "debug" } };
   const ringBytes = (stderr: string) =>
     Number(stderr.match(/stdio channel closed: (\d+) bytes came through the ring/)?.[1] ?? -1);
-  const bulk = await runm(debug, [
-    "vm",
-    "run",
-    "--rootfs",
-    rootfs,
-    "--",
-    "head",
-    "-c",
-    "8388608",
-    "/dev/zero",
-  ]);
+  const bulk = await vmRun([], ["head", "-c", "8388608", "/dev/zero"], undefined, debug);
   expect({ code: bulk.code, bytes: bulk.stdout.length }).toEqual({ code: 0, bytes: 8388608 });
   // Chunks under RING_MIN_BYTES ride the channel: most, not necessarily all, took the ring.
   expect(ringBytes(bulk.stderr)).toBeGreaterThan(4 << 20);
-  const line = await runm(debug, ["vm", "run", "--rootfs", rootfs, "--", "echo", "one line"]);
+  const line = await vmRun([], ["echo", "one line"], undefined, debug);
   expect({ code: line.code, out: line.stdout, ring: ringBytes(line.stderr) }).toEqual({
     code: 0,
     out: "one line\n",

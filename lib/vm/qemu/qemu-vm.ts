@@ -1,7 +1,7 @@
 // One QEMU micro-VM: launch (always inside its jail: jail.ts), readiness, pause, snapshot. The
 // lifecycle common to every driver (runtime dir, guards, agent socket, teardown) is ManagedVm's;
 // see vm-interface.ts for the contract.
-import { chownSync, closeSync, existsSync, ftruncateSync, openSync } from "node:fs";
+import { closeSync, existsSync, fchownSync, ftruncateSync, openSync } from "node:fs";
 import type { Subprocess } from "bun";
 import { GUEST_SHARE_ROOT, SHARE_TAGS } from "../../constants.ts";
 import { failedPrecondition } from "../../errors.ts";
@@ -100,7 +100,7 @@ export class QemuVm extends ManagedVm implements Pausable, Snapshottable, HotSha
     try {
       ftruncateSync(fd, RING_BYTES);
       const u = vmmUser();
-      chownSync(this.stdioRing, u.uid, u.gid);
+      fchownSync(fd, u.uid, u.gid);
     } finally {
       closeSync(fd);
     }
