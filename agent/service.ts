@@ -315,8 +315,8 @@ export class AgentService {
   }
 
   /**
-   * Write what the host sends on stdio stream `stream` into a process's stdin, each chunk before
-   * the next is taken (so the host's credit follows the process's reading). When the host's
+   * Write what the host sends on stdio stream `stream` into a process's stdin as it arrives (the
+   * host's credit follows the process's reading: lib/stdio-mux.ts receiveInto). When the host's
    * stream ends and all is written, the same stream is ended back: the host's writeStdin then
    * returns, and a CloseStdin after it can never overtake the data. A write that fails resets
    * the host's stream (it stops sending) and the answer carries why, as its only payload.
@@ -324,12 +324,12 @@ export class AgentService {
   async attachStdin(id: string, execId: string, stream: number): Promise<void> {
     const io = this.get(id).handleOf(execId).io;
     const mux = await this.mux();
-    const input = mux.receive(stream);
+    const written = mux.receiveInto(stream, io.stdinSink());
     const answer = mux.sender(stream);
     void (async () => {
       let failure = "";
       try {
-        for await (const chunk of input) await io.writeStdin(chunk);
+        await written;
       } catch (e) {
         failure = messageOf(e);
         log.debug(`stdin ${id}/${execId || "init"}: ${failure}`);

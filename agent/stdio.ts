@@ -4,6 +4,7 @@
 // it is full, as with containerd's fifos) and nothing is lost before the host attaches.
 import { failedPrecondition, invalidArgument } from "../lib/errors.ts";
 import { FdReader, FdWriter } from "../lib/fd-io.ts";
+import type { StdioSink } from "../lib/stdio-mux.ts";
 import { closeFd, hungUp, PIPE_MAX_BYTES, pipe, readableBytes, setPipeSize } from "../lib/sys/libc.ts";
 import { awaitReadiness, OnDemandSignal, type ReadinessWait } from "../lib/sys/readiness.ts";
 import type { ChildStdio } from "./runc.ts";
@@ -36,6 +37,20 @@ function stdinError(e: Error & { code?: string }): never {
     throw failedPrecondition("the process no longer reads its stdin (it exited or closed it)", { cause: e });
   }
   throw e;
+}
+
+/** A process's stdin as the stdio channel fills it (lib/stdio-mux.ts receiveInto). */
+function stdinSink(writer: () => FdWriter): StdioSink {
+  return {
+    writeNow: (bytes) => {
+      try {
+        return writer().writeNow(bytes);
+      } catch (e) {
+        return stdinError(e as Error);
+      }
+    },
+    write: async (bytes) => writer().write(bytes).catch(stdinError),
+  };
 }
 
 /** One readable fd, read by at most one consumer at a time; a pipe is closed at end of file. */
@@ -152,7 +167,8 @@ export interface ProcessIo {
   output(name: OutputName): AsyncGenerator<Uint8Array>;
   /** Pipes only (`terminal` false): send an output with `send` instead of reading it (OutputFd.splice). */
   spliceOutput(name: OutputName, send: PipeSend): Promise<void>;
-  writeStdin(data: Uint8Array): Promise<number>;
+  /** Where the host's stdin stream is written (no write is made until it is used). */
+  stdinSink(): StdioSink;
   closeStdin(): Promise<void>;
   resize(cols: number, rows: number): void;
   /** The process exited (its output may still be draining). */
@@ -208,11 +224,13 @@ export class PipeIo implements ProcessIo {
     return this.readers[name].splice(send);
   }
 
-  async writeStdin(data: Uint8Array): Promise<number> {
-    if (!this.stdin || this.stdinClosed)
-      throw failedPrecondition("this process's stdin is closed or was not opened");
-    this.stdinWriter ??= new FdWriter(this.stdin[1]);
-    return this.stdinWriter.write(data).catch(stdinError);
+  stdinSink(): StdioSink {
+    return stdinSink(() => {
+      if (!this.stdin || this.stdinClosed)
+        throw failedPrecondition("this process's stdin is closed or was not opened");
+      this.stdinWriter ??= new FdWriter(this.stdin[1]);
+      return this.stdinWriter;
+    });
   }
 
   async closeStdin(): Promise<void> {
@@ -275,14 +293,19 @@ export class TtyIo implements ProcessIo {
     return this.reader.chunks();
   }
 
-  async writeStdin(data: Uint8Array): Promise<number> {
-    if (!this.writer) throw failedPrecondition("the terminal is not attached");
-    return this.writer.write(data).catch(stdinError);
+  stdinSink(): StdioSink {
+    return stdinSink(() => {
+      if (!this.writer) throw failedPrecondition("the terminal is not attached");
+      return this.writer;
+    });
   }
 
   /** A terminal has no separate stdin to close: send end-of-file (^D), as a user would. */
   async closeStdin(): Promise<void> {
-    if (this.master >= 0) await this.writeStdin(EOT).catch(() => {});
+    if (this.master >= 0)
+      await this.stdinSink()
+        .write(EOT)
+        .catch(() => {});
   }
 
   resize(cols: number, rows: number): void {

@@ -68,12 +68,23 @@ export class FdReader {
     this.waiting?.wake();
   }
 
+  /** The next bytes, the caller's to keep; empty at end of file. */
   async read(): Promise<Uint8Array> {
+    return new Uint8Array(await this.readView());
+  }
+
+  /**
+   * The next bytes as a view of this reader's own buffer, valid only until the next read: for a
+   * consumer that is done with them at once (the stdio channel, lib/stdio-mux.ts), which then
+   * costs no copy and no fresh memory per read (under TCG, the first touch of fresh memory is a
+   * page fault per 4 KiB). Empty at end of file.
+   */
+  async readView(): Promise<Uint8Array> {
     while (!this.done) {
       const got = this.readAvailable();
       if (got > 0 || this.done) {
         this.signal.disarm(this);
-        return new Uint8Array(this.buf.subarray(0, got));
+        return this.buf.subarray(0, got);
       }
       if (this.draining) break;
       if (this.signal.arm(this)) continue; // readable before it was armed: no signal said so
@@ -128,6 +139,8 @@ export class FdReader {
 /** Writes to one fd, in order; write() resolves when all bytes are written. */
 export class FdWriter {
   private tail: Promise<unknown> = Promise.resolve();
+  /** Writes queued and not yet settled. */
+  private pending = 0;
   private closed = false;
   /** splice()'s private pipe [read end, write end], made on first use. */
   private staging: [number, number] | undefined;
@@ -139,17 +152,32 @@ export class FdWriter {
   ) {}
 
   write(data: Uint8Array): Promise<number> {
-    return this.enqueue(() =>
-      this.transfer(data.length, (off) => {
-        try {
-          return writeSync(this.fd, data, off);
-        } catch (e) {
-          if (wouldBlock(e)) return "again";
-          const code = (e as NodeJS.ErrnoException).code;
-          throw Object.assign(new Error(`write fd ${this.fd}: ${code ?? e}`), { code });
-        }
-      }),
-    );
+    return this.enqueue(() => this.transfer(data.length, (off) => this.writeSome(data, off)));
+  }
+
+  /**
+   * Write what of `data` fits now, without waiting, unless an earlier write is still pending (then
+   * nothing, which keeps the order): the bytes written. The caller queues the rest with write().
+   */
+  writeNow(data: Uint8Array): number {
+    if (this.pending > 0 || this.closed) return 0;
+    let off = 0;
+    while (off < data.length) {
+      const n = this.writeSome(data, off);
+      if (n === "again") break;
+      off += n;
+    }
+    return off;
+  }
+
+  private writeSome(data: Uint8Array, off: number): number | "again" {
+    try {
+      return writeSync(this.fd, data, off);
+    } catch (e) {
+      if (wouldBlock(e)) return "again";
+      const code = (e as NodeJS.ErrnoException).code;
+      throw Object.assign(new Error(`write fd ${this.fd}: ${code ?? e}`), { code });
+    }
   }
 
   /**
@@ -189,7 +217,8 @@ export class FdWriter {
   }
 
   private enqueue(op: () => Promise<number>): Promise<number> {
-    const next = this.tail.then(op);
+    this.pending++;
+    const next = this.tail.then(op).finally(() => this.pending--);
     this.tail = next.catch(() => {});
     return next;
   }

@@ -21,8 +21,18 @@ test("frames decode the same however the bytes are split", () => {
   ]);
   for (const step of [1, 5, 13, 4096, wire.length]) {
     const d = new FrameDecoder();
-    const frames = [];
-    for (let off = 0; off < wire.length; off += step) frames.push(...d.push(wire.subarray(off, off + step)));
+    // A DATA payload comes in pieces as its bytes arrive, views of their chunks: joined here (no two
+    // DATA frames of one stream follow each other on this wire).
+    const frames: { stream: number; kind: number; data: number[]; length: number }[] = [];
+    for (let off = 0; off < wire.length; off += step)
+      for (const f of d.push(wire.subarray(off, off + step))) {
+        expect(f.data.length).toBe(f.kind === FrameKind.DATA ? f.length : 0);
+        const last = frames.at(-1);
+        if (f.kind === FrameKind.DATA && last?.kind === FrameKind.DATA && last.stream === f.stream) {
+          last.data.push(...f.data);
+          last.length += f.length;
+        } else frames.push({ ...f, data: [...f.data] });
+      }
     expect(frames.map((f) => [f.stream, f.kind, f.data.length, f.length])).toEqual([
       [7, FrameKind.DATA, 3, 3],
       [7, FrameKind.CREDIT, 0, 4096],
@@ -127,6 +137,49 @@ test("leaving a stream resets it: the sender stops", async () => {
     })();
     for await (const _ of rx) break; // one chunk, then leave
     expect(await sent).toBe(false);
+  } finally {
+    close();
+  }
+});
+
+/**
+ * The agent's side of stdin (agent/stdio.ts): what the host sends is written into a child's stdin
+ * pipe as it arrives, read from the channel without a copy; the child reads nothing for its first
+ * 0.3 s, so the 1 MiB pipe fills, the rest waits in the sink and comes through as it drains.
+ */
+test("stdin reaches a process's pipe exact while it reads late; a process that stops reading resets the stream", async () => {
+  const [agent, host, close] = pair();
+  try {
+    const data = new Uint8Array(9 << 20).map((_, i) => (i * 7919) % 253);
+    const io = new PipeIo(true);
+    const child = Bun.spawn(["sh", "-c", "sleep 0.3; sha256sum"], {
+      stdio: [io.childStdio()[0] as number, "pipe", "inherit"],
+    });
+    io.afterSpawn();
+    const written = agent.receiveInto(5, io.stdinSink());
+    const tx = host.sender(5);
+    for (let off = 0; off < data.length; off += 700_001)
+      expect(await tx.send(data.subarray(off, off + 700_001))).toBe(true);
+    await tx.end();
+    await written;
+    await io.closeStdin();
+    expect((await new Response(child.stdout).text()).split(" ")[0]).toBe(sha([data]));
+    io.close();
+
+    // A reader that leaves after 1000 bytes: the write fails (EPIPE), the sender is reset.
+    const quits = new PipeIo(true);
+    const head = Bun.spawn(["head", "-c", "1000"], {
+      stdio: [quits.childStdio()[0] as number, "ignore", "inherit"],
+    });
+    quits.afterSpawn();
+    const failed = agent.receiveInto(6, quits.stdinSink()).catch((e: Error) => e.message);
+    const tx6 = host.sender(6);
+    let ok = true;
+    for (let i = 0; i < 64 && ok; i++) ok = await tx6.send(new Uint8Array(1 << 20));
+    expect(ok).toBe(false);
+    expect(await failed).toMatch(/no longer reads its stdin/);
+    await head.exited;
+    quits.close();
   } finally {
     close();
   }

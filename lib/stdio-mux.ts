@@ -40,6 +40,42 @@ const splicerOf = (conn: Duplex): PipeSplicer | undefined =>
     ? (conn as unknown as PipeSplicer)
     : undefined;
 
+/**
+ * A channel end the mux reads itself, each read a view it must be done with before the next (the
+ * guest's FdDuplex: no copy and no fresh memory per read). What the mux keeps of it, it copies.
+ */
+export interface TransientSource {
+  /** The next bytes, valid until the next call; empty at end of file. */
+  readTransient(): Promise<Uint8Array>;
+}
+
+const sourceOf = (conn: Duplex): TransientSource | undefined =>
+  typeof (conn as Partial<TransientSource>).readTransient === "function"
+    ? (conn as unknown as TransientSource)
+    : undefined;
+
+/** A copy of `bytes` of its own (a Buffer's slice() would be a view). */
+const copy = (bytes: Uint8Array) => new Uint8Array(bytes);
+
+/** Where receiveInto writes a stream (the agent's side of a process's stdin: lib/fd-io.ts FdWriter). */
+export interface StdioSink {
+  /** Write what fits now without waiting, if nothing earlier is pending: the bytes taken. */
+  writeNow(bytes: Uint8Array): number;
+  /** Write `bytes` (the sink's to keep) after everything before; resolves once written. */
+  write(bytes: Uint8Array): Promise<unknown>;
+}
+
+/** A stream received into a sink (receiveInto). */
+interface Into {
+  sink: StdioSink;
+  /** Bytes the sink took at once, credited back once the read that brought them is handled. */
+  owed: number;
+  /** Writes the sink queued and has not finished. */
+  queued: number;
+  failed: boolean;
+  done: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void };
+}
+
 interface Outgoing {
   credit: number;
   wake?: () => void;
@@ -50,6 +86,8 @@ interface Incoming {
   queue: Uint8Array[];
   ended: boolean;
   wake?: () => void;
+  /** Written into a sink as it arrives instead of queued (receiveInto). */
+  into?: Into;
 }
 
 export interface StdioSender {
@@ -79,16 +117,36 @@ export class StdioMux {
     private readonly opts: StdioMuxOptions = {},
   ) {
     this.splicer = splicerOf(conn);
-    conn.on("data", (chunk: Uint8Array) => {
-      try {
-        for (const f of this.decoder.push(chunk)) this.dispatch(f.stream, f.kind, f.data, f.length);
-      } catch (e) {
-        this.fail(e as Error);
-        conn.destroy();
-      }
-    });
+    const source = sourceOf(conn);
+    if (source) void this.pull(source);
+    else conn.on("data", (chunk: Uint8Array) => this.take(chunk, false));
     conn.once("close", () => this.fail(unavailable("the stdio channel closed")));
     conn.on("error", (e) => this.fail(e));
+  }
+
+  /** Read a transient source until its end; each view is handled before the next read. */
+  private async pull(source: TransientSource): Promise<void> {
+    try {
+      for (;;) {
+        const view = await source.readTransient();
+        if (view.length === 0 || this.closedWith) break;
+        this.take(view, true);
+      }
+    } catch (e) {
+      this.fail(e as Error);
+    }
+    this.conn.destroy();
+  }
+
+  /** Handle one read's bytes; `transient`: they are gone after this call, so what is kept is copied. */
+  private take(chunk: Uint8Array, transient: boolean): void {
+    try {
+      for (const f of this.decoder.push(chunk)) this.dispatch(f.stream, f.kind, f.data, f.length, transient);
+      this.creditSinks();
+    } catch (e) {
+      this.fail(e as Error);
+      this.conn.destroy();
+    }
   }
 
   /** Resolves when the channel is gone. */
@@ -96,7 +154,7 @@ export class StdioMux {
     return this.done.promise;
   }
 
-  private dispatch(stream: number, kind: number, data: Uint8Array, length: number): void {
+  private dispatch(stream: number, kind: number, data: Uint8Array, length: number, transient: boolean): void {
     if (kind === FrameKind.CREDIT && stream === RING_STREAM) {
       this.ringWriter.release(length);
       return;
@@ -114,8 +172,58 @@ export class StdioMux {
     const i = this.in.get(stream);
     if (!i) return; // reset by us, or never opened: dropped
     if (kind === FrameKind.END) i.ended = true;
-    else i.queue.push(payload);
+    else if (i.into) this.deliver(stream, i, i.into, payload, transient && kind === FrameKind.DATA);
+    else i.queue.push(transient && kind === FrameKind.DATA ? copy(payload) : payload);
+    if (i.into) this.settle(stream, i, i.into);
     i.wake?.();
+  }
+
+  /** Into a sink: what it takes now costs no copy; the rest is copied if transient and queued in it. */
+  private deliver(stream: number, i: Incoming, into: Into, bytes: Uint8Array, transient: boolean): void {
+    let taken: number;
+    try {
+      taken = into.sink.writeNow(bytes);
+    } catch (e) {
+      this.failInto(stream, i, into, e as Error);
+      return;
+    }
+    into.owed += taken;
+    if (taken === bytes.length) return;
+    const rest = transient ? copy(bytes.subarray(taken)) : bytes.subarray(taken);
+    into.queued++;
+    into.sink.write(rest).then(
+      () => {
+        into.queued--;
+        if (!into.failed) void this.write(controlFrame(stream, "CREDIT", rest.length));
+        this.settle(stream, i, into);
+      },
+      (e: Error) => this.failInto(stream, i, into, e),
+    );
+  }
+
+  /** A sink's stream is done once its END came and every write finished. */
+  private settle(stream: number, i: Incoming, into: Into): void {
+    if (!i.ended || into.queued > 0 || into.failed) return;
+    this.in.delete(stream);
+    into.done.resolve();
+  }
+
+  /** A sink's write failed: the sender is told to stop (RESET) and the receiver hears why. */
+  private failInto(stream: number, i: Incoming, into: Into, e: Error): void {
+    if (into.failed) return;
+    into.failed = true;
+    if (this.in.get(stream) === i) this.in.delete(stream);
+    if (!this.closedWith) void this.write(controlFrame(stream, "RESET"));
+    into.done.reject(e);
+  }
+
+  /** Give back, one CREDIT per stream, what the sinks took at once from the read just handled. */
+  private creditSinks(): void {
+    for (const [stream, i] of this.in) {
+      if (!i.into?.owed) continue;
+      void this.write(controlFrame(stream, "CREDIT", i.into.owed));
+      i.into.owed = 0;
+    }
   }
 
   /** A RING frame's bytes, taken from the ring whoever they are for; their space goes back at once. */
@@ -134,7 +242,10 @@ export class StdioMux {
     if (this.closedWith) return;
     this.closedWith = e;
     for (const o of this.out.values()) o.wake?.();
-    for (const i of this.in.values()) i.wake?.();
+    for (const i of this.in.values()) {
+      i.wake?.();
+      if (i.into && !i.into.failed) i.into.done.reject(e);
+    }
     this.ringWriter.abort();
     this.done.resolve();
   }
@@ -249,6 +360,20 @@ export class StdioMux {
     const i: Incoming = { queue: [], ended: false };
     this.in.set(stream, i);
     return this.consume(stream, i);
+  }
+
+  /**
+   * Write the bytes the other side sends on `stream` into `sink`, in order, until its END:
+   * resolves once all is written. Registered at once, like receive(). What the sink takes at once
+   * is credited back as soon as the read that brought it is handled; the rest waits in the sink
+   * and is credited once written, so the sender's credit follows the sink. A failed write rejects,
+   * with the sink's error, and resets the stream (the sender stops).
+   */
+  receiveInto(stream: number, sink: StdioSink): Promise<void> {
+    const into: Into = { sink, owed: 0, queued: 0, failed: false, done: Promise.withResolvers<void>() };
+    this.in.set(stream, { queue: [], ended: false, into });
+    if (this.closedWith) into.done.reject(this.closedWith);
+    return into.done.promise;
   }
 
   private async *consume(stream: number, i: Incoming): AsyncGenerator<Uint8Array> {

@@ -53,6 +53,15 @@ export class FdDuplex extends Duplex {
     await this.writer.write(bytes);
   }
 
+  /**
+   * lib/stdio-mux.ts TransientSource: the stdio channel reads the fd itself, each read a view of
+   * the reader's buffer that it is done with before the next (no copy per read); the stream's own
+   * reading is then never started.
+   */
+  readTransient(): Promise<Uint8Array> {
+    return this.reader.readView();
+  }
+
   /** `prefix`, then `n` bytes that wait in pipe `fromPipe`, moved by splice (never read here). */
   async spliceFrom(prefix: Uint8Array, fromPipe: number, n: number): Promise<void> {
     await this.writer.splice(fromPipe, n, prefix);
