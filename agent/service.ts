@@ -2,6 +2,7 @@
 // maps the wire messages onto these methods and converts errors to status codes.
 import { mkdir, readFile } from "node:fs/promises";
 import type { Duplex } from "node:stream";
+import { coalesce } from "../lib/coalesce.ts";
 import { GUEST_RUNTIMES, type GuestRuntime } from "../lib/constants.ts";
 import {
   alreadyExists,
@@ -18,7 +19,6 @@ import { GuestRingFile } from "../lib/stdio-ring-file.ts";
 import { readinessSignals } from "../lib/sys/readiness.ts";
 import pkg from "../package.json" with { type: "json" };
 import { type CgroupStats, readStats } from "./cgroup.ts";
-import { coalesce } from "./coalesce.ts";
 import { type AgentContext, Container, type ProcessState, type StdioRequest } from "./container.ts";
 import type { AgentEvent } from "./events.ts";
 import { HostPorts } from "./host-ports.ts";
@@ -272,7 +272,10 @@ export class AgentService {
   /** The host's stdio channel (a new connection replaces the old one, whose streams end). */
   attachStdio(conn: Duplex): void {
     this.stdio?.close();
-    const mux = new StdioMux(conn, { ringOut: () => this.ring.get() });
+    const mux = new StdioMux(conn, {
+      ringOut: () => this.ring.get()?.guestToHost,
+      ringIn: () => this.ring.get()?.hostToGuest,
+    });
     this.stdio = mux;
     this.stdioReady.resolve(mux);
     void mux.closed.then(() => {

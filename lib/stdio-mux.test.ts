@@ -10,6 +10,7 @@ import { PipeIo } from "../agent/stdio.ts";
 import { FdDuplex } from "../agent/transport/fd-duplex.ts";
 import { controlFrame, dataFrame, FrameDecoder, FrameKind, INITIAL_CREDIT } from "./stdio-frames.ts";
 import { StdioMux } from "./stdio-mux.ts";
+import { ringHalves } from "./stdio-ring.ts";
 import { socketPair } from "./sys/libc.ts";
 
 test("frames decode the same however the bytes are split", () => {
@@ -47,8 +48,14 @@ test("frames decode the same however the bytes are split", () => {
 
 function pair(ring?: ReturnType<typeof ringFile>): [StdioMux, StdioMux, () => void] {
   const [a, b] = socketPair();
-  const ma = new StdioMux(new FdDuplex(a, a), ring && { ringOut: () => ring.guest });
-  const mb = new StdioMux(new FdDuplex(b, b), ring && { ringIn: ring.host });
+  const ma = new StdioMux(
+    new FdDuplex(a, a),
+    ring && { ringOut: () => ring.guest.guestToHost, ringIn: () => ring.guest.hostToGuest },
+  );
+  const mb = new StdioMux(
+    new FdDuplex(b, b),
+    ring && { ringIn: () => ring.host.guestToHost, ringOut: () => ring.host.hostToGuest },
+  );
   const close = () => {
     ma.close();
     mb.close();
@@ -56,17 +63,17 @@ function pair(ring?: ReturnType<typeof ringFile>): [StdioMux, StdioMux, () => vo
   return [ma, mb, close];
 }
 
-/** A ring file as the guest (read-write) and the host (read-only) each hold it. */
+/** A ring file as the guest and the host each hold it (lib/stdio-ring.ts: a half each way). */
 function ringFile(size: number) {
   const dir = mkdtempSync(join(tmpdir(), "ring-"));
   const path = join(dir, "ring");
   const guestFd = openSync(path, "w+");
   ftruncateSync(guestFd, size);
-  const hostFd = openSync(path, "r");
+  const hostFd = openSync(path, "r+");
   return {
     guestFd,
-    guest: { fd: guestFd, size },
-    host: { fd: hostFd, size },
+    guest: ringHalves(guestFd, size),
+    host: ringHalves(hostFd, size),
     close: () => {
       closeSync(guestFd);
       closeSync(hostFd);
@@ -144,11 +151,13 @@ test("leaving a stream resets it: the sender stops", async () => {
 
 /**
  * The agent's side of stdin (agent/stdio.ts): what the host sends is written into a child's stdin
- * pipe as it arrives, read from the channel without a copy; the child reads nothing for its first
- * 0.3 s, so the 1 MiB pipe fills, the rest waits in the sink and comes through as it drains.
+ * pipe as it arrives, read from the channel (or the ring) without a copy; the child reads nothing
+ * for its first 0.3 s, so the 1 MiB pipe fills, the rest waits in the sink and comes through as it
+ * drains. A child that stops reading resets the stream. Returns the bytes that came through the
+ * ring.
  */
-test("stdin reaches a process's pipe exact while it reads late; a process that stops reading resets the stream", async () => {
-  const [agent, host, close] = pair();
+async function stdinArrivesExact(ring?: ReturnType<typeof ringFile>): Promise<number> {
+  const [agent, host, close] = pair(ring);
   try {
     const data = new Uint8Array(9 << 20).map((_, i) => (i * 7919) % 253);
     const io = new PipeIo(true);
@@ -180,8 +189,22 @@ test("stdin reaches a process's pipe exact while it reads late; a process that s
     expect(await failed).toMatch(/no longer reads its stdin/);
     await head.exited;
     quits.close();
+    return agent.ringBytes.in;
   } finally {
     close();
+  }
+}
+
+test("stdin reaches a process's pipe exact while it reads late; a process that stops reading resets the stream", async () => {
+  expect(await stdinArrivesExact()).toBe(0);
+});
+
+test("stdin through the bulk ring reaches the pipe exact, wrapping its half many times", async () => {
+  const f = ringFile(70_001);
+  try {
+    expect(await stdinArrivesExact(f)).toBeGreaterThan(8 << 20);
+  } finally {
+    f.close();
   }
 });
 
@@ -216,7 +239,7 @@ async function splicedOutputArrivesExact(ring?: ReturnType<typeof ringFile>): Pr
     expect(sha(got)).toBe(sha([new Uint8Array(6291456).fill(120), new TextEncoder().encode("tail")]));
     expect(sideText).toBe(Array.from({ length: 200 }, (_, i) => `${i},`).join(""));
     io.close();
-    return host.ringBytes;
+    return host.ringBytes.in;
   } finally {
     close();
   }
@@ -227,7 +250,7 @@ test("output spliced from a process's pipe arrives exact, in order with frames s
 });
 
 test("output through the bulk ring arrives exact, in order with channel frames, wrapping its end many times", async () => {
-  // An odd size: frames end at every kind of offset, and the ring wraps about 90 times.
+  // An odd size: frames end at every kind of offset, and the output half wraps about 180 times.
   const f = ringFile(70_001);
   try {
     // Most of it came through the ring (chunks under RING_MIN_BYTES ride the channel).
@@ -243,10 +266,10 @@ test("a RING frame the ring cannot back ends the channel with a clear error, not
     [1000, /stdio ring held 0 of 1000 bytes/],
     [70_000, /RING frame of 70000 bytes at 0 does not fit the 65536-byte ring/],
   ] as const) {
-    const f = ringFile(65_536);
+    const f = ringFile(131_072);
     ftruncateSync(f.guestFd, 0);
     const [guest, hostEnd] = socketPair();
-    const host = new StdioMux(new FdDuplex(hostEnd, hostEnd), { ringIn: f.host });
+    const host = new StdioMux(new FdDuplex(hostEnd, hostEnd), { ringIn: () => f.host.guestToHost });
     try {
       const rx = host.receive(1);
       writeSync(guest, controlFrame(1, "RING", length));

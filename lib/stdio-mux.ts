@@ -13,14 +13,15 @@ import {
   header,
   INITIAL_CREDIT,
   MAX_PAYLOAD,
+  MAX_RING_CHUNK,
 } from "./stdio-frames.ts";
 import { RING_MIN_BYTES, RING_STREAM, RingReader, RingWriter, type StdioRing } from "./stdio-ring.ts";
 
 export interface StdioMuxOptions {
-  /** Guest: the bulk ring to send output through (lib/stdio-ring.ts), when it is open now. */
+  /** The bulk ring's half to send large chunks through (lib/stdio-ring.ts), when it is open now. */
   ringOut?: () => StdioRing | undefined;
-  /** Host: the bulk ring that RING frames' bytes are read from. */
-  ringIn?: StdioRing;
+  /** The half that the other side's RING frames' bytes are read from. */
+  ringIn?: () => StdioRing | undefined;
 }
 
 /**
@@ -111,6 +112,7 @@ export class StdioMux {
   private readonly splicer: PipeSplicer | undefined;
   private readonly ringWriter = new RingWriter();
   private readonly ringReader = new RingReader();
+  private ringScratch: Buffer | undefined;
 
   constructor(
     private readonly conn: Duplex,
@@ -168,12 +170,12 @@ export class StdioMux {
       return;
     }
     // Taken from the ring whoever it is for: the position moves on and the space goes back.
-    const payload = kind === FrameKind.RING ? this.takeFromRing(length) : data;
+    const payload = kind === FrameKind.RING ? this.takeFromRing(length, transient) : data;
     const i = this.in.get(stream);
     if (!i) return; // reset by us, or never opened: dropped
     if (kind === FrameKind.END) i.ended = true;
-    else if (i.into) this.deliver(stream, i, i.into, payload, transient && kind === FrameKind.DATA);
-    else i.queue.push(transient && kind === FrameKind.DATA ? copy(payload) : payload);
+    else if (i.into) this.deliver(stream, i, i.into, payload, transient);
+    else i.queue.push(transient ? copy(payload) : payload);
     if (i.into) this.settle(stream, i, i.into);
     i.wake?.();
   }
@@ -226,16 +228,25 @@ export class StdioMux {
     }
   }
 
-  /** A RING frame's bytes, taken from the ring whoever they are for; their space goes back at once. */
-  private takeFromRing(length: number): Uint8Array {
-    const bytes = this.ringReader.take(this.opts.ringIn, length);
+  /**
+   * A RING frame's bytes, taken from the ring whoever they are for; their space goes back at once.
+   * `transient`: into this end's scratch buffer (the receiver copies what it keeps), as its reads
+   * of the channel are; else into memory of their own.
+   */
+  private takeFromRing(length: number, transient: boolean): Uint8Array {
+    if (transient) this.ringScratch ??= Buffer.allocUnsafe(MAX_RING_CHUNK);
+    const bytes = this.ringReader.take(
+      this.opts.ringIn?.(),
+      length,
+      transient ? this.ringScratch : undefined,
+    );
     void this.write(controlFrame(RING_STREAM, "CREDIT", length));
     return bytes;
   }
 
-  /** The bytes that came through the ring (the client logs it). */
-  get ringBytes(): number {
-    return this.ringReader.bytes;
+  /** The bytes that came in and went out through the ring (the client logs them). */
+  get ringBytes(): { in: number; out: number } {
+    return { in: this.ringReader.bytes, out: this.ringWriter.bytes };
   }
 
   private fail(e: Error): void {
@@ -296,6 +307,21 @@ export class StdioMux {
     }).then(() => sent);
   }
 
+  /**
+   * As much of `bytes` as one RING frame of `stream` takes, through `ring`, in order with every
+   * other frame: resolves how many bytes were sent (0 once the channel is gone).
+   */
+  private writeThroughRing(stream: number, ring: StdioRing, bytes: Uint8Array): Promise<number> {
+    let sent = 0;
+    return this.enqueue(async () => {
+      const take = this.ringWriter.fit(ring, bytes.length);
+      if (!(await this.ringWriter.room(ring, take, () => this.closedWith !== undefined))) return;
+      this.ringWriter.put(ring, bytes.subarray(0, take));
+      await this.rawWrite(controlFrame(stream, "RING", take));
+      sent = take;
+    }).then(() => sent);
+  }
+
   private enqueue(op: () => Promise<void>): Promise<void> {
     const next = this.writing.then(async () => {
       if (this.closedWith || this.conn.destroyed) return;
@@ -328,7 +354,16 @@ export class StdioMux {
         for (let off = 0; off < data.length; ) {
           while (alive() && o.credit <= 0) await new Promise<void>((r) => (o.wake = r));
           if (!alive()) return false;
-          const n = Math.min(o.credit, MAX_PAYLOAD, data.length - off);
+          const allowed = Math.min(o.credit, data.length - off);
+          const ring = this.ringFor(allowed);
+          if (ring) {
+            o.credit -= allowed;
+            const sent = await this.writeThroughRing(stream, ring, data.subarray(off, off + allowed));
+            o.credit += allowed - sent;
+            off += sent;
+            continue;
+          }
+          const n = Math.min(allowed, MAX_PAYLOAD);
           o.credit -= n;
           await this.write(dataFrame(stream, data.subarray(off, off + n)));
           off += n;

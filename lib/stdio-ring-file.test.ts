@@ -19,12 +19,14 @@ test("the ring is opened on first use after a mount, let go before its share's u
     expect(ring.get()).toBeUndefined(); // not asked again until something is mounted
     ring.mounted();
     const got = ring.get();
-    expect(got?.size).toBe(1 << 20);
+    // Two halves, one per direction.
+    expect(got?.guestToHost).toMatchObject({ offset: 0, size: 1 << 19 });
+    expect(got?.hostToGuest).toMatchObject({ offset: 1 << 19, size: 1 << 19 });
     ring.unmounting(join(dir, "ro")); // another share: kept
     expect(ring.get()).toBe(got);
     ring.unmounting(`${share}/`);
     ring.mounted();
-    expect(ring.get()?.fd).toBeGreaterThan(0); // reopened after the share came back
+    expect(ring.get()?.hostToGuest.fd).toBeGreaterThan(0); // reopened after the share came back
     rmSync(path);
     mkdirSync(path); // not a file: never used as one
     ring.unmounting(share);

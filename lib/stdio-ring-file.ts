@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { GUEST_SHARE_ROOT } from "./constants.ts";
 import { messageOf } from "./errors.ts";
 import { logger } from "./log.ts";
-import type { StdioRing } from "./stdio-ring.ts";
+import { ringHalves, type StdioRing } from "./stdio-ring.ts";
 
 const log = logger("stdio-ring");
 
@@ -15,10 +15,13 @@ export const RING_FILE_NAME = ".stdio-ring";
 /** The guest's path to it, once the writable share is mounted (9p: rw/; virtio-fs: the root's rw/). */
 export const GUEST_RING_PATH = join(GUEST_SHARE_ROOT, "rw", RING_FILE_NAME);
 /**
- * Its size: two of the largest frames in flight (the host gives space back as each frame arrives).
- * Host memory (tmpfs) only as far as it has been written.
+ * Its size: two halves (output, input), each two of the largest frames in flight (a receiver
+ * gives space back as each frame arrives). Host memory (tmpfs) only as far as it has been written.
  */
-export const RING_BYTES = 2 * 1024 * 1024;
+export const RING_BYTES = 4 * 1024 * 1024;
+
+/** The ring's two halves as one end holds them. */
+export type RingHalves = { guestToHost: StdioRing; hostToGuest: StdioRing };
 
 /**
  * The guest's handle on the ring: opened on first use after the writable share is mounted, closed
@@ -26,27 +29,27 @@ export const RING_BYTES = 2 * 1024 * 1024;
  * unmounted before its snapshot).
  */
 export class GuestRingFile {
-  private ring: StdioRing | undefined;
+  private ring: RingHalves | undefined;
   /** Looked for since the last mount: a VM without a ring is asked once per mount, not per write. */
   private looked = false;
 
   constructor(private readonly path = GUEST_RING_PATH) {}
 
-  /** The ring, or undefined while the share is not mounted or the VM has none. */
-  get(): StdioRing | undefined {
+  /** The ring's halves, or undefined while the share is not mounted or the VM has none. */
+  get(): RingHalves | undefined {
     if (this.ring || this.looked) return this.ring;
     this.looked = true;
     let fd: number | undefined;
     try {
       fd = openSync(this.path, "r+");
       const st = fstatSync(fd);
-      if (!st.isFile() || st.size < 4096) throw new Error("not a ring");
-      this.ring = { fd, size: st.size };
+      if (!st.isFile() || st.size < 2 * 4096) throw new Error("not a ring");
+      this.ring = ringHalves(fd, st.size);
     } catch (e) {
       if (fd !== undefined) closeSync(fd);
       // A VM without one (vfkit) is normal; one that is there but unusable is worth a line.
       if ((e as NodeJS.ErrnoException).code !== "ENOENT")
-        log.debug(`stdio ring ${this.path} not used (output stays on the channel): ${messageOf(e)}`);
+        log.debug(`stdio ring ${this.path} not used (stdio stays on the channel): ${messageOf(e)}`);
     }
     return this.ring;
   }
@@ -59,7 +62,7 @@ export class GuestRingFile {
   /** Something is about to be unmounted: let go of the ring if it lies there. */
   unmounting(target: string): void {
     if (!this.ring || !`${this.path}/`.startsWith(`${target.replace(/\/+$/, "")}/`)) return;
-    closeSync(this.ring.fd);
+    closeSync(this.ring.guestToHost.fd);
     this.ring = undefined;
     this.looked = false;
   }

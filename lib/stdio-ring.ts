@@ -1,21 +1,29 @@
 // The stdio channel's bulk ring (docs/WIRE.md "bulk ring"): a file on the VM's writable share that
-// both ends hold open, the guest to write container output into, the host to read it. The guest
-// puts a large chunk into it and only a RING frame (12 bytes) crosses the channel; the host reads
-// the bytes at its own position as the frame arrives and gives the space back at once (CREDIT on
-// RING_STREAM), so the ring only ever holds bytes in flight. Why: a 9p write moves a whole chunk
-// in a few requests whose copy QEMU's I/O threads make, where spliced output through
-// virtio-serial cost the guest's one vCPU thread a request per 4 KiB page. Filled in order and
-// never across its end. Its content comes from the guest and is read like any other guest bytes:
-// only at offsets and lengths the host checked. Input does not use it: measured, host-to-guest
-// through the ring moved no faster (the agent's own CPU bounds stdin, not the port).
+// both ends hold open, in two halves, one per direction: the guest writes container output into
+// one for the host to read, the host writes stdin into the other for the guest to read. A sender
+// puts a large chunk into its half and only a RING frame (12 bytes) crosses the channel; the
+// receiver reads the bytes at its own position as the frame arrives and gives the space back at
+// once (CREDIT on RING_STREAM), so a half only ever holds bytes in flight. Why: a 9p request
+// moves a whole chunk, copied by QEMU's I/O threads, where virtio-serial costs the guest's one
+// vCPU a request per 4 KiB page out, and in, a QEMU main-loop turn and an interrupt per 4 KiB
+// (its socket chardev reads 4096 bytes at a time). Filled in order and never across a half's end.
+// The host reads the guest's half like any other guest bytes, only at offsets and lengths it
+// checked; what the guest does to the host's half can only spoil its own input.
 import { readSync, writeSync } from "node:fs";
 import { internal } from "./errors.ts";
 import { MAX_RING_CHUNK } from "./stdio-frames.ts";
 
-/** The ring file as one end holds it. */
+/** One direction's half of the ring file as one end holds it: bytes [offset, offset + size). */
 export interface StdioRing {
   fd: number;
+  offset: number;
   size: number;
+}
+
+/** Both halves of a ring file of `fileSize` bytes open as `fd`. */
+export function ringHalves(fd: number, fileSize: number): { guestToHost: StdioRing; hostToGuest: StdioRing } {
+  const size = Math.floor(fileSize / 2);
+  return { guestToHost: { fd, offset: 0, size }, hostToGuest: { fd, offset: size, size } };
 }
 
 /** The stream id whose CREDIT frames return ring space (never a real stream's). */
@@ -33,6 +41,8 @@ export class RingWriter {
   private used = 0;
   private wake: (() => void) | undefined;
   private scratch: Buffer | undefined;
+  /** The bytes put so far (the log says how much went through the ring). */
+  bytes = 0;
 
   /** The most of `n` bytes one frame can take now: up to the ring's end. */
   fit(ring: StdioRing, n: number): number {
@@ -62,11 +72,14 @@ export class RingWriter {
     this.put(ring, this.scratch.subarray(0, n));
   }
 
-  private put(ring: StdioRing, bytes: Uint8Array): void {
+  /** Write `bytes` (at most fit()) at this end's position, as one positional write. */
+  put(ring: StdioRing, bytes: Uint8Array): void {
+    const at = ring.offset + this.pos;
     for (let done = 0; done < bytes.length; )
-      done += writeSync(ring.fd, bytes, done, bytes.length - done, this.pos + done);
+      done += writeSync(ring.fd, bytes, done, bytes.length - done, at + done);
     this.pos = (this.pos + bytes.length) % ring.size;
     this.used += bytes.length;
+    this.bytes += bytes.length;
   }
 
   /** The receiver gave `n` bytes back. */
@@ -88,17 +101,21 @@ export class RingReader {
   /** The bytes taken so far (the log says how much went through the ring). */
   bytes = 0;
 
-  /** A RING frame's bytes, copied out of the ring; checked against the ring first. */
-  take(ring: StdioRing | undefined, length: number): Uint8Array {
+  /**
+   * A RING frame's bytes, read out of the ring (checked against it first) into a buffer of their
+   * own, or into `scratch` (at least MAX_RING_CHUNK) as a view valid until its next use.
+   */
+  take(ring: StdioRing | undefined, length: number, scratch?: Buffer): Uint8Array {
     if (!ring) throw internal("a RING frame on a stdio channel without a ring");
     if (length === 0 || length > ring.size - this.pos)
       throw internal(
         `a RING frame of ${length} bytes at ${this.pos} does not fit the ${ring.size}-byte ring`,
       );
-    const bytes = Buffer.allocUnsafe(length);
+    const bytes = scratch ? scratch.subarray(0, length) : Buffer.allocUnsafe(length);
+    const at = ring.offset + this.pos;
     let got = 0;
     while (got < length) {
-      const r = readSync(ring.fd, bytes, got, length - got, this.pos + got);
+      const r = readSync(ring.fd, bytes, got, length - got, at + got);
       if (r <= 0) break;
       got += r;
     }

@@ -6,6 +6,7 @@ import { closeSync, constants, fstatSync, openSync } from "node:fs";
 import { createConnection } from "node:net";
 import type { Duplex } from "node:stream";
 import { type Client, makeGenericClientConstructor, type ServiceError } from "@grpc/grpc-js";
+import { coalesce } from "../coalesce.ts";
 import { type GuestRuntime, stdioSocketFor } from "../constants.ts";
 import { deadlineExceeded, failedPrecondition, messageOf, unavailable } from "../errors.ts";
 import { logger } from "../log.ts";
@@ -13,7 +14,8 @@ import { checkGuestNetwork, type GuestNetwork } from "../net/guest-network.ts";
 import { agentService } from "../proto/service.ts";
 import type * as W from "../proto/wire.ts";
 import { StdioMux } from "../stdio-mux.ts";
-import type { StdioRing } from "../stdio-ring.ts";
+import { ringHalves } from "../stdio-ring.ts";
+import type { RingHalves } from "../stdio-ring-file.ts";
 import { fromStatus } from "./errors.ts";
 import { OwnedConnection } from "./owned-connection.ts";
 import type {
@@ -45,10 +47,13 @@ const date = (ms: number) => new Date(ms);
 
 const log = logger("agent-client");
 
-/** The host's read-only handle on a VM's ring: the guest's writes land in it through the VMM. */
-function openRing(path: string): StdioRing {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-  return { fd, size: fstatSync(fd).size };
+/**
+ * The host's handle on a VM's ring: it reads the guest's half (the guest's writes land in it
+ * through the VMM) and writes its own (lib/stdio-ring.ts).
+ */
+function openRing(path: string): RingHalves {
+  const fd = openSync(path, constants.O_RDWR | constants.O_NOFOLLOW);
+  return ringHalves(fd, fstatSync(fd).size);
 }
 
 /**
@@ -246,21 +251,25 @@ export class AgentClient {
     this.stdio ??= new Promise<StdioMux>((resolve, reject) => {
       const sock = createConnection(this.stdioPath);
       sock.once("connect", () => {
-        let ringIn: StdioRing | undefined;
+        let ring: RingHalves | undefined;
         try {
-          ringIn = this.stdioRing ? openRing(this.stdioRing) : undefined;
+          ring = this.stdioRing ? openRing(this.stdioRing) : undefined;
         } catch (e) {
           sock.destroy();
           this.stdio = undefined;
           reject(unavailable(`cannot open the VM's stdio ring ${this.stdioRing}`, { cause: e }));
           return;
         }
-        const mux = new StdioMux(sock, { ringIn });
+        const mux = new StdioMux(
+          sock,
+          ring && { ringIn: () => ring.guestToHost, ringOut: () => ring.hostToGuest },
+        );
         void mux.closed.then(() => {
           this.stdio = undefined;
-          if (!ringIn) return;
-          closeSync(ringIn.fd);
-          log.debug(`stdio channel closed: ${mux.ringBytes} bytes came through the ring`);
+          if (!ring) return;
+          closeSync(ring.guestToHost.fd);
+          const { in: came, out: went } = mux.ringBytes;
+          log.debug(`stdio channel closed: ${came} bytes came and ${went} went through the ring`);
         });
         resolve(mux);
       });
@@ -303,7 +312,9 @@ export class AgentClient {
     const sender = mux.sender(id);
     let sent = 0;
     let open = true;
-    const chunks = data instanceof Uint8Array ? [data] : data;
+    // Batched while the guest is behind: each frame costs the agent about as much as a MiB of
+    // bytes (measured, 100 MiB in 256 KiB frames: 64-79 MiB/s; in 1 MiB frames: 120-155).
+    const chunks = data instanceof Uint8Array ? [data] : coalesce(data);
     for await (const chunk of chunks) {
       open = await sender.send(chunk);
       if (!open) break;

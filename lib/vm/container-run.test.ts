@@ -101,19 +101,28 @@ test("24 MiB of stdout arrive byte-exact through a slow reader while 3,000 small
   );
 });
 
-test("bulk output crosses through the VM's ring file; a line stays on the channel", async () => {
+test("bulk output and input cross through the VM's ring file; a line stays on the channel", async () => {
   const debug = { ...env, env: { ...env.env, RUNM_LOG_LEVEL: "debug" } };
-  const ringBytes = (stderr: string) =>
-    Number(stderr.match(/stdio channel closed: (\d+) bytes came through the ring/)?.[1] ?? -1);
+  const ringBytes = (stderr: string) => {
+    const m = stderr.match(/stdio channel closed: (\d+) bytes came and (\d+) went through the ring/);
+    return { came: Number(m?.[1] ?? -1), went: Number(m?.[2] ?? -1) };
+  };
   const bulk = await vmRun([], ["head", "-c", "8388608", "/dev/zero"], undefined, debug);
   expect({ code: bulk.code, bytes: bulk.stdout.length }).toEqual({ code: 0, bytes: 8388608 });
   // Chunks under RING_MIN_BYTES ride the channel: most, not necessarily all, took the ring.
-  expect(ringBytes(bulk.stderr)).toBeGreaterThan(4 << 20);
+  expect(ringBytes(bulk.stderr).came).toBeGreaterThan(4 << 20);
+  const input = new Uint8Array(8 << 20).map((_, i) => (i * 131) % 251);
+  const sum = await vmRun(["-i"], ["sha256sum"], input, debug);
+  expect({ code: sum.code, sum: sum.stdout.split(" ")[0] }).toEqual({
+    code: 0,
+    sum: new Bun.CryptoHasher("sha256").update(input).digest("hex"),
+  });
+  expect(ringBytes(sum.stderr).went).toBeGreaterThan(4 << 20);
   const line = await vmRun([], ["echo", "one line"], undefined, debug);
   expect({ code: line.code, out: line.stdout, ring: ringBytes(line.stderr) }).toEqual({
     code: 0,
     out: "one line\n",
-    ring: 0,
+    ring: { came: 0, went: 0 },
   });
 });
 
