@@ -145,7 +145,12 @@ async function stdinRate(h: Harness): Promise<{ mibps: number; exact: boolean }>
   // second copy starts where the first ended. (busybox `head -c` reads so little per call that it,
   // not the channel, set the rate: 26 MiB/s from an in-guest pipe.)
   const blocks = `bs=65536 count=${STDIO_BYTES / 65536} iflag=fullblock`;
-  const p = ctrSh(h, "b-stdin", `echo ready; dd ${blocks} of=/dev/null 2>/dev/null; echo read; sha256sum`, true);
+  const p = ctrSh(
+    h,
+    "b-stdin",
+    `echo ready; dd ${blocks} of=/dev/null 2>/dev/null; echo read; sha256sum`,
+    true,
+  );
   const reader = p.stdout.getReader();
   let text = "";
   const until = async (word: string) => {

@@ -63,6 +63,16 @@ function pair(ring?: ReturnType<typeof ringFile>): [StdioMux, StdioMux, () => vo
   return [ma, mb, close];
 }
 
+/** `fn` with a ring file of `size` bytes, removed after. */
+async function withRing<T>(size: number, fn: (f: ReturnType<typeof ringFile>) => Promise<T>): Promise<T> {
+  const f = ringFile(size);
+  try {
+    return await fn(f);
+  } finally {
+    f.close();
+  }
+}
+
 /** A ring file as the guest and the host each hold it (lib/stdio-ring.ts: a half each way). */
 function ringFile(size: number) {
   const dir = mkdtempSync(join(tmpdir(), "ring-"));
@@ -195,18 +205,29 @@ async function stdinArrivesExact(ring?: ReturnType<typeof ringFile>): Promise<nu
   }
 }
 
-test("stdin reaches a process's pipe exact while it reads late; a process that stops reading resets the stream", async () => {
-  expect(await stdinArrivesExact()).toBe(0);
-});
+/**
+ * Two tests of `body`: over the channel alone (nothing may go through a ring), then with an
+ * odd-sized ring file, whose halves (35,000 bytes) each way a frame can end at every kind of offset
+ * and wrap hundreds of times (more than `viaRing` bytes must go through it).
+ */
+function overChannelAndRing(
+  what: string,
+  body: (ring?: ReturnType<typeof ringFile>) => Promise<number>,
+  viaRing: number,
+) {
+  test(`${what}: over the channel alone`, async () => {
+    expect(await body()).toBe(0);
+  });
+  test(`${what}: through the bulk ring, wrapping its half many times`, async () => {
+    expect(await withRing(70_001, body)).toBeGreaterThan(viaRing);
+  });
+}
 
-test("stdin through the bulk ring reaches the pipe exact, wrapping its half many times", async () => {
-  const f = ringFile(70_001);
-  try {
-    expect(await stdinArrivesExact(f)).toBeGreaterThan(8 << 20);
-  } finally {
-    f.close();
-  }
-});
+overChannelAndRing(
+  "stdin reaches a process's pipe exact while it reads late; a process that stops reading resets the stream",
+  stdinArrivesExact,
+  8 << 20,
+);
 
 /**
  * The agent's own stdio (agent/stdio.ts): a child writes 6 MiB into its stdout pipe, in writes of
@@ -245,20 +266,12 @@ async function splicedOutputArrivesExact(ring?: ReturnType<typeof ringFile>): Pr
   }
 }
 
-test("output spliced from a process's pipe arrives exact, in order with frames sent alongside, through a slow reader", async () => {
-  expect(await splicedOutputArrivesExact()).toBe(0);
-});
-
-test("output through the bulk ring arrives exact, in order with channel frames, wrapping its end many times", async () => {
-  // An odd size: frames end at every kind of offset, and the output half wraps about 180 times.
-  const f = ringFile(70_001);
-  try {
-    // Most of it came through the ring (chunks under RING_MIN_BYTES ride the channel).
-    expect(await splicedOutputArrivesExact(f)).toBeGreaterThan(4 << 20);
-  } finally {
-    f.close();
-  }
-});
+// Most of the output goes through the ring: chunks under RING_MIN_BYTES ride the channel.
+overChannelAndRing(
+  "output spliced from a process's pipe arrives exact, in order with frames sent alongside, through a slow reader",
+  splicedOutputArrivesExact,
+  4 << 20,
+);
 
 test("a RING frame the ring cannot back ends the channel with a clear error, not wrong bytes", async () => {
   // A guest is not trusted: frames forged on a raw channel, against a ring emptied under the host.
