@@ -1,7 +1,8 @@
 // A Duplex over raw file descriptors (a virtio-serial port, an accepted vsock socket). Reads and
 // writes are non-blocking and signal-driven on the main thread (lib/fd-io.ts); a read is issued
-// only when the HTTP/2 session wants more, so flow control reaches the fd. Output waiting in a pipe
-// can be spliced in (spliceFrom) instead of written.
+// only when the HTTP/2 session wants more, so flow control reaches the fd. The stdio channel reads
+// it itself instead (readTransient), and output waiting in a pipe can be spliced in (spliceFrom)
+// instead of written.
 import { closeSync } from "node:fs";
 import { Duplex } from "node:stream";
 import { FdReader, FdWriter } from "../../lib/fd-io.ts";
