@@ -1,8 +1,9 @@
-// Batches a byte stream for the wire: a read-ahead pump keeps pulling from the source while the
-// consumer is busy (up to `maxBytes`), and each pull returns everything gathered so far as one
-// chunk. A fast consumer sees chunks as they come (no added latency); a backpressured one gets
-// few large messages instead of many ~4-10 KB ones (busybox writes small), which is what limits
-// gRPC throughput (≈ 120 µs per message under Bun, measured).
+// Batches a byte stream for the stdio channel: a read-ahead pump keeps pulling from the source
+// while the consumer is busy (up to `maxBytes`), and each pull returns everything gathered so far
+// as one chunk. A fast consumer sees chunks as they come (no added latency); a backpressured one
+// gets few large frames instead of many small ones, and under TCG the agent pays per frame about
+// what it pays per MiB of bytes (docs/WIRE.md "Bulk ring"). Used for a terminal's output in the
+// agent (busybox writes small) and for stdin on the host.
 export async function* coalesce(
   source: AsyncIterable<Uint8Array>,
   maxBytes = 1024 * 1024,
