@@ -1,7 +1,8 @@
 // Through containerd, in one run against one private containerd (Debian's 1.6), each runm figure
 // beside its baseline measured in the same run:
 //   start      `ctr run --rm IMG true`, runm vs plain runc (median, ratio); eight runm at once
-//   exec       `ctr task exec ... true` into a running container (median round trip)
+//   exec       `ctr task exec ... true` into a running container (median round trip), and
+//              `ctr run --rm IMG true` as a pod's later container, into that container's VM
 //   memory     host PSS per idle container (shim + jail + QEMU), averaged over four idle ones; the
 //              template's file reported on its own (its pages are split among the clones' PSS)
 //   idle CPU   the shim's and the VMM's share of a core while their container sleeps
@@ -11,6 +12,7 @@
 // `bun bench/shim.ts` prints the numbers as JSON.
 import { createHash, randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
+import { SANDBOX_ANNOTATION } from "../lib/constants.ts";
 import { listTemplates } from "../lib/sandbox/template.ts";
 import { type Harness, startHarness } from "../test/shim/harness.ts";
 import { cpuShare, median, pssMiB, round } from "./_stats.ts";
@@ -23,9 +25,9 @@ const MIB = 2 ** 20;
 const STDIO_BYTES = 50 * MIB;
 const RUNM = "io.containerd.runm.v2";
 
-async function timedRun(h: Harness, runtime: string, id: string): Promise<number> {
+async function timedRun(h: Harness, runtime: string, id: string, flags: string[] = []): Promise<number> {
   const t0 = performance.now();
-  const r = await h.ctr(["run", "--rm", "--runtime", runtime, h.image, id, "true"]);
+  const r = await h.ctr(["run", "--rm", "--runtime", runtime, ...flags, h.image, id, "true"]);
   const s = (performance.now() - t0) / 1000;
   if (r.code !== 0) throw new Error(`ctr run with ${runtime} failed: ${r.stderr}`);
   return s;
@@ -244,6 +246,12 @@ export async function benchShim(): Promise<Record<string, number>> {
       execs.push((performance.now() - t0) / 1000);
     }
     out["shim.exec_true_median_s"] = round(median(execs), 3);
+    // A pod's later container, started in the running (warm) VM of `one` (runm's sandbox
+    // annotation): what a lone container would take from a VM restored and warmed ahead of need.
+    const joined: number[] = [];
+    for (let i = 0; i < RUNS; i++)
+      joined.push(await timedRun(h, RUNM, `b-joined-${i}`, ["--annotation", `${SANDBOX_ANNOTATION}=${one}`]));
+    out["shim.joined_ctr_run_rm_true_median_s"] = round(median(joined), 3);
     for (const id of idle) await remove(h, id);
 
     // stdio.

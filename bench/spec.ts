@@ -53,6 +53,11 @@ export const PROMISES: Promise_[] = [
   },
   { key: "shim.exec_true_median_s", better: "lower", what: "ctr task exec ... true round trip (s)" },
   {
+    key: "shim.joined_ctr_run_rm_true_median_s",
+    better: "lower",
+    what: "ctr run --rm IMG true into a running sandbox's VM, as a pod's later container (s)",
+  },
+  {
     key: "idle.container_over_bare",
     better: "lower",
     bound: 2,
