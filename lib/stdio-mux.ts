@@ -173,10 +173,11 @@ export class StdioMux {
     const payload = kind === FrameKind.RING ? this.takeFromRing(length, transient) : data;
     const i = this.in.get(stream);
     if (!i) return; // reset by us, or never opened: dropped
-    if (kind === FrameKind.END) i.ended = true;
-    else if (i.into) this.deliver(stream, i, i.into, payload, transient);
+    if (kind === FrameKind.END) {
+      i.ended = true;
+      if (i.into) this.settle(stream, i, i.into);
+    } else if (i.into) this.deliver(stream, i, i.into, payload, transient);
     else i.queue.push(transient ? copy(payload) : payload);
-    if (i.into) this.settle(stream, i, i.into);
     i.wake?.();
   }
 
@@ -294,16 +295,12 @@ export class StdioMux {
     let sent = 0;
     return this.enqueue(async () => {
       const ring = this.ringFor(n);
-      if (!ring) {
-        sent = Math.min(n, MAX_PAYLOAD);
-        await splicer.spliceFrom(header(stream, FrameKind.DATA, sent), pipe, sent);
+      if (ring) {
+        sent = await this.ringFrame(stream, ring, n, (take) => this.ringWriter.putFromPipe(ring, pipe, take));
         return;
       }
-      const take = this.ringWriter.fit(ring, n);
-      if (!(await this.ringWriter.room(ring, take, () => this.closedWith !== undefined))) return;
-      this.ringWriter.putFromPipe(ring, pipe, take);
-      await splicer.writeOrdered(controlFrame(stream, "RING", take));
-      sent = take;
+      sent = Math.min(n, MAX_PAYLOAD);
+      await splicer.spliceFrom(header(stream, FrameKind.DATA, sent), pipe, sent);
     }).then(() => sent);
   }
 
@@ -314,12 +311,28 @@ export class StdioMux {
   private writeThroughRing(stream: number, ring: StdioRing, bytes: Uint8Array): Promise<number> {
     let sent = 0;
     return this.enqueue(async () => {
-      const take = this.ringWriter.fit(ring, bytes.length);
-      if (!(await this.ringWriter.room(ring, take, () => this.closedWith !== undefined))) return;
-      this.ringWriter.put(ring, bytes.subarray(0, take));
-      await this.rawWrite(controlFrame(stream, "RING", take));
-      sent = take;
+      sent = await this.ringFrame(stream, ring, bytes.length, (take) =>
+        this.ringWriter.put(ring, bytes.subarray(0, take)),
+      );
     }).then(() => sent);
+  }
+
+  /**
+   * Inside an op that enqueue() runs: up to `n` bytes of `stream` as one RING frame, once `ring`
+   * has room; `fill` puts the first `take` of them into it. The bytes sent (0 once the channel is
+   * gone).
+   */
+  private async ringFrame(
+    stream: number,
+    ring: StdioRing,
+    n: number,
+    fill: (take: number) => void,
+  ): Promise<number> {
+    const take = this.ringWriter.fit(ring, n);
+    if (!(await this.ringWriter.room(ring, take, () => this.closedWith !== undefined))) return 0;
+    fill(take);
+    await this.rawWrite(controlFrame(stream, "RING", take));
+    return take;
   }
 
   private enqueue(op: () => Promise<void>): Promise<void> {

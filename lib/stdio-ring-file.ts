@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { GUEST_SHARE_ROOT } from "./constants.ts";
 import { messageOf } from "./errors.ts";
 import { logger } from "./log.ts";
-import { ringHalves, type StdioRing } from "./stdio-ring.ts";
+import { type RingHalves, ringHalves } from "./stdio-ring.ts";
 
 const log = logger("stdio-ring");
 
@@ -19,9 +19,6 @@ export const GUEST_RING_PATH = join(GUEST_SHARE_ROOT, "rw", RING_FILE_NAME);
  * gives space back as each frame arrives). Host memory (tmpfs) only as far as it has been written.
  */
 export const RING_BYTES = 4 * 1024 * 1024;
-
-/** The ring's two halves as one end holds them. */
-export type RingHalves = { guestToHost: StdioRing; hostToGuest: StdioRing };
 
 /**
  * The guest's handle on the ring: opened on first use after the writable share is mounted, closed

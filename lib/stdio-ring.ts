@@ -20,8 +20,11 @@ export interface StdioRing {
   size: number;
 }
 
+/** The ring file's two halves as one end holds them. */
+export type RingHalves = { guestToHost: StdioRing; hostToGuest: StdioRing };
+
 /** Both halves of a ring file of `fileSize` bytes open as `fd`. */
-export function ringHalves(fd: number, fileSize: number): { guestToHost: StdioRing; hostToGuest: StdioRing } {
+export function ringHalves(fd: number, fileSize: number): RingHalves {
   const size = Math.floor(fileSize / 2);
   return { guestToHost: { fd, offset: 0, size }, hostToGuest: { fd, offset: size, size } };
 }

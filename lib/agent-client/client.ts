@@ -14,8 +14,7 @@ import { checkGuestNetwork, type GuestNetwork } from "../net/guest-network.ts";
 import { agentService } from "../proto/service.ts";
 import type * as W from "../proto/wire.ts";
 import { StdioMux } from "../stdio-mux.ts";
-import { ringHalves } from "../stdio-ring.ts";
-import type { RingHalves } from "../stdio-ring-file.ts";
+import { type RingHalves, ringHalves } from "../stdio-ring.ts";
 import { fromStatus } from "./errors.ts";
 import { OwnedConnection } from "./owned-connection.ts";
 import type {
