@@ -3,6 +3,7 @@
 //   start      `ctr run --rm IMG true`, runm vs plain runc (median, ratio); eight runm at once
 //   exec       `ctr task exec ... true` into a running container (median round trip), and
 //              `ctr run --rm IMG true` as a pod's later container, into that container's VM
+//   spare      `ctr run --rm IMG true` with the runtime option `spare`, a warm spare ready
 //   memory     host PSS per idle container (shim + jail + QEMU), averaged over four idle ones; the
 //              template's file reported on its own (its pages are split among the clones' PSS)
 //   idle CPU   the shim's and the VMM's share of a core while their container sleeps
@@ -11,9 +12,11 @@
 //              and on into /dev/null; both byte-exact (sha256 computed inside)
 // `bun bench/shim.ts` prints the numbers as JSON.
 import { createHash, randomBytes } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
-import { SANDBOX_ANNOTATION } from "../lib/constants.ts";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { SANDBOX_ANNOTATION, SHIM_SOCKET_DIR } from "../lib/constants.ts";
 import { listTemplates } from "../lib/sandbox/template.ts";
+import { listSpares } from "../shim/spare.ts";
 import { type Harness, startHarness } from "../test/shim/harness.ts";
 import { cpuShare, median, pssMiB, round } from "./_stats.ts";
 
@@ -59,6 +62,15 @@ const programOf = (pid: number) => {
     return "";
   }
 };
+
+/** Until a spare shim of this containerd is ready to be claimed. */
+async function readySpare(h: Harness): Promise<void> {
+  for (let i = 0; i < 1200; i++) {
+    if (listSpares(SHIM_SOCKET_DIR, h.ctd.address, "default").some((s) => s.kind === "sock")) return;
+    await Bun.sleep(100);
+  }
+  throw new Error("no spare shim became ready within 120 s");
+}
 
 async function runDetached(h: Harness, id: string, cmd: string[]): Promise<void> {
   const r = await h.ctr(["run", "-d", "--runtime", RUNM, h.image, id, ...cmd]);
@@ -265,6 +277,20 @@ export async function benchShim(): Promise<Record<string, number>> {
     out["shim.stdin_mib_per_s"] = round(si.mibps);
     out["shim.stdin_over_guest_pipe"] = round(si.mibps / pipe);
     out["shim.stdin_exact"] = si.exact ? 1 : 0;
+
+    // Last (a spare would be claimed by any later container): the runtime option `spare`, each run
+    // started once the spare its predecessor asked for is warm, as containers started a while apart.
+    const spareOpts = join(h.ctd.dir, "spare.toml");
+    writeFileSync(spareOpts, "[shim]\nspare = true\n");
+    const withSpare = ["--runtime-config-path", spareOpts];
+    await timedRun(h, RUNM, "b-spare-first", withSpare);
+    const spared: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      await readySpare(h);
+      spared.push(await timedRun(h, RUNM, `b-spare-${i}`, withSpare));
+    }
+    out["shim.spare_ctr_run_rm_true_median_s"] = round(median(spared), 3);
+    out["shim.spare_over_runc_ratio"] = round(median(spared) / median(runc));
     return out;
   } finally {
     await h.stop();

@@ -58,6 +58,18 @@ export const PROMISES: Promise_[] = [
     what: "ctr run --rm IMG true into a running sandbox's VM, as a pod's later container (s)",
   },
   {
+    key: "shim.spare_ctr_run_rm_true_median_s",
+    better: "lower",
+    bound: 1.5,
+    what: "ctr run --rm IMG true with the runtime option spare, a warm spare ready (s)",
+  },
+  {
+    key: "shim.spare_over_runc_ratio",
+    better: "lower",
+    bound: 8,
+    what: "the same over plain runc, same run",
+  },
+  {
     key: "idle.container_over_bare",
     better: "lower",
     bound: 2,

@@ -38,7 +38,7 @@ let current: LogLevelName = initialLevel();
 // the stream; /dev/null is one too, where colour codes harm nothing) under a TERM that is not the
 // kernel's own `linux` (the guest console, where the agent logs plainly) nor `dumb`.
 const term = process.env.TERM ?? "";
-const colour =
+let colour =
   stderrIsCharDevice() && !["", "dumb", "linux"].includes(term) && !process.env.CI && !process.env.NO_COLOR;
 
 function stderrIsCharDevice(): boolean {
@@ -54,6 +54,17 @@ export function setLogLevel(name: LogLevelName): void {
   current = name;
   // Child processes (shim, dev containerd) inherit the choice.
   process.env.RUNM_LOG_LEVEL = name;
+}
+
+let logFd = 2;
+
+/**
+ * Where lines go from now on (default fd 2): a spare shim, started with no log, writes into the
+ * log FIFO of the container that claims it.
+ */
+export function setLogFd(fd: number): void {
+  logFd = fd;
+  colour = false; // a FIFO or file: plain lines, as containerd's log parses them
 }
 
 export function logLevelName(): LogLevelName {
@@ -76,7 +87,7 @@ function write(level: LineLevel, tag: string, args: unknown[]): void {
     ? `\x1b[${COLOUR[level]}m${level}\x1b[0m${tagged} ${text}`
     : `[${level}]${tagged} ${text}`;
   try {
-    writeSync(2, `${line}\n`);
+    writeSync(logFd, `${line}\n`);
   } catch {
     // stderr closed (a shim whose log fifo is gone): nothing to tell
   }

@@ -44,6 +44,8 @@ describe("shim command line", () => {
   test("serve args round-trip the identity", () => {
     const f = parseShimFlags(["-namespace", "n", "-id", "i", "-address", "/a", "-debug", "start"]);
     const back = parseShimFlags(serveArgs({ ...f, socket: "/s.sock", bundle: "/b" }));
+    expect(back.spare).toBeUndefined();
+    expect(parseShimFlags(serveArgs({ ...f, socket: "/s.sock", spare: true })).spare).toBe(true);
     expect(back).toMatchObject({
       namespace: "n",
       id: "i",

@@ -11,6 +11,8 @@ export interface ShimFlags {
   bundle: string;
   debug: boolean;
   socket?: string;
+  /** A spare server (shim/spare.ts): warms a VM ahead of need until a `start` claims it. */
+  spare?: boolean;
   action: "start" | "delete" | "serve" | "version";
 }
 
@@ -43,6 +45,10 @@ export function parseShimFlags(argv: string[]): ShimFlags {
     const body = a.replace(/^--?/, "");
     const eq = body.indexOf("=");
     const name = eq < 0 ? body : body.slice(0, eq);
+    if (name === "spare") {
+      f.spare = true;
+      continue;
+    }
     if (name === "debug" || name === "v") {
       if (name === "v") f.action = "version";
       else f.debug = eq < 0 ? true : body.slice(eq + 1) !== "false";
@@ -79,5 +85,6 @@ export function serveArgs(f: ShimFlags): string[] {
   if (f.bundle) args.push("-bundle", f.bundle);
   if (f.debug) args.push("-debug");
   if (f.socket) args.push("-socket", f.socket);
+  if (f.spare) args.push("-spare");
   return [...args, "serve"];
 }

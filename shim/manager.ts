@@ -2,6 +2,7 @@
 //   start  — launch the long-lived server detached (own session), wait until it listens, print
 //            the address in the form this containerd expects, exit; for a pod's later container,
 //            answer the address of the pod's running shim instead (shim/grouping.ts).
+//            A ready spare shim (shim/spare.ts) is claimed instead of launching one.
 //   delete — clean up after a shim that died (even by SIGKILL): VM processes by pid, sockets,
 //            runtime dirs; print a DeleteResponse with exit status 137. A pod's shim that still
 //            serves other containers is left alone.
@@ -37,6 +38,7 @@ import {
 import { readRecord } from "./bundle-state.ts";
 import { type ShimFlags, serveArgs } from "./flags.ts";
 import { groupOfBundle } from "./grouping.ts";
+import { claimSpare } from "./spare.ts";
 
 const DELETE_RESPONSE = codec("containerd.task.v2.DeleteResponse");
 const SIGKILL_STATUS = 128 + 9;
@@ -60,6 +62,13 @@ export async function startShim(f: ShimFlags, stdin: Uint8Array): Promise<Uint8A
     return answer();
   }
   rmSync(socket, { force: true }); // a dead shim's
+  // A spare shim with a warm VM (the runtime option `spare`) becomes this container's.
+  const spare = await claimSpare(f, bundle, socket);
+  if (spare !== undefined) {
+    await writeFileAtomic(join(bundle, SHIM_BUNDLE_FILES.pid), String(spare));
+    await writeFileAtomic(join(bundle, SHIM_BUNDLE_FILES.address), `unix://${socket}`);
+    return answer();
+  }
 
   // containerd reads the shim's log from the `log` FIFO in the bundle (already open for reading).
   // O_RDWR never blocks on a FIFO, and the server keeps the fd as its stderr.

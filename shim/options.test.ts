@@ -11,6 +11,8 @@ describe("runtime options and annotations", () => {
     );
     expect(o.shim).toEqual({ cpus: 2, memoryMiB: 512, shareKind: "virtiofs" });
     expect(o.policy).toEqual({ allowAnnotations: ["io.containerd.runm.cpus"], maxCpus: 4 });
+    expect(parseOptionsToml("spare = true", "f").shim).toEqual({ spare: true });
+    expect(() => parseOptionsToml("spare = 1", "f")).toThrow("f: spare must be true or false");
     expect(() => parseOptionsToml("cpuz = 2", "f")).toThrow(/unknown option cpuz/);
     expect(() => parseOptionsToml("memory = 10", "f")).toThrow(/≥ 64/);
     expect(() => parseOptionsToml("[policy]\nallow_annotations = 3", "f")).toThrow(

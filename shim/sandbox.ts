@@ -1,13 +1,17 @@
 // The shim's side of its sandbox: which VM id a containerd (namespace, id) gets, the guest image
 // the runtime options name, and the sandbox started through lib/sandbox with them.
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { type GuestArch, hostGuestArch } from "../lib/constants.ts";
 import { failedPrecondition, messageOf } from "../lib/errors.ts";
 import { type GuestManifest, readGuestManifest } from "../lib/guest-manifest.ts";
+import { busyboxRootfs, findBusybox } from "../lib/image/busybox-rootfs.ts";
+import { writeRootfsDir } from "../lib/image/rootfs-dir.ts";
 import type { SocketBind } from "../lib/sandbox/host-forwards.ts";
 import { Sandbox } from "../lib/sandbox/sandbox.ts";
-import type { VmShare } from "../lib/vm/vm-interface.ts";
+import { WARM_SHARE, warmUp } from "../lib/sandbox/warmup.ts";
+import { guestSharePath, type VmShare } from "../lib/vm/vm-interface.ts";
 import type { ShimOptions } from "./options.ts";
 
 /** A VM id for a containerd (namespace, id): readable when it fits, hashed when it does not. */
@@ -26,6 +30,34 @@ function loadManifest(path?: string, arch: GuestArch = hostGuestArch()): GuestMa
       hint: "build the guest with: runm build all, or fix guest_manifest in the runtime options",
     });
   }
+}
+
+/** The guest image the options name, as text: a spare's VM fits only while it is the same build. */
+export function manifestText(o: ShimOptions): string {
+  return JSON.stringify(loadManifest(o.guestManifest, o.guestArch));
+}
+
+/**
+ * A spare shim's VM (shim/spare.ts): started with no shares, then warmed by one container
+ * lifecycle of a busybox root shown to it as a hot share, as a template is before its snapshot.
+ * TCG's translations live only in the QEMU process that made them, so each clone warms itself.
+ */
+export async function startSpareSandbox(id: string, o: ShimOptions): Promise<Sandbox> {
+  const sandbox = await startSandbox(id, { shares: [], sockets: [] }, o);
+  const root = join(sandbox.vm.runtimeDir, "spare-warm-root");
+  const share = { name: WARM_SHARE, hostPath: root, readOnly: true };
+  try {
+    await writeRootfsDir(busyboxRootfs(await findBusybox(sandbox.vm.config.arch)), root);
+    sandbox.addShares([share]);
+    await warmUp(sandbox.agent, [], guestSharePath({ ...share, hot: true }));
+    sandbox.removeShares([share.name]);
+  } catch (e) {
+    await sandbox.shutdown();
+    throw e;
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  return sandbox;
 }
 
 export function startSandbox(

@@ -30,11 +30,12 @@ import { writeRecord } from "./bundle-state.ts";
 import { groupOf } from "./grouping.ts";
 import { type HostHookKind, type OciHook, ociState, runHooks, splitHooks } from "./hooks.ts";
 import { linkConsole } from "./manager.ts";
-import { resolveOptions } from "./options.ts";
+import { resolveOptions, type ShimOptions } from "./options.ts";
 import { checkSpec } from "./policy.ts";
 import { type Exit, ShimProcess } from "./process.ts";
 import type { Publisher } from "./publisher.ts";
-import { sandboxId, startSandbox } from "./sandbox.ts";
+import { manifestText, sandboxId, startSandbox } from "./sandbox.ts";
+import { spareMismatch } from "./spare.ts";
 import { openHostIo } from "./stdio.ts";
 
 const log = logger("shim");
@@ -75,6 +76,16 @@ export interface TaskServiceDeps {
   publisher: Publisher;
   /** Called after Shutdown answered: close the server and exit. */
   shutdown(): void;
+  /** A spare shim's warm VM (shim/spare.ts): its first container joins it if its shape fits. */
+  spare?: SpareVm;
+  /** After a Create whose options ask for a spare: have one ready for the next container. */
+  wantSpare?(options: ShimOptions): void;
+}
+
+export interface SpareVm {
+  /** The VM, or undefined if it could not be made (its container then boots its own). */
+  sandbox: Promise<Sandbox | undefined>;
+  options: ShimOptions & { manifestText: string };
 }
 
 /** The guest's process states as containerd's; "unknown": the guest did not answer in time. */
@@ -177,13 +188,21 @@ export class TaskService {
     if (this.containers.has(r.id)) throw alreadyExists(`container ${r.id} already exists in this shim`);
     const namespace = ctx.metadata[TTRPC_NAMESPACE_KEY]?.[0] ?? this.deps.namespace;
     const spec = JSON.parse(readFileSync(join(r.bundle, "config.json"), "utf8"));
-    const pod = this.sandbox;
+    let pod = this.sandbox;
     const podPids = pod ? [...this.containers.values()].map((c) => c.init.pid).filter((p) => p > 0) : [];
     checkSpec(spec.linux, podPids);
     // A joining container's options are checked (policy) but its VM already exists as it is.
     const opts = resolveOptions(r.options as AnyValue | null, spec);
     const netns = pod ? undefined : podNetwork(spec.linux);
     if (pod) checkJoinedNetwork(r.id, spec.linux, pod, podPids);
+    // A spare's first container joins its warm VM as a pod's later one would, if it fits.
+    const spare = pod ? undefined : await this.takeSpare(r.id, opts, netns);
+    if (spare) {
+      const cgroup = hostCgroupOf(spec.linux);
+      if (cgroup) spare.adoptHostCgroup(cgroup);
+      pod = spare;
+      this.sandbox = spare;
+    }
     const plan = planMounts(
       r.id,
       r.bundle,
@@ -260,11 +279,12 @@ export class TaskService {
         io: { stdin: r.stdin, stdout: r.stdout, stderr: r.stderr, terminal: r.terminal },
         pid,
       });
+      if (opts.spare) this.deps.wantSpare?.(opts);
       return { pid };
     } catch (e) {
       await io.close();
-      if (!pod) {
-        await started?.shutdown();
+      if (!pod || spare) {
+        await (started ?? spare)?.shutdown();
         this.sandbox = undefined;
       } else {
         await pod.agent.delete({ containerId: r.id }).catch(() => {});
@@ -272,6 +292,30 @@ export class TaskService {
       }
       throw e;
     }
+  }
+
+  /**
+   * The spare's VM for a first container whose shape fits it; otherwise the spare's VM goes (in the
+   * background: the container boots its own meanwhile) and the log says why.
+   */
+  private async takeSpare(
+    id: string,
+    opts: ShimOptions,
+    netns: string | undefined,
+  ): Promise<Sandbox | undefined> {
+    const spare = this.deps.spare;
+    if (!spare) return undefined;
+    this.deps.spare = undefined;
+    const sandbox = await spare.sandbox;
+    if (!sandbox) return undefined;
+    const why = spareMismatch(spare.options, { ...opts, manifestText: manifestText(opts) }, netns);
+    if (!why) {
+      log.info(`${id} runs in the spare's warm VM ${sandbox.id}`);
+      return sandbox;
+    }
+    log.info(`${id} does not fit the spare's VM (${why}): it boots its own`);
+    void sandbox.shutdown();
+    return undefined;
   }
 
   /**
@@ -565,6 +609,10 @@ export class TaskService {
     const sandbox = this.sandbox;
     this.sandbox = undefined;
     await sandbox?.shutdown();
+    // A spare's VM nobody took (still warming, or its container never came).
+    const spare = this.deps.spare;
+    this.deps.spare = undefined;
+    await (await spare?.sandbox)?.shutdown();
   }
 }
 

@@ -4,13 +4,16 @@
 // (boot.ts: clock, entropy, id) before its shares are mounted. A restore that fails falls back to
 // a cold boot, and says why once. State is keyed by the sandbox id, so a pod (several containers
 // in one VM) fits the same shape.
+
+import { writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { AgentClient } from "../agent-client/index.ts";
 import { type GuestRuntime, hostGuestArch } from "../constants.ts";
 import { failedPrecondition, messageOf, notImplemented } from "../errors.ts";
 import { type GuestManifest, readGuestManifest } from "../guest-manifest.ts";
 import { logger } from "../log.ts";
-import { pidAlive } from "../sys/proc.ts";
+import { HostCgroup } from "../sys/host-cgroup.ts";
+import { pidAlive, withDescendants } from "../sys/proc.ts";
 import { DEFAULT_VM_CPUS, DEFAULT_VM_MEMORY_MIB } from "../vm/defaults.ts";
 import { hostDriver } from "../vm/select-driver.ts";
 import type { BootTimeline } from "../vm/timeline.ts";
@@ -104,6 +107,8 @@ export class Sandbox {
   private hostForwards: HostForwards | undefined;
   /** A pod's later containers' host unix sockets, by container. */
   private readonly joinedForwards = new Map<string, HostForwards>();
+  /** The host cgroup the running VMM was moved into (adoptHostCgroup), removed after it stops. */
+  private adopted: HostCgroup | undefined;
 
   private constructor(
     readonly id: string,
@@ -268,9 +273,21 @@ export class Sandbox {
     return Promise.race([exited, late]);
   }
 
+  /**
+   * Move the running VMM's host processes into a cgroup: a VM started before its container named
+   * one (a spare shim's) ends where a VM started for that container is born (VmConfig.hostCgroup).
+   */
+  adoptHostCgroup(path: string): void {
+    const cgroup = HostCgroup.create(path);
+    this.adopted = cgroup;
+    // The jail's children too (QEMU, virtiofsd), each written: a move takes one process.
+    const pids = withDescendants(this.hostPids());
+    for (const file of cgroup.procsFiles()) for (const pid of pids) writeFileSync(file, String(pid));
+  }
+
   /** The host cgroup the VMM runs in, if any. */
   get hostCgroup(): string | undefined {
-    return this.vm.config.hostCgroup;
+    return this.adopted?.path ?? this.vm.config.hostCgroup;
   }
 
   /** The pod network namespace the VM was started in, if any. */
@@ -288,5 +305,7 @@ export class Sandbox {
     this.joinedForwards.clear();
     this.agent.close();
     await this.vm.shutdown();
+    this.adopted?.remove();
+    this.adopted = undefined;
   }
 }

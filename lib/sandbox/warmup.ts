@@ -19,7 +19,15 @@ async function drain(stream: AsyncIterable<Uint8Array>): Promise<string> {
   return out;
 }
 
-export async function warmUp(agent: AgentClient, shareMounts: GuestShareMount[]): Promise<void> {
+/**
+ * `lower`: where the guest sees the busybox root: the template's launch-time share, or a share
+ * added while the VM runs (a spare shim's clone, shim/spare.ts).
+ */
+export async function warmUp(
+  agent: AgentClient,
+  shareMounts: GuestShareMount[],
+  lower = guestSharePath({ name: WARM_SHARE, readOnly: true }),
+): Promise<void> {
   const upper = `${GUEST_UPPER_ROOT}/${ID}`;
   const rootfs = `${GUEST_ROOTFS_ROOT}/${ID}`;
   const mounted: string[] = [];
@@ -31,7 +39,7 @@ export async function warmUp(agent: AgentClient, shareMounts: GuestShareMount[])
   mounted.push(upper);
   await agent.mountShare({
     fstype: "overlay",
-    tag: `lowerdir=${guestSharePath({ name: WARM_SHARE, readOnly: true })},upperdir=${upper}/upper,workdir=${upper}/work`,
+    tag: `lowerdir=${lower},upperdir=${upper}/upper,workdir=${upper}/work`,
     target: rootfs,
     readOnly: false,
   });

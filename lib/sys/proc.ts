@@ -4,7 +4,7 @@
 // differs, the pid now belongs to someone else and is left alone. (Bun's Subprocess.kill already
 // refuses a child it has reaped; this covers processes recorded on disk, as the shim's `delete`
 // and leftover cleanup need.)
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 export interface ProcessIdentity {
   pid: number;
@@ -67,4 +67,26 @@ export async function stopVerified(id: ProcessIdentity, graceMs = 2000): Promise
   }
   signalVerified(id, "SIGKILL");
   while (stillRunning(id)) await Bun.sleep(10);
+}
+
+/** `roots` and every live process below them (from each /proc/PID/stat's parent pid). */
+export function withDescendants(roots: number[]): number[] {
+  if (process.platform !== "linux") return roots; // no procfs: the roots alone
+  const children = new Map<number, number[]>();
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    const ppid = Number(statFields(Number(d))?.[1]);
+    if (!ppid) continue;
+    const list = children.get(ppid) ?? [];
+    list.push(Number(d));
+    children.set(ppid, list);
+  }
+  const out: number[] = [];
+  const todo = [...roots];
+  for (let pid = todo.pop(); pid !== undefined; pid = todo.pop()) {
+    if (out.includes(pid)) continue;
+    out.push(pid);
+    todo.push(...(children.get(pid) ?? []));
+  }
+  return out;
 }
