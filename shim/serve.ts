@@ -57,9 +57,9 @@ export async function serveShim(f: ShimFlags): Promise<void> {
   };
   const exit = () => void stop().then(() => process.exit(0));
   // The next spare starts once this container has had SPARE_SETTLE_MS to start and run, or when
-  // containerd shuts this shim down after its last Delete, whichever comes first: a spare's restore
-  // and warm-up (≈ 2 s of TCG) made while a container starts slow exactly that start (1.2-1.7 s
-  // against 0.95 s measured for `ctr run --rm true`).
+  // containerd shuts this shim down after its last Delete, whichever comes first: its restore and
+  // warm-up (≈ 2 s of TCG) then keep off the host's cores while a short container starts (no
+  // difference beyond the noise was measured either way: docs/ARCHITECTURE.md).
   let nextSpare: ShimOptions | undefined;
   let nextSpareTimer: Timer | undefined;
   const launchNextSpare = () => {
