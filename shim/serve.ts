@@ -62,19 +62,20 @@ export async function serveShim(f: ShimFlags): Promise<void> {
   // difference beyond the noise was measured either way: docs/ARCHITECTURE.md).
   let nextSpare: ShimOptions | undefined;
   let nextSpareTimer: Timer | undefined;
-  const launchNextSpare = () => {
+  const launchNextSpare = async () => {
     clearTimeout(nextSpareTimer);
-    if (nextSpare) launchSpare(f, socketDir, nextSpare, selfArgv());
+    const options = nextSpare;
     nextSpare = undefined;
+    if (options)
+      await launchSpare(f, socketDir, options, selfArgv()).catch((e) =>
+        log.warn(`could not launch a spare shim: ${messageOf(e)}`),
+      );
   };
   const deps: TaskServiceDeps = {
     namespace: f.namespace,
     socket,
     publisher,
-    shutdown: () => {
-      launchNextSpare();
-      exit();
-    },
+    shutdown: () => void launchNextSpare().finally(exit),
     wantSpare: (options) => {
       nextSpare = options;
       nextSpareTimer ??= setTimeout(launchNextSpare, SPARE_SETTLE_MS);
@@ -100,6 +101,7 @@ export async function serveShim(f: ShimFlags): Promise<void> {
         accept(c);
         unclaimed = false;
         unwatch();
+        rmSync(pendingMark(spareAt), { force: true });
         socket = c.socket;
         deps.socket = c.socket;
         // From here on this is that container's shim: its log FIFO, its bundle, full priority.

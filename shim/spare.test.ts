@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
-import { tmpdir } from "node:os";
+import { getPriority, tmpdir } from "node:os";
 import { join } from "node:path";
 import { TtrpcServer } from "../lib/ttrpc/index.ts";
 import { parseShimFlags } from "./flags.ts";
@@ -14,6 +14,7 @@ import {
   namesNetworkNamespace,
   parseClaim,
   pendingMark,
+  SPARE_NICE,
   SPARE_SERVICE,
   spareMismatch,
   spareSocket,
@@ -43,6 +44,42 @@ describe("spare files", () => {
     expect(listSpares(dir, ADDRESS, "default")).toEqual([{ path: live, pid: process.pid, kind: "sock" }]);
     expect(existsSync(pendingMark(dead))).toBe(false);
     expect(existsSync(otherNs)).toBe(true);
+  });
+});
+
+describe("launching a spare", () => {
+  test("eight shims asking at once launch one spare, niced, marked as warming; none while it lives", async () => {
+    // Eight processes, as eight shims: each looks for a spare and launches one through the real
+    // launchSpare, with `sh -c "exec sleep 30"` standing in for the shim binary (sh ignores the serve
+    // arguments after its script).
+    const script = join(dir, "launch.ts");
+    writeFileSync(
+      script,
+      `import { parseShimFlags } from ${JSON.stringify(join(import.meta.dir, "flags.ts"))};
+import { DEFAULT_OPTIONS } from ${JSON.stringify(join(import.meta.dir, "options.ts"))};
+import { launchSpare } from ${JSON.stringify(join(import.meta.dir, "spare.ts"))};
+const f = parseShimFlags(["-namespace", "default", "-id", "x", "-address", ${JSON.stringify(ADDRESS)}, "start"]);
+await launchSpare(f, ${JSON.stringify(dir)}, DEFAULT_OPTIONS, ["/bin/sh", "-c", "exec sleep 30"]);
+`,
+    );
+    const launchers = Array.from({ length: 8 }, () =>
+      Bun.spawn([process.execPath, script], { stderr: "inherit" }),
+    );
+    expect(await Promise.all(launchers.map((p) => p.exited))).toEqual(Array(8).fill(0));
+    const spares = listSpares(dir, ADDRESS, "default");
+    try {
+      expect(spares).toHaveLength(1);
+      expect(spares[0]?.kind).toBe("pending");
+      expect(getPriority(spares[0]?.pid)).toBe(SPARE_NICE);
+      const again = Bun.spawn([process.execPath, script]);
+      expect(await again.exited).toBe(0);
+      expect(listSpares(dir, ADDRESS, "default")).toHaveLength(1);
+    } finally {
+      for (const p of readdirSync(dir)) {
+        const pid = Number(/-(\d+)\.pending$/.exec(p)?.[1]);
+        if (pid) process.kill(pid, "SIGKILL");
+      }
+    }
   });
 });
 

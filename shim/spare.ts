@@ -14,6 +14,7 @@
 // Files in the shim socket dir, per (containerd address, namespace):
 //   spare-KEY-PID.pending  the spawner's mark while PID restores and warms its VM
 //   spare-KEY-PID.sock     PID's server, ready to be claimed
+//   spare-KEY.lock         held while a shim looks for a spare and launches one
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -21,6 +22,7 @@ import { connect, type Socket } from "node:net";
 import { setPriority } from "node:os";
 import { dirname, isAbsolute, join } from "node:path";
 import { alreadyExists, invalidArgument, messageOf } from "../lib/errors.ts";
+import { withLock } from "../lib/lock.ts";
 import { logger } from "../lib/log.ts";
 import { pidAlive } from "../lib/sys/proc.ts";
 import { TtrpcClient } from "../lib/ttrpc/index.ts";
@@ -150,33 +152,46 @@ function endSpare(pid: number, socket: string): void {
 
 /**
  * After a Create whose options ask for a spare: start one for this containerd and namespace
- * unless one is ready or warming. It is detached (its own session), logs nowhere until claimed,
- * and runs niced until then.
+ * unless one is ready or warming. The look and the launch hold a lock per containerd and namespace
+ * (eight containers started at once ask together: one spare, not eight). The spare is detached
+ * (its own session), logs nowhere until claimed, and runs niced until then.
  */
-export function launchSpare(f: ShimFlags, socketDir: string, options: ShimOptions, argv: string[]): void {
-  if (listSpares(socketDir, f.address, f.namespace).length >= SPARES_WANTED) return;
-  const [bin, ...pre] = argv;
-  // The socket is named by the spare's pid, known once it runs: a placeholder the spare replaces.
-  const child = spawn(
-    bin as string,
-    [...pre, ...serveArgs({ ...f, id: "spare", bundle: "", socket: join(socketDir, "spare"), spare: true })],
-    {
-      cwd: "/",
-      detached: true,
-      stdio: "ignore",
-      env: { ...process.env, [SPARE_OPTIONS_ENV]: JSON.stringify(options) },
-    },
-  );
-  const pid = child.pid;
-  child.unref();
-  if (pid === undefined) return;
-  try {
-    setPriority(pid, SPARE_NICE);
-  } catch {
-    // it runs at normal priority: slower neighbours while it warms, nothing worse
-  }
-  writeFileSync(pendingMark(spareSocket(socketDir, f.address, f.namespace, pid)), "");
-  log.debug(`spare shim ${pid} launched`);
+export async function launchSpare(
+  f: ShimFlags,
+  socketDir: string,
+  options: ShimOptions,
+  argv: string[],
+): Promise<void> {
+  const lock = join(socketDir, `spare-${spareKey(f.address, f.namespace)}.lock`);
+  await withLock(lock, async () => {
+    if (listSpares(socketDir, f.address, f.namespace).length >= SPARES_WANTED) return;
+    const [bin, ...pre] = argv;
+    // The socket is named by the spare's pid, known once it runs: a placeholder the spare replaces.
+    const child = spawn(
+      bin as string,
+      [
+        ...pre,
+        ...serveArgs({ ...f, id: "spare", bundle: "", socket: join(socketDir, "spare"), spare: true }),
+      ],
+      {
+        cwd: "/",
+        detached: true,
+        stdio: "ignore",
+        env: { ...process.env, [SPARE_OPTIONS_ENV]: JSON.stringify(options) },
+      },
+    );
+    const pid = child.pid;
+    child.unref();
+    if (pid === undefined) return;
+    try {
+      setPriority(pid, SPARE_NICE);
+    } catch {
+      // it runs at normal priority: slower neighbours while it warms, nothing worse
+    }
+    // Under the lock: the next launcher sees it.
+    writeFileSync(pendingMark(spareSocket(socketDir, f.address, f.namespace, pid)), "");
+    log.debug(`spare shim ${pid} launched`);
+  });
 }
 
 /** The spare's own reading of its options (written by launchSpare's shim). */
