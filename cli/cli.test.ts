@@ -47,6 +47,12 @@ describe("runm CLI frame", () => {
     try {
       await Bun.write(join(dir, "runm.toml"), "[vm]\ncpu = 2\n");
       expect(() => loadConfig(join(dir, "runm.toml"))).toThrow(`${dir}/runm.toml: unknown key vm.cpu`);
+      await Bun.write(join(dir, "runm.toml"), "[vm]\nspare = true\n");
+      expect(loadConfig(join(dir, "runm.toml")).vm?.spare).toBe(true);
+      await Bun.write(join(dir, "runm.toml"), '[vm]\nspare = "yes"\n');
+      expect(() => loadConfig(join(dir, "runm.toml"))).toThrow(
+        `${dir}/runm.toml: vm.spare must be a boolean`,
+      );
       await Bun.write(join(dir, "runm.toml"), "[vm\n");
       expect(() => loadConfig(join(dir, "runm.toml"))).toThrow(/is not valid TOML/);
     } finally {

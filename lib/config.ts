@@ -13,6 +13,8 @@ export interface RunmConfig {
     accel?: "auto" | "kvm" | "tcg" | "hvf";
     /** The unprivileged user the VMM runs as (default runm-vmm). */
     user?: string;
+    /** Keep a warm spare VM per containerd namespace (the runtime option `spare`, host-wide). */
+    spare?: boolean;
   };
   /** What containers may widen (shim/policy.ts). */
   policy?: {
@@ -23,10 +25,10 @@ export interface RunmConfig {
   };
 }
 
-type FieldType = "string" | "number" | "string[]";
+type FieldType = "string" | "number" | "boolean" | "string[]";
 const SCHEMA: Record<string, Record<string, FieldType>> = {
   kernel: { source: "string" },
-  vm: { cpus: "number", memory: "number", accel: "string", user: "string" },
+  vm: { cpus: "number", memory: "number", accel: "string", user: "string", spare: "boolean" },
   policy: {
     allow_annotations: "string[]",
     allow_host_hooks: "string[]",

@@ -1,6 +1,10 @@
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { codec } from "../lib/containerd/protos.ts";
 import { isRunmError } from "../lib/errors.ts";
-import { fromAnnotations, parseOptionsToml } from "./options.ts";
+import { fromAnnotations, parseOptionsToml, resolveOptions } from "./options.ts";
 import { checkAnnotations, checkSpec, DEFAULT_POLICY, podResources, sizeVm } from "./policy.ts";
 
 describe("runtime options and annotations", () => {
@@ -18,6 +22,25 @@ describe("runtime options and annotations", () => {
     expect(() => parseOptionsToml("[policy]\nallow_annotations = 3", "f")).toThrow(
       /list of annotation names/,
     );
+  });
+
+  test("runm.toml's [vm] spare turns spares on host-wide; a runtime's own options override it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "runm-options-"));
+    const was = process.env.RUNM_CONFIG_DIR;
+    process.env.RUNM_CONFIG_DIR = dir;
+    try {
+      expect(resolveOptions(null, {}).spare).toBe(false);
+      writeFileSync(join(dir, "runm.toml"), "[vm]\nspare = true\n");
+      expect(resolveOptions(null, {}).spare).toBe(true);
+      const value = codec("runtimeoptions.v1.Options").encode({
+        configBody: new TextEncoder().encode("spare = false"),
+      });
+      expect(resolveOptions({ typeUrl: "runtimeoptions.v1.Options", value }, {}).spare).toBe(false);
+    } finally {
+      if (was === undefined) delete process.env.RUNM_CONFIG_DIR;
+      else process.env.RUNM_CONFIG_DIR = was;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("annotations io.containerd.runm.cpus / .memory", () => {

@@ -278,6 +278,7 @@ export function resolveOptions(
     ...(vm.cpus ? { cpus: vm.cpus } : {}),
     ...(vm.memory ? { memoryMiB: vm.memory } : {}),
     ...(vm.accel ? { accel: vm.accel } : {}),
+    ...(vm.spare !== undefined ? { spare: vm.spare } : {}),
     ...rt.shim,
     ...asked,
   };
