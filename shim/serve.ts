@@ -7,6 +7,7 @@ import { constants, openSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { registerCleanup } from "../lib/cleanup.ts";
 import { invalidArgument, messageOf } from "../lib/errors.ts";
+import { writeFileAtomic } from "../lib/fs-atomic.ts";
 import { logger, setLogFd } from "../lib/log.ts";
 import { withDescendants } from "../lib/sys/proc.ts";
 import { TtrpcServer } from "../lib/ttrpc/index.ts";
@@ -18,6 +19,7 @@ import { manifestText, sandboxId, startSpareSandbox } from "./sandbox.ts";
 import {
   claimOnce,
   encode,
+  failureNote,
   launchSpare,
   parseClaim,
   pendingMark,
@@ -81,7 +83,7 @@ export async function serveShim(f: ShimFlags): Promise<void> {
       nextSpareTimer ??= setTimeout(launchNextSpare, SPARE_SETTLE_MS);
     },
   };
-  const spare = f.spare ? spareVm(f.namespace) : undefined;
+  const spare = f.spare ? spareVm(f.namespace, failureNote(socketDir, f.address, f.namespace)) : undefined;
   deps.spare = spare;
   const tasks = new TaskService(deps);
   // Signals run every registered cleanup (this one and each VM's), then exit 128+signal.
@@ -139,12 +141,23 @@ export async function serveShim(f: ShimFlags): Promise<void> {
   log.info(`shim ${f.namespace}/${f.id} listening on ${socket} (pid ${process.pid})`);
 }
 
-/** A spare's VM: restored and warmed now; undefined (and logged) if it cannot be made. */
-function spareVm(namespace: string): SpareVm {
+/**
+ * A spare's VM: restored and warmed now; undefined if it cannot be made, and why is written to
+ * `failed` (a spare has no log until claimed; the next launcher says it).
+ */
+function spareVm(namespace: string, failed: string): SpareVm {
   const options = spareOptions();
-  const sandbox = startSpareSandbox(sandboxId(namespace, `spare-${process.pid}`), options).catch((e) => {
-    log.warn(`the spare's VM could not be made: ${messageOf(e)}`);
-    return undefined;
-  });
-  return { sandbox, options: { ...options, manifestText: manifestText(options) } };
+  const sandbox = startSpareSandbox(sandboxId(namespace, `spare-${process.pid}`), options).catch(
+    async (e) => {
+      await writeFileAtomic(failed, `${messageOf(e)}\n`).catch(() => {});
+      return undefined;
+    },
+  );
+  let manifest = "";
+  try {
+    manifest = manifestText(options);
+  } catch {
+    // the VM's start reads it too, fails the same way and records why
+  }
+  return { sandbox, options: { ...options, manifestText: manifest } };
 }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
 import { getPriority, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +10,8 @@ import {
   claimOnce,
   claimSpare,
   encode,
+  failureNote,
+  launchSpare,
   listSpares,
   namesNetworkNamespace,
   parseClaim,
@@ -80,6 +82,21 @@ await launchSpare(f, ${JSON.stringify(dir)}, DEFAULT_OPTIONS, ["/bin/sh", "-c", 
         if (pid) process.kill(pid, "SIGKILL");
       }
     }
+  });
+
+  test("a spare that failed a moment ago stops launches for a while; an old failure does not", async () => {
+    const f = parseShimFlags(["-namespace", "default", "-id", "x", "-address", ADDRESS, "start"]);
+    const note = failureNote(dir, ADDRESS, "default");
+    writeFileSync(note, "no template: disk full\n");
+    await launchSpare(f, dir, DEFAULT_OPTIONS, ["/bin/sh", "-c", "exec sleep 30"]);
+    expect(listSpares(dir, ADDRESS, "default")).toEqual([]);
+    const old = (Date.now() - 120_000) / 1000;
+    utimesSync(note, old, old);
+    await launchSpare(f, dir, DEFAULT_OPTIONS, ["/bin/sh", "-c", "exec sleep 30"]);
+    const spares = listSpares(dir, ADDRESS, "default");
+    for (const sp of spares) process.kill(sp.pid, "SIGKILL");
+    expect(spares).toHaveLength(1);
+    expect(existsSync(note)).toBe(false);
   });
 });
 

@@ -15,9 +15,10 @@
 //   spare-KEY-PID.pending  the spawner's mark while PID restores and warms its VM
 //   spare-KEY-PID.sock     PID's server, ready to be claimed
 //   spare-KEY.lock         held while a shim looks for a spare and launches one
+//   spare-KEY.failed       why the last spare could not make its VM (logged by the next launcher)
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { setPriority } from "node:os";
 import { dirname, isAbsolute, join } from "node:path";
@@ -80,6 +81,14 @@ export function listSpares(dir: string, address: string, namespace: string): Spa
   }
   return out;
 }
+
+/** Why the last spare of this containerd and namespace failed: it has no log of its own to say it. */
+export function failureNote(dir: string, address: string, namespace: string): string {
+  return join(dir, `spare-${spareKey(address, namespace)}.failed`);
+}
+
+/** A failure this recent stops launches: each would fail again, and cost a VM's boot. */
+const FAILURE_BACKOFF_MS = 60_000;
 
 /** Where a spare of this containerd and namespace with this pid listens once ready. */
 export function spareSocket(dir: string, address: string, namespace: string, pid: number): string {
@@ -165,6 +174,16 @@ export async function launchSpare(
   const lock = join(socketDir, `spare-${spareKey(f.address, f.namespace)}.lock`);
   await withLock(lock, async () => {
     if (listSpares(socketDir, f.address, f.namespace).length >= SPARES_WANTED) return;
+    // The last spare failed: said here, where a log reaches containerd's; no retry for a while.
+    const note = failureNote(socketDir, f.address, f.namespace);
+    try {
+      const failedAt = statSync(note).mtimeMs;
+      log.warn(`a spare shim could not make its VM: ${readFileSync(note, "utf8").trim()}`);
+      if (Date.now() - failedAt < FAILURE_BACKOFF_MS) return;
+      rmSync(note, { force: true });
+    } catch {
+      // no failure recorded
+    }
     const [bin, ...pre] = argv;
     // The socket is named by the spare's pid, known once it runs: a placeholder the spare replaces.
     const child = spawn(

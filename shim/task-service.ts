@@ -279,7 +279,8 @@ export class TaskService {
         io: { stdin: r.stdin, stdout: r.stdout, stderr: r.stderr, terminal: r.terminal },
         pid,
       });
-      if (opts.spare) this.deps.wantSpare?.(opts);
+      // A CNI pod's VM is of a shape no spare has (a tap in the pod's namespace): none is made for it.
+      if (opts.spare && !sandbox.podNetns) this.deps.wantSpare?.(opts);
       return { pid };
     } catch (e) {
       await io.close();
