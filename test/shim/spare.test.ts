@@ -1,13 +1,19 @@
 // The runtime option `spare` (shim/spare.ts) through a real containerd, runc in real VMs: a
 // container started once a spare is ready runs in the spare's warm VM (its shim is the spare's
-// process, its VMM is moved into the container's host cgroup, its log reaches containerd); a new
+// process, its VMM is moved into the container's host cgroup, its log reaches containerd, a later
+// container of its group joins it); a new
 // spare follows; a container whose shape differs boots its own VM; spares end with containerd
 // and leave nothing behind.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { RUNM_RUNTIME_NAME, SHIM_BUNDLE_FILES, SHIM_SOCKET_DIR } from "../../lib/constants.ts";
+import {
+  RUNM_RUNTIME_NAME,
+  SANDBOX_ANNOTATION,
+  SHIM_BUNDLE_FILES,
+  SHIM_SOCKET_DIR,
+} from "../../lib/constants.ts";
 import { listSpares, spareKey } from "../../shim/spare.ts";
 import { type Harness, startHarness, vmmsUnder } from "./harness.ts";
 
@@ -62,7 +68,7 @@ describe("spare shims", () => {
   }, T);
 
   test(
-    "claimed, joined, replaced, refused when the shape differs, gone with containerd",
+    "claimed, joined (and joined by its group), replaced, refused when the shape differs, gone with containerd",
     async () => {
       const rt = ["--runtime-config-path", opts];
       // No spare yet: the first container boots as always, and asks for one.
@@ -102,6 +108,18 @@ describe("spare shims", () => {
         );
       expect(qemu).toBeDefined();
       expect(readFileSync(`/proc/${qemu}/cgroup`, "utf8")).toContain("/default/spare-2");
+      // The claimed shim is its group's: a later container of the same sandbox joins that VM (a
+      // VM of its own would be named default-spare-2; spares are default-spare-PID).
+      const seen = new Set<string>();
+      const sampling = setInterval(() => {
+        for (const c of vmmsUnder(h.ctd.dir)) seen.add(c);
+      }, 50);
+      const joined = await h
+        .run("spare-2b", ["echo", "joined"], ["--rm", "--annotation", `${SANDBOX_ANNOTATION}=spare-2`])
+        .finally(() => clearInterval(sampling));
+      expect(joined).toEqual({ code: 0, stdout: "joined\n", stderr: "" });
+      expect([...seen].filter((c) => /default-spare-2(?![0-9])/.test(c))).toEqual([]);
+      expect([...seen].some((c) => c.includes(`default-spare-${first}`))).toBe(true);
       expect(await h.ctr(["task", "kill", "-s", "SIGKILL", "spare-2"])).toMatchObject({ code: 0 });
       expect((await run.done).code).toBe(137);
       // The claimed shim logs into the container's log FIFO, which containerd copies into its own.
@@ -136,7 +154,7 @@ describe("spare shims", () => {
       await until("no VM left", () => (vmmsUnder(h.ctd.dir).length === 0 ? true : undefined), 30_000);
       const key = spareKey(h.ctd.address, "default");
       expect(readdirSync(SHIM_SOCKET_DIR).filter((n) => n.startsWith(`spare-${key}-`))).toEqual([]);
-      expect(h.leftovers(["spare-1", "spare-2", "spare-3"])).toEqual([]);
+      expect(h.leftovers(["spare-1", "spare-2", "spare-2b", "spare-3"])).toEqual([]);
     },
     T,
   );
