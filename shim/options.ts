@@ -50,7 +50,8 @@ export interface ShimOptions {
   guestRuntime: GuestRuntime;
   /**
    * Keep a spare shim with a warm VM for the next container (shim/spare.ts): faster starts for an
-   * idle VM's memory (about 180 MiB) held per containerd namespace.
+   * idle VM's memory (≈ 300 MiB PSS alone, part of it the template's shared file) held per
+   * containerd namespace.
    */
   spare: boolean;
 }

@@ -37,7 +37,7 @@ export const RUNTIME_CONFIG = `# runm's runtime configuration, read by container
 # memory = 512             # MiB per VM
 # user = "runm-vmm"        # the unprivileged user every VMM runs as
 # spare = false            # keep a warm spare VM per containerd namespace: starts ≈ 2× faster
-#                          # under TCG, ≈ 180 MiB held per namespace (docs/SHIM.md "Spare shims")
+#                          # under TCG, ≈ 300 MiB held per namespace (docs/SHIM.md "Spare shims")
 
 [policy]
 # allow_annotations = []   # runm annotations containers may set (io.containerd.runm.*)
