@@ -198,10 +198,11 @@ export class TaskService {
     // A spare's first container joins its warm VM as a pod's later one would, if it fits.
     const spare = pod ? undefined : await this.takeSpare(r.id, opts, netns);
     if (spare) {
-      const cgroup = hostCgroupOf(spec.linux);
-      if (cgroup) spare.adoptHostCgroup(cgroup);
+      // Held first: if the move fails, Create fails and the VM still goes with the shim.
       pod = spare;
       this.sandbox = spare;
+      const cgroup = hostCgroupOf(spec.linux);
+      if (cgroup) spare.adoptHostCgroup(cgroup);
     }
     const plan = planMounts(
       r.id,
@@ -309,7 +310,13 @@ export class TaskService {
     this.deps.spare = undefined;
     const sandbox = await spare.sandbox;
     if (!sandbox) return undefined;
-    const why = spareMismatch(spare.options, { ...opts, manifestText: manifestText(opts) }, netns);
+    let why: string | undefined;
+    try {
+      why = spareMismatch(spare.options, { ...opts, manifestText: manifestText(opts) }, netns);
+    } catch (e) {
+      void sandbox.shutdown(); // the container's guest image cannot be read: its Create fails
+      throw e;
+    }
     if (!why) {
       log.info(`${id} runs in the spare's warm VM ${sandbox.id}`);
       return sandbox;
