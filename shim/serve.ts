@@ -46,14 +46,22 @@ export async function serveShim(f: ShimFlags): Promise<void> {
   const publisher = createPublisher(ttrpcAddress, f.namespace);
   const server = new TtrpcServer();
   let teardown: Promise<void> | undefined;
+  /** A spare nobody has claimed yet: it waits for its claim, not for containerd's calls. */
+  let unclaimed = f.spare === true;
+  // A spare's files go first: its teardown may wait for a warm-up, and a SIGKILL meanwhile would
+  // leave them (listSpares sweeps a dead pid's files only when its key is looked up again).
+  const removeFiles = () => {
+    if (spareAt) rmSync(pendingMark(spareAt), { force: true });
+    rmSync(socket, { force: true });
+  };
   const stop = () => {
     teardown ??= (async () => {
+      if (unclaimed) removeFiles();
       await tasks.close().catch((e) => log.warn(`teardown: ${String(e)}`));
       await Promise.race([publisher.flush(), Bun.sleep(2000)]);
       publisher.close();
       await server.close();
-      rmSync(socket, { force: true });
-      if (spareAt) rmSync(pendingMark(spareAt), { force: true });
+      removeFiles();
     })();
     return teardown;
   };
@@ -87,10 +95,9 @@ export async function serveShim(f: ShimFlags): Promise<void> {
   deps.spare = spare;
   const tasks = new TaskService(deps);
   // Signals run every registered cleanup (this one and each VM's), then exit 128+signal.
-  registerCleanup({ name: "shim server", run: stop, runSync: () => rmSync(socket, { force: true }) });
+  registerCleanup({ name: "shim server", run: stop, runSync: removeFiles });
   server.register(TASK_SERVICE, tasks.methods());
 
-  let unclaimed = spare !== undefined;
   if (spareAt && spare) {
     const unwatch = watchContainerd(ttrpcAddress, () => {
       log.warn("containerd is gone: the spare exits");

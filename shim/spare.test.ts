@@ -38,13 +38,15 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("spare files", () => {
-  test("only live spares of this containerd and namespace are listed; a dead one's files go", () => {
+  test("only live spares of this containerd and namespace are listed; a dead one's files go, whoever's", () => {
     const live = spareSocket(dir, ADDRESS, "default", process.pid);
     const dead = spareSocket(dir, ADDRESS, "default", deadPid());
     const otherNs = spareSocket(dir, ADDRESS, "k8s.io", process.pid);
-    for (const f of [live, pendingMark(dead), otherNs]) writeFileSync(f, "");
+    const otherDead = spareSocket(dir, "/run/other/containerd.sock", "default", deadPid());
+    for (const f of [live, pendingMark(dead), otherNs, otherDead]) writeFileSync(f, "");
     expect(listSpares(dir, ADDRESS, "default")).toEqual([{ path: live, pid: process.pid, kind: "sock" }]);
     expect(existsSync(pendingMark(dead))).toBe(false);
+    expect(existsSync(otherDead)).toBe(false);
     expect(existsSync(otherNs)).toBe(true);
   });
 });

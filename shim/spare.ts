@@ -14,7 +14,7 @@
 // Files in the shim socket dir, per (containerd address, namespace):
 //   spare-KEY-PID.pending  the spawner's mark while PID restores and warms its VM
 //   spare-KEY-PID.sock     PID's server, ready to be claimed
-//   spare-KEY.lock         held while a shim looks for a spare and launches one
+//   spare.lock             held while a shim looks for a spare and launches one (any KEY)
 //   spare-KEY.failed       why the last spare could not make its VM (logged by the next launcher)
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -62,7 +62,10 @@ interface SpareFile {
   kind: "sock" | "pending";
 }
 
-/** The spares (ready or warming) of a containerd and namespace whose processes are alive; stale marks go. */
+/**
+ * The spares (ready or warming) of a containerd and namespace whose processes are alive. The files
+ * of a dead spare (SIGKILLed: it could not remove them), of any containerd, go on the way.
+ */
 export function listSpares(dir: string, address: string, namespace: string): SpareFile[] {
   const key = spareKey(address, namespace);
   let names: string[];
@@ -74,10 +77,10 @@ export function listSpares(dir: string, address: string, namespace: string): Spa
   const out: SpareFile[] = [];
   for (const name of names) {
     const m = SPARE_FILE.exec(name);
-    if (!m || m[1] !== key) continue;
+    if (!m) continue;
     const f = { path: join(dir, name), pid: Number(m[2]), kind: m[3] as "sock" | "pending" };
-    if (pidAlive(f.pid)) out.push(f);
-    else rmSync(f.path, { force: true });
+    if (!pidAlive(f.pid)) rmSync(f.path, { force: true });
+    else if (m[1] === key) out.push(f);
   }
   return out;
 }
@@ -161,8 +164,8 @@ function endSpare(pid: number, socket: string): void {
 
 /**
  * After a Create whose options ask for a spare: start one for this containerd and namespace
- * unless one is ready or warming. The look and the launch hold a lock per containerd and namespace
- * (eight containers started at once ask together: one spare, not eight). The spare is detached
+ * unless one is ready or warming. The look and the launch hold a lock (eight containers started
+ * at once ask together: one spare, not eight). The spare is detached
  * (its own session), logs nowhere until claimed, and runs niced until then.
  */
 export async function launchSpare(
@@ -171,7 +174,8 @@ export async function launchSpare(
   options: ShimOptions,
   argv: string[],
 ): Promise<void> {
-  const lock = join(socketDir, `spare-${spareKey(f.address, f.namespace)}.lock`);
+  // One lock file for the dir (launches take milliseconds): no file per containerd left behind.
+  const lock = join(socketDir, "spare.lock");
   await withLock(lock, async () => {
     if (listSpares(socketDir, f.address, f.namespace).length >= SPARES_WANTED) return;
     // The last spare failed: said here, where a log reaches containerd's; no retry for a while.
