@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CRI_SANDBOX_ID_ANNOTATION, SANDBOX_ANNOTATION } from "../lib/constants.ts";
-import { groupOf, groupOfBundle } from "./grouping.ts";
+import { groupOf, readBundleSpec } from "./grouping.ts";
 
 test("the CRI sandbox id groups a pod, then runm's annotation, else the container is alone", () => {
   expect(groupOf("c1", undefined)).toBe("c1");
@@ -20,6 +20,7 @@ test("the CRI sandbox id groups a pod, then runm's annotation, else the containe
 
 test("a bundle's group comes from its config.json; a bundle without one is its own group", () => {
   const dir = mkdtempSync(join(tmpdir(), "runm-grouping-"));
+  const groupOfBundle = (id: string, bundle: string) => groupOf(id, readBundleSpec(bundle)?.annotations);
   try {
     expect(groupOfBundle("c1", dir)).toBe("c1");
     writeFileSync(

@@ -23,16 +23,22 @@ export function groupOf(id: string, annotations: Record<string, string> | undefi
   return id;
 }
 
-/** The group of the container whose bundle is `bundle` (its config.json's annotations). */
-export function groupOfBundle(id: string, bundle: string): string {
+/** What `start` reads of a bundle's config.json: the group, and whether it names a network. */
+export interface BundleSpec {
+  annotations?: Record<string, string>;
+  linux?: { namespaces?: { type: string; path?: string }[] };
+}
+
+/**
+ * The config.json of the bundle `start` was given, read once; undefined when there is none or it
+ * is not JSON (the container is then its own group; Create reads it again and says what is wrong).
+ */
+export function readBundleSpec(bundle: string): BundleSpec | undefined {
   const config = join(bundle, "config.json");
-  if (!existsSync(config)) return id;
-  let annotations: Record<string, string> | undefined;
+  if (!existsSync(config)) return undefined;
   try {
-    annotations = (JSON.parse(readFileSync(config, "utf8")) as { annotations?: Record<string, string> })
-      .annotations;
+    return JSON.parse(readFileSync(config, "utf8")) as BundleSpec;
   } catch {
-    return id; // Create reads it again and says what is wrong with it
+    return undefined;
   }
-  return groupOf(id, annotations);
 }

@@ -24,9 +24,10 @@ import { RUNM_SHIM_BINARY, SHIM_BUNDLE_FILES } from "../lib/constants.ts";
 import { codec, timestamp } from "../lib/containerd/protos.ts";
 import { internal, unavailable } from "../lib/errors.ts";
 import { writeFileAtomic } from "../lib/fs-atomic.ts";
+import { networkNamespacePath } from "../lib/oci/pod-namespaces.ts";
 import { HostCgroup } from "../lib/sys/host-cgroup.ts";
 import { removeTree } from "../lib/sys/mounts.ts";
-import { signalVerified, stillRunning } from "../lib/sys/proc.ts";
+import { signalIfCommandLine, signalVerified, stillRunning } from "../lib/sys/proc.ts";
 import { podNetns, unwirePodNetwork } from "../lib/vm/qemu/pod-network.ts";
 import {
   bootstrapAnswer,
@@ -37,7 +38,7 @@ import {
 } from "./bootstrap.ts";
 import { readRecord } from "./bundle-state.ts";
 import { type ShimFlags, serveArgs } from "./flags.ts";
-import { groupOfBundle } from "./grouping.ts";
+import { groupOf, readBundleSpec } from "./grouping.ts";
 import { claimSpare } from "./spare.ts";
 
 const DELETE_RESPONSE = codec("containerd.task.v2.DeleteResponse");
@@ -54,7 +55,8 @@ export async function startShim(f: ShimFlags, stdin: Uint8Array): Promise<Uint8A
   const bundle = f.bundle || process.cwd();
   const params = parseBootstrapParams(stdin, f.id, f.namespace);
   // One shim per group: a pod's later containers are served by the shim (and VM) of its first.
-  const socket = socketPath(f.address, f.namespace, groupOfBundle(f.id, bundle), params?.socketDir);
+  const spec = readBundleSpec(bundle);
+  const socket = socketPath(f.address, f.namespace, groupOf(f.id, spec?.annotations), params?.socketDir);
   mkdirSync(dirname(socket), { recursive: true, mode: 0o711 });
   const answer = () => (params ? bootstrapAnswer(socket) : legacyAnswer(socket));
   if (existsSync(socket) && (await canConnect(socket))) {
@@ -62,8 +64,10 @@ export async function startShim(f: ShimFlags, stdin: Uint8Array): Promise<Uint8A
     return answer();
   }
   rmSync(socket, { force: true }); // a dead shim's
-  // A spare shim with a warm VM (the runtime option `spare`) becomes this container's.
-  const spare = await claimSpare(f, bundle, socket);
+  // A spare shim with a warm VM (the runtime option `spare`) becomes this container's, unless the
+  // container names a network namespace (a CNI pod's sandbox): its VM needs a tap there, which no
+  // spare has, and claiming one would only throw its VM away.
+  const spare = networkNamespacePath(spec?.linux) ? undefined : await claimSpare(f, bundle, socket);
   if (spare !== undefined) {
     await writeFileAtomic(join(bundle, SHIM_BUNDLE_FILES.pid), String(spare));
     await writeFileAtomic(join(bundle, SHIM_BUNDLE_FILES.address), `unix://${socket}`);
@@ -140,7 +144,7 @@ export async function deleteShim(f: ShimFlags): Promise<Uint8Array> {
   // record there is only its pid file: then its command line must still name this container.
   if (rec) signalVerified(rec.shim, "SIGKILL");
   else if (existsSync(pidFile))
-    killByCommandLine(Number(readFileSync(pidFile, "utf8")), [RUNM_SHIM_BINARY, `-id ${f.id} `]);
+    signalIfCommandLine(Number(readFileSync(pidFile, "utf8")), [RUNM_SHIM_BINARY, `-id ${f.id} `], "SIGKILL");
   for (const p of rec?.hostProcesses ?? []) signalVerified(p, "SIGKILL");
   // The VMM's host cgroup (now empty: its processes were just killed).
   if (rec?.hostCgroup) HostCgroup.removePath(rec.hostCgroup);
@@ -158,23 +162,6 @@ export async function deleteShim(f: ShimFlags): Promise<Uint8Array> {
   rmSync(socket, { force: true });
   for (const name of Object.values(SHIM_BUNDLE_FILES)) rmSync(join(bundle, name), { force: true });
   return DELETE_RESPONSE.encode({ pid: 0, exitStatus: SIGKILL_STATUS, exitedAt: timestamp() });
-}
-
-/** SIGKILL pid if its command line has every one of `all`. */
-function killByCommandLine(pid: number, all: string[]): void {
-  if (!pid || pid === process.pid) return;
-  let cmd: string;
-  try {
-    cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
-  } catch {
-    return; // gone
-  }
-  if (!all.every((s) => cmd.includes(s))) return;
-  try {
-    process.kill(pid, "SIGKILL");
-  } catch {
-    // already gone
-  }
 }
 
 /** Point `runm-console.log` in the bundle at the guest console (next to containerd's shim log). */

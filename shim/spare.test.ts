@@ -3,8 +3,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, wr
 import { createServer, type Socket } from "node:net";
 import { getPriority, tmpdir } from "node:os";
 import { join } from "node:path";
+import { networkNamespacePath } from "../lib/oci/pod-namespaces.ts";
 import { TtrpcServer } from "../lib/ttrpc/index.ts";
 import { parseShimFlags } from "./flags.ts";
+import { readBundleSpec } from "./grouping.ts";
 import { DEFAULT_OPTIONS } from "./options.ts";
 import {
   claimOnce,
@@ -13,7 +15,6 @@ import {
   failureNote,
   launchSpare,
   listSpares,
-  namesNetworkNamespace,
   parseClaim,
   pendingMark,
   SPARE_NICE,
@@ -144,17 +145,58 @@ describe("claiming a spare", () => {
     }
   });
 
-  test("a container that names a network namespace (a CNI pod) does not try one", async () => {
+  test("a container that names a network namespace (a CNI pod) is told apart from its bundle", () => {
     const bundle = join(dir, "bundle");
     mkdirSync(bundle);
+    const names = () => networkNamespacePath(readBundleSpec(bundle)?.linux);
     const spec = (ns: object[]) =>
       writeFileSync(join(bundle, "config.json"), JSON.stringify({ linux: { namespaces: ns } }));
     spec([{ type: "network", path: "/var/run/netns/cni-1" }]);
-    expect(namesNetworkNamespace(bundle)).toBe(true);
+    expect(names()).toBe("/var/run/netns/cni-1");
     spec([{ type: "network" }, { type: "pid" }]);
-    expect(namesNetworkNamespace(bundle)).toBe(false);
+    expect(names()).toBeUndefined();
     writeFileSync(join(bundle, "config.json"), "{");
-    expect(namesNetworkNamespace(bundle)).toBe(false);
+    expect(names()).toBeUndefined();
+  });
+
+  test("a spare that cannot be claimed is ended, and the start goes on without it", async () => {
+    // A stand-in spare: listens where a spare of ADDRESS would, refuses every claim, and carries a
+    // spare shim's command line words (the only way a recorded pid is checked before signalling).
+    const script = join(dir, "broken-spare.ts");
+    writeFileSync(
+      script,
+      `import { TtrpcServer } from ${JSON.stringify(join(import.meta.dir, "../lib/ttrpc/index.ts"))};
+import { SPARE_SERVICE, spareSocket } from ${JSON.stringify(join(import.meta.dir, "spare.ts"))};
+const server = new TtrpcServer();
+server.register(SPARE_SERVICE, { Claim: async () => { throw new Error("no"); } });
+await server.listen(spareSocket(${JSON.stringify(dir)}, ${JSON.stringify(ADDRESS)}, "default", process.pid));
+setInterval(() => {}, 1000);
+`,
+    );
+    const broken = Bun.spawn([
+      process.execPath,
+      script,
+      "containerd-shim-runm-v2",
+      "-namespace",
+      "default",
+      "-id",
+      "spare",
+      "-address",
+      ADDRESS,
+      "-spare",
+      "serve",
+    ]);
+    try {
+      const at = spareSocket(dir, ADDRESS, "default", broken.pid);
+      while (!existsSync(at)) await Bun.sleep(10);
+      const f = parseShimFlags(["-namespace", "default", "-id", "c", "-address", ADDRESS, "start"]);
+      expect(await claimSpare(f, "/bundles/c", join(dir, "c.sock"))).toBeUndefined();
+      await broken.exited;
+      expect(broken.signalCode).toBe("SIGTERM");
+      expect(existsSync(join(dir, "c.sock"))).toBe(false);
+    } finally {
+      broken.kill("SIGKILL");
+    }
   });
 
   test("a claim is checked: JSON, its namespace, absolute paths; and taken once", () => {

@@ -22,10 +22,11 @@ import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync 
 import { connect, type Socket } from "node:net";
 import { setPriority } from "node:os";
 import { dirname, isAbsolute, join } from "node:path";
+import { RUNM_SHIM_BINARY } from "../lib/constants.ts";
 import { alreadyExists, invalidArgument, messageOf } from "../lib/errors.ts";
 import { withLock } from "../lib/lock.ts";
 import { logger } from "../lib/log.ts";
-import { pidAlive } from "../lib/sys/proc.ts";
+import { pidAlive, signalIfCommandLine } from "../lib/sys/proc.ts";
 import { TtrpcClient } from "../lib/ttrpc/index.ts";
 import { type ShimFlags, serveArgs } from "./flags.ts";
 import type { ShimOptions } from "./options.ts";
@@ -103,28 +104,11 @@ export function pendingMark(socket: string): string {
 }
 
 /**
- * Whether `start` should not even try a spare: a container that names a network namespace (a CRI
- * pod's sandbox, wired by CNI) needs a VM with a tap in it, which no spare has; claiming one would
- * only throw its VM away.
- */
-export function namesNetworkNamespace(bundle: string): boolean {
-  try {
-    const spec = JSON.parse(readFileSync(join(bundle, "config.json"), "utf8")) as {
-      linux?: { namespaces?: { type?: string; path?: string }[] };
-    };
-    return spec.linux?.namespaces?.some((n) => n.type === "network" && !!n.path) ?? false;
-  } catch {
-    return false; // Create reads it again and says what is wrong with it
-  }
-}
-
-/**
  * `start`: claim a ready spare for the container whose shim socket is `socket`. Returns the
  * spare's pid, or undefined when there is none (or each one tried failed: the caller starts a
  * shim as without spares).
  */
 export async function claimSpare(f: ShimFlags, bundle: string, socket: string): Promise<number | undefined> {
-  if (namesNetworkNamespace(bundle)) return undefined;
   for (const spare of listSpares(dirname(socket), f.address, f.namespace)) {
     if (spare.kind !== "sock") continue;
     try {
@@ -141,10 +125,11 @@ export async function claimSpare(f: ShimFlags, bundle: string, socket: string): 
       if (pid !== spare.pid) throw new Error(`answered as pid ${pid}`);
       return pid;
     } catch (e) {
-      // A spare that cannot be claimed is broken: it goes (it is ours: its own socket name says so).
+      // A spare that cannot be claimed is broken: it goes, if that pid is still a spare shim of
+      // this containerd and namespace (its serve command line says so).
       log.warn(`spare shim ${spare.pid} could not be claimed (${messageOf(e)}): starting a shim`);
       rmSync(socket, { force: true });
-      endSpare(spare.pid, spare.path);
+      signalIfCommandLine(spare.pid, spareCommandLine(f), "SIGTERM");
     } finally {
       client?.close();
     }
@@ -152,14 +137,9 @@ export async function claimSpare(f: ShimFlags, bundle: string, socket: string): 
   return undefined;
 }
 
-/** SIGTERM pid if it is still the spare shim that listened on `socket`. */
-function endSpare(pid: number, socket: string): void {
-  try {
-    if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes(socket)) return;
-    process.kill(pid, "SIGTERM");
-  } catch {
-    // gone
-  }
+/** What a spare shim's command line holds (launchSpare's serveArgs): how a recorded pid is checked. */
+function spareCommandLine(f: ShimFlags): string[] {
+  return [RUNM_SHIM_BINARY, `-namespace ${f.namespace} `, `-address ${f.address} `, " -spare "];
 }
 
 /**

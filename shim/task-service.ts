@@ -19,7 +19,7 @@ import {
   notImplemented,
 } from "../lib/errors.ts";
 import { logger } from "../lib/log.ts";
-import { joinsPodNetwork } from "../lib/oci/pod-namespaces.ts";
+import { joinsPodNetwork, networkNamespacePath } from "../lib/oci/pod-namespaces.ts";
 import { type MountPlan, planMounts } from "../lib/sandbox/mounts.ts";
 import type { Sandbox } from "../lib/sandbox/sandbox.ts";
 import { cgroupfsPath } from "../lib/sys/host-cgroup.ts";
@@ -647,7 +647,7 @@ type Namespaces = { namespaces?: { type: string; path?: string }[] } | undefined
 
 /** The named network namespace a pod's first container gives (CNI's), checked by podNetns. */
 function podNetwork(linux: Namespaces): string | undefined {
-  const path = linux?.namespaces?.find((n) => n.type === "network")?.path;
+  const path = networkNamespacePath(linux);
   return path ? podNetns(path).path : undefined;
 }
 

@@ -18,6 +18,13 @@ export function joinsPodNamespace(ns: { type: string; path?: string }, container
   return ns.type !== "network" && joinsSibling(ns, containerPids);
 }
 
+/** The network namespace path a spec names (a CNI pod's, or a sibling's), if it names one. */
+export function networkNamespacePath(
+  linux: { namespaces?: { type: string; path?: string }[] } | undefined,
+): string | undefined {
+  return linux?.namespaces?.find((n) => n.type === "network")?.path || undefined;
+}
+
 /** Whether `ns` names the network namespace of one of `containerPids`: the VM's, the pod's. */
 export function joinsPodNetwork(ns: { type: string; path?: string }, containerPids: number[]): boolean {
   return ns.type === "network" && joinsSibling(ns, containerPids);

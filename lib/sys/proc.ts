@@ -69,6 +69,26 @@ export async function stopVerified(id: ProcessIdentity, graceMs = 2000): Promise
   while (stillRunning(id)) await Bun.sleep(10);
 }
 
+/**
+ * Signal pid only if its command line (arguments joined by spaces) holds every one of `all`: for
+ * a process known only by a recorded pid, before its own record exists. Never this process.
+ */
+export function signalIfCommandLine(pid: number, all: string[], sig: NodeJS.Signals): void {
+  if (!pid || pid === process.pid) return;
+  let cmd: string;
+  try {
+    cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+  } catch {
+    return; // gone
+  }
+  if (!all.every((s) => cmd.includes(s))) return;
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
 /** `roots` and every live process below them (from each /proc/PID/stat's parent pid). */
 export function withDescendants(roots: number[]): number[] {
   if (process.platform !== "linux") return roots; // no procfs: the roots alone
